@@ -1,0 +1,1 @@
+"""The platform around Rasa: NLU components, channels, renderer, web app and CLI."""

@@ -1,0 +1,1 @@
+"""Chinese text handling for the NLU pipeline."""

@@ -1,0 +1,39 @@
+"""Jieba tokenizer that skips the blanks left by the length-preserving normaliser."""
+
+from __future__ import annotations
+
+from typing import List, Tuple
+
+import jieba
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer
+from rasa.nlu.tokenizers.tokenizer import Token
+from rasa.shared.nlu.training_data.message import Message
+
+
+def segments(text: str) -> List[Tuple[str, int, int]]:
+    """Segments text with jieba and drops whitespace-only pieces.
+
+    Args:
+        text: Normalised text.
+
+    Returns:
+        ``(word, start, end)`` for every non-blank jieba token.
+    """
+    return [(word, start, end) for word, start, end in jieba.tokenize(text) if word.strip()]
+
+
+def load_user_dictionaries(folder: str) -> None:
+    """Loads every jieba user dictionary in a folder (as JiebaTokenizer does)."""
+    JiebaTokenizer._load_custom_dictionary(folder)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=True)
+class ShopJiebaTokenizer(JiebaTokenizer):
+    """``JiebaTokenizer`` with the shop's dictionaries, ignoring blank tokens."""
+
+    def tokenize(self, message: Message, attribute: str) -> List[Token]:
+        """Tokenizes the attribute's text into non-blank jieba tokens."""
+        text = message.get(attribute)
+        tokens = [Token(word, start) for word, start, _ in segments(text)]
+        return self._apply_token_pattern(tokens)
