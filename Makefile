@@ -1,0 +1,65 @@
+# The two commands a newcomer needs: `make run` and `make test`. See README.md.
+SHELL := /bin/bash
+export PYTHONPATH := $(CURDIR)
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+LOGS := logs
+STAMP := $(VENV)/.installed
+HELDOUT := tests/nlu/heldout.yml
+MIN_MACRO_F1 ?= 0.90
+
+.PHONY: setup run test train bench model lint notices
+
+setup: $(STAMP) model
+
+# Python 3.10 from PATH or pyenv; Rasa 3.6 needs >=3.8,<3.11.
+$(STAMP): requirements.lock
+	@python310="$$(command -v python3.10 || true)"; \
+	if [ -z "$$python310" ]; then \
+	  root="$$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)"; \
+	  python310="$$(ls -d $$root/versions/3.10.*/bin/python 2>/dev/null | sort -V | tail -1)"; \
+	fi; \
+	if [ -z "$$python310" ]; then \
+	  echo "Python 3.10 is required (Rasa 3.6 runs on >=3.8,<3.11)."; \
+	  echo "Install it, e.g. 'pyenv install 3.10' or 'apt-get install python3.10 python3.10-venv', then re-run make."; \
+	  exit 1; \
+	fi; \
+	echo "Using $$python310"; \
+	[ -x $(PY) ] || "$$python310" -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade "pip==26.3"
+	$(PY) -m pip install -q -r requirements.lock
+	touch $(STAMP)
+
+# A trained model exists after setup; `make train` retrains when anything changed.
+model: $(STAMP)
+	@ls models/*.tar.gz >/dev/null 2>&1 || $(MAKE) --no-print-directory train
+
+train: $(STAMP)
+	@mkdir -p $(LOGS) models
+	@echo "Training (log: $(LOGS)/train.log) ..."
+	@$(RASA) train --out models --fixed-model-name shop-assist-$$(date +%Y%m%d-%H%M%S) > $(LOGS)/train.log 2>&1 \
+	  || { tail -40 $(LOGS)/train.log; exit 1; }
+	@grep -E "Nothing changed|Your Rasa model is trained" $(LOGS)/train.log | tail -1
+
+test: setup
+	@mkdir -p $(LOGS) results
+	$(PY) -m ruff check actions bot bench tests
+	$(PY) -m bot.nlu.data_check data/nlu --min-examples 40
+	$(RASA) data validate --fail-on-warnings > $(LOGS)/validate.log 2>&1 || { grep -iE "warn|error" $(LOGS)/validate.log | tail -40; exit 1; }
+	@$(MAKE) --no-print-directory train
+	$(RASA) test nlu --nlu $(HELDOUT) --out results/nlu > $(LOGS)/test-nlu.log 2>&1 || { tail -40 $(LOGS)/test-nlu.log; exit 1; }
+	$(PY) -m bot.nlu.gate results/nlu/intent_report.json --min-macro-f1 $(MIN_MACRO_F1)
+	$(RASA) test core --stories tests/stories --fail-on-prediction-errors --out results/core > $(LOGS)/test-core.log 2>&1 \
+	  || { grep -A30 -i "failed\|error" $(LOGS)/test-core.log | tail -60; cat results/core/failed_test_stories.yml 2>/dev/null | head -80; exit 1; }
+	$(PY) -m pytest tests -q -p no:cacheprovider
+
+run: setup
+	$(PY) -m bot.run
+
+bench: setup
+	$(PY) bench/nlu.py
+
+lint: $(STAMP)
+	$(PY) -m ruff check actions bot bench tests
+	$(PY) -m ruff format --check actions bot bench tests

@@ -1,0 +1,1 @@
+"""Action server package: one module per capability."""

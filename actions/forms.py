@@ -1,0 +1,162 @@
+"""Slot validation for the forms that collect order, body and booking details."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional, Text
+
+from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import parsing
+
+Slots = Dict[Text, Any]
+
+
+def _requested(tracker: Tracker, slot: str) -> bool:
+    return tracker.get_slot("requested_slot") == slot
+
+
+def _text(tracker: Tracker) -> str:
+    return tracker.latest_message.get("text") or ""
+
+
+class ValidateOrderLookupForm(FormValidationAction):
+    """Order number and phone tail: read from entities or from the bare reply."""
+
+    def name(self) -> Text:
+        """The action's name in the domain."""
+        return "validate_order_lookup_form"
+
+    async def extract_order_id(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        """Takes an order number typed without context while it is being asked for."""
+        if not _requested(tracker, "order_id"):
+            return {}
+        found = parsing.find_order_id(_text(tracker))
+        return {"order_id": found} if found else {}
+
+    async def extract_phone_tail(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        """Takes four bare digits while the phone tail is being asked for."""
+        if not _requested(tracker, "phone_tail"):
+            return {}
+        runs = parsing.digit_runs(_text(tracker))
+        return {"phone_tail": runs[0]} if len(runs) == 1 else {}
+
+    def validate_order_id(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        """Accepts only 13-digit order numbers starting with 20."""
+        if parsing.is_order_id(value):
+            return {"order_id": parsing.find_order_id(str(value))}
+        dispatcher.utter_message(response="utter_invalid_order_id")
+        return {"order_id": None}
+
+    def validate_phone_tail(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        """Accepts exactly four digits."""
+        if parsing.is_phone_tail(value):
+            return {"phone_tail": parsing.normalise(str(value)).strip()}
+        dispatcher.utter_message(response="utter_invalid_phone_tail")
+        return {"phone_tail": None}
+
+
+class ValidateSizeAdviceForm(FormValidationAction):
+    """Height and weight in the many ways customers write them."""
+
+    def name(self) -> Text:
+        """The action's name in the domain."""
+        return "validate_size_advice_form"
+
+    async def extract_height(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        """Reads a height from the bare reply while it is being asked for."""
+        if _requested(tracker, "height") and parsing.parse_height_cm(_text(tracker)):
+            return {"height": _text(tracker)}
+        return {}
+
+    async def extract_weight(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        """Reads a weight from the bare reply while it is being asked for."""
+        if _requested(tracker, "weight") and parsing.parse_weight_kg(_text(tracker)):
+            return {"weight": _text(tracker)}
+        return {}
+
+    def validate_height(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        """Keeps the height as centimetres, or re-asks."""
+        height = parsing.parse_height_cm(str(value))
+        if height is None:
+            dispatcher.utter_message(response="utter_invalid_height")
+            return {"height": None}
+        return {"height": f"{height}cm"}
+
+    def validate_weight(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        """Keeps the weight as kilograms, or re-asks."""
+        weight = parsing.parse_weight_kg(str(value))
+        if weight is None:
+            dispatcher.utter_message(response="utter_invalid_weight")
+            return {"weight": None}
+        return {"weight": f"{weight:g}kg"}
+
+
+NOT_AN_ANSWER = {
+    "affirm", "deny", "greet", "goodbye", "thank", "chitchat", "bot_challenge",
+    "request_human", "choose_persona", "complain",
+}
+
+
+def _short_reply(tracker: Tracker, limit: int = 12) -> Optional[str]:
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    if intent in NOT_AN_ANSWER:
+        return None
+    text = parsing.normalise(_text(tracker)).strip()
+    return text if 0 < len(text) <= limit and not text.startswith("/") else None
+
+
+class ValidateProductForm(FormValidationAction):
+    """The product a stock or product question is about."""
+
+    def name(self) -> Text:
+        """The action's name in the domain."""
+        return "validate_product_form"
+
+    async def extract_product(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        """Takes a short bare reply as the product name while it is being asked for."""
+        if not _requested(tracker, "product") or tracker.get_slot("product"):
+            return {}
+        reply = _short_reply(tracker)
+        return {"product": reply} if reply else {}
+
+
+class ValidateInstallationForm(ValidateOrderLookupForm):
+    """Order, city and date of an installation visit."""
+
+    def name(self) -> Text:
+        """The action's name in the domain."""
+        return "validate_installation_form"
+
+    async def extract_city(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        """Takes a short bare reply as the city while it is being asked for."""
+        reply = _short_reply(tracker, limit=10) if _requested(tracker, "city") else None
+        return {"city": reply} if reply else {}
+
+    async def extract_date(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        """Takes a short bare reply as the preferred date while it is being asked for."""
+        reply = _short_reply(tracker, limit=16) if _requested(tracker, "date") else None
+        return {"date": reply} if reply else {}

@@ -1,0 +1,58 @@
+"""`make run`: start every process, report the URLs, stop all on Ctrl-C."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+
+from bot import processes, settings
+from bot.settings import ROOT
+
+
+def _save_token(config: settings.Settings) -> None:
+    path = config.var_dir / "rasa_token"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(config.rasa_token)
+    path.chmod(0o600)
+
+
+def main() -> int:
+    """Runs the assistant in the foreground until Ctrl-C or a process dies."""
+    config = settings.load()
+    _save_token(config)
+    children = processes.stack(config, ROOT / "logs")
+    print("Starting the action server and the Rasa server (logs in logs/) ...", flush=True)
+    try:
+        processes.start_all(children)
+    except processes.StartupError as error:
+        print(f"Start-up failed: {error}", file=sys.stderr)
+        return 1
+    print(f"Rasa server     {config.rasa_url}  (REST: /webhooks/rest/webhook, socket.io: /socket.io)")
+    print(f"Action server   http://{config.host}:{config.action_port}")
+    print(f"HTTP API token  in {config.var_dir / 'rasa_token'} (or set RASA_TOKEN)")
+    print("Press Ctrl-C to stop.", flush=True)
+
+    stopping = False
+
+    def _stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    while not stopping:
+        dead = [p for p in children if not p.alive()]
+        if dead:
+            for process in dead:
+                print(f"{process.name} died:\n{process.log_tail()}", file=sys.stderr)
+            processes.stop_all(children)
+            return 1
+        time.sleep(1)
+    print("Stopping ...", flush=True)
+    processes.stop_all(children)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

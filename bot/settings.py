@@ -1,0 +1,58 @@
+"""Settings of the processes `make run` starts, read from the environment once."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name) or default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where each process listens and where its state lives."""
+
+    host: str
+    rasa_port: int
+    action_port: int
+    rasa_token: str
+    var_dir: Path
+    models_dir: Path
+    endpoints: Path
+    credentials: Path
+
+    @property
+    def rasa_url(self) -> str:
+        """Base URL of the Rasa server."""
+        return f"http://{self.host}:{self.rasa_port}"
+
+    @property
+    def action_url(self) -> str:
+        """Webhook URL of the action server."""
+        return f"http://{self.host}:{self.action_port}/webhook"
+
+    @property
+    def tracker_db(self) -> Path:
+        """SQLite file of the embedded tracker store."""
+        return self.var_dir / "tracker.db"
+
+
+def load() -> Settings:
+    """Reads the settings from the environment, with the embedded defaults."""
+    var_dir = Path(_env("SHOP_VAR_DIR", str(ROOT / "var")))
+    return Settings(
+        host=_env("SHOP_HOST", "127.0.0.1"),
+        rasa_port=int(_env("RASA_PORT", "5005")),
+        action_port=int(_env("ACTION_PORT", "5055")),
+        rasa_token=_env("RASA_TOKEN", secrets.token_urlsafe(24)),
+        var_dir=var_dir,
+        models_dir=Path(_env("SHOP_MODELS_DIR", str(ROOT / "models"))),
+        endpoints=Path(_env("RASA_ENDPOINTS", str(ROOT / "endpoints.yml"))),
+        credentials=Path(_env("RASA_CREDENTIALS", str(ROOT / "credentials.yml"))),
+    )

@@ -1,0 +1,34 @@
+import asyncio
+
+from actions.fallback import ActionDefaultAskAffirmation, intent_labels, likeliest_intents
+from tests.actions.conftest import make_tracker
+
+RANKING = [
+    {"name": "nlu_fallback", "confidence": 0.4},
+    {"name": "request_return", "confidence": 0.35},
+    {"name": "affirm", "confidence": 0.2},
+    {"name": "request_exchange", "confidence": 0.3},
+    {"name": "ask_refund_status", "confidence": 0.1},
+]
+
+
+def test_likeliest_intents_skip_fallback_and_yes_no():
+    assert likeliest_intents({"intent_ranking": RANKING}) == ["request_return", "request_exchange"]
+
+
+def test_every_domain_intent_has_a_label():
+    import yaml
+
+    domain = yaml.safe_load(open("domain.yml", encoding="utf-8"))
+    assert set(domain["intents"]) <= set(intent_labels())
+
+
+def test_affirmation_offers_two_intents_and_something_else(dispatcher):
+    tracker = make_tracker("退那个换", intent="nlu_fallback", ranking=RANKING)
+    events = asyncio.run(ActionDefaultAskAffirmation().run(dispatcher, tracker, {}))
+    assert events == []
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_ask_affirmation"
+    payloads = [button["payload"] for button in message["buttons"]]
+    assert payloads == ["/request_return", "/request_exchange", "/out_of_scope"]
+    assert message["buttons"][0]["title"] == intent_labels()["request_return"]

@@ -1,0 +1,71 @@
+import asyncio
+
+from actions.forms import (
+    ValidateInstallationForm,
+    ValidateOrderLookupForm,
+    ValidateProductForm,
+    ValidateSizeAdviceForm,
+)
+from tests.actions.conftest import make_tracker
+
+
+def run(coroutine):
+    return asyncio.run(coroutine)
+
+
+def test_bare_order_number_is_taken_while_asked(dispatcher):
+    tracker = make_tracker("２０２４１１２３００１２３", slots={"requested_slot": "order_id"})
+    form = ValidateOrderLookupForm()
+    assert run(form.extract_order_id(dispatcher, tracker, {})) == {"order_id": "2024112300123"}
+
+
+def test_order_number_is_not_taken_when_something_else_is_asked(dispatcher):
+    tracker = make_tracker("2024112300123", slots={"requested_slot": "phone_tail"})
+    assert run(ValidateOrderLookupForm().extract_order_id(dispatcher, tracker, {})) == {}
+
+
+def test_malformed_order_number_is_re_asked(dispatcher):
+    result = ValidateOrderLookupForm().validate_order_id("12345", dispatcher, make_tracker(), {})
+    assert result == {"order_id": None}
+    assert dispatcher.messages[0]["response"] == "utter_invalid_order_id"
+
+
+def test_five_digit_phone_tail_is_re_asked(dispatcher):
+    tracker = make_tracker("88661", slots={"requested_slot": "phone_tail"})
+    form = ValidateOrderLookupForm()
+    extracted = run(form.extract_phone_tail(dispatcher, tracker, {}))
+    assert extracted == {"phone_tail": "88661"}
+    assert form.validate_phone_tail("88661", dispatcher, tracker, {}) == {"phone_tail": None}
+    assert dispatcher.messages[0]["response"] == "utter_invalid_phone_tail"
+
+
+def test_full_width_phone_tail_is_accepted(dispatcher):
+    result = ValidateOrderLookupForm().validate_phone_tail("８８６６", dispatcher, make_tracker(), {})
+    assert result == {"phone_tail": "8866"}
+
+
+def test_height_and_weight_are_normalised(dispatcher):
+    form = ValidateSizeAdviceForm()
+    assert form.validate_height("一米七", dispatcher, make_tracker(), {}) == {"height": "170cm"}
+    assert form.validate_weight("120斤", dispatcher, make_tracker(), {}) == {"weight": "60kg"}
+    assert form.validate_weight("很重", dispatcher, make_tracker(), {}) == {"weight": None}
+    assert dispatcher.messages[-1]["response"] == "utter_invalid_weight"
+
+
+def test_bare_height_reply_is_taken(dispatcher):
+    tracker = make_tracker("165", slots={"requested_slot": "height"})
+    assert run(ValidateSizeAdviceForm().extract_height(dispatcher, tracker, {})) == {"height": "165"}
+
+
+def test_a_no_is_not_taken_as_a_city(dispatcher):
+    tracker = make_tracker("不用了", intent="deny", slots={"requested_slot": "city"})
+    assert run(ValidateInstallationForm().extract_city(dispatcher, tracker, {})) == {}
+    tracker = make_tracker("杭州", slots={"requested_slot": "city"})
+    assert run(ValidateInstallationForm().extract_city(dispatcher, tracker, {})) == {"city": "杭州"}
+
+
+def test_long_reply_is_not_taken_as_a_product(dispatcher):
+    tracker = make_tracker("我也不知道叫什么反正就是上次那个很好吃的东西", slots={"requested_slot": "product"})
+    assert run(ValidateProductForm().extract_product(dispatcher, tracker, {})) == {}
+    tracker = make_tracker("碧根果", slots={"requested_slot": "product"})
+    assert run(ValidateProductForm().extract_product(dispatcher, tracker, {})) == {"product": "碧根果"}
