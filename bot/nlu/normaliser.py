@@ -8,7 +8,13 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_END,
+    ENTITY_ATTRIBUTE_START,
+    ENTITY_ATTRIBUTE_VALUE,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -39,8 +45,19 @@ class ChineseTextNormalizer(GraphComponent):
         return cls()
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        """Normalises every training example's text."""
+        """Normalises every training example's text and its literal entity values.
+
+        An annotation whose value is its own span gets the normalised span as its
+        value, so the synonym mapper does not learn "Simplified -> Traditional"
+        synonyms; explicit synonyms (``{"value": ...}``) are kept as written.
+        """
         self.process(training_data.training_examples)
+        for message in training_data.training_examples:
+            original, text = message.get(ORIGINAL_TEXT), message.get(TEXT)
+            for entity in message.get(ENTITIES) or []:
+                span = slice(entity[ENTITY_ATTRIBUTE_START], entity[ENTITY_ATTRIBUTE_END])
+                if original and entity.get(ENTITY_ATTRIBUTE_VALUE) == original[span]:
+                    entity[ENTITY_ATTRIBUTE_VALUE] = text[span]
         return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:

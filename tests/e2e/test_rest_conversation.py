@@ -1,0 +1,84 @@
+"""Conversations through the real Rasa server and action server over the REST channel."""
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def texts(replies):
+    return [reply.get("text", "") for reply in replies]
+
+
+def test_simplified_greeting(assistant, sender, responses):
+    assert texts(assistant.say(sender, "亲在吗")) == responses["utter_greet"]
+
+
+def test_traditional_question_gets_the_same_answer(assistant, sender, responses):
+    assert texts(assistant.say(sender, "請問你們家賣的是正品嗎？？")) == responses["utter_authenticity"]
+    assert texts(assistant.say(sender + "-s", "请问你们家卖的是正品吗")) == responses["utter_authenticity"]
+
+
+def test_order_question_asks_for_order_and_phone_tail(assistant, sender, responses):
+    assert texts(assistant.say(sender, "幫我查下訂單")) == responses["utter_ask_order_id"]
+    assert texts(assistant.say(sender, "12345")) == (
+        responses["utter_invalid_order_id"] + responses["utter_ask_order_id"]
+    )
+    assert texts(assistant.say(sender, "２０２４１１２３００１２３")) == responses["utter_ask_phone_tail"]
+    [answer] = texts(assistant.say(sender, "8866"))
+    assert "2024112300123" in answer
+    assert answer == responses["utter_order_status"][0].format(order_id="2024112300123")
+    slots = assistant.tracker(sender)["slots"]
+    assert slots["order_id"] == "2024112300123"
+    assert slots["phone_tail"] == "8866"
+
+
+def test_request_for_a_human_marks_the_conversation(assistant, sender, responses):
+    assert texts(assistant.say(sender, "转人工")) == responses["utter_handoff"]
+    tracker = assistant.tracker(sender)
+    assert tracker["slots"]["handoff_reason"] == "customer_request"
+    assert any(
+        e["event"] == "slot" and e["name"] == "handoff_reason" and e["value"] == "customer_request"
+        for e in tracker["events"]
+    )
+
+
+def test_persona_choice_changes_the_voice(assistant, sender):
+    [reply] = texts(assistant.say(sender, "我要疯癫组的客服"))
+    assert "疯癫组" in reply
+    assert assistant.tracker(sender)["slots"]["persona"] == "crazy"
+
+
+def test_unclear_message_offers_two_intents_then_a_human(assistant, sender, responses):
+    replies = assistant.say(sender, "zxqv blorp")
+    assert texts(replies) == responses["utter_ask_affirmation"]
+    payloads = [b["payload"] for b in replies[0]["buttons"]]
+    assert len(payloads) == 3 and payloads[-1] == "/out_of_scope"
+    assert texts(assistant.say(sender, "/out_of_scope")) == responses["utter_ask_rephrase"]
+    assert texts(assistant.say(sender, "qqzz wxwx")) == responses["utter_ask_affirmation"]
+    final = assistant.say(sender, "/out_of_scope")
+    assert texts(final) == responses["utter_default"]
+    assert "/request_human" in [b["payload"] for b in final[0]["buttons"]]
+
+
+def test_clicking_an_offered_intent_answers_it(assistant, sender, responses):
+    assistant.say(sender, "zxqv blorp")
+    assert texts(assistant.say(sender, "/ask_free_shipping")) == responses["utter_free_shipping"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<img src=x onerror=alert(1)>",
+        "'; DROP TABLE events; --",
+        "😡😡😡😡",
+        "包邮吗" * 2000,
+        "   ",
+    ],
+)
+def test_hostile_or_odd_input_is_answered_and_kept_verbatim(assistant, sender, text):
+    replies = assistant.say(sender, text)
+    events = assistant.tracker(sender)["events"]
+    user_texts = [e.get("text") for e in events if e["event"] == "user"]
+    if text.strip():
+        assert replies, "the customer must get an answer"
+        assert text in user_texts
