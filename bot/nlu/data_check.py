@@ -61,7 +61,9 @@ def _load_recording_warnings(paths: Iterable[str], report: "Report") -> List[Mes
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         examples = load_examples(paths)
-    report.format_warnings.extend(str(w.message).splitlines()[0] for w in caught)
+    report.format_warnings.extend(
+        str(w.message).splitlines()[0] for w in caught if issubclass(w.category, UserWarning)
+    )
     return examples
 
 
