@@ -12,7 +12,11 @@ from rasa.shared.nlu.training_data.message import Message
 
 
 def segments(text: str) -> List[Tuple[str, int, int]]:
-    """Segments text with jieba and drops whitespace-only pieces.
+    """Segments text with jieba's dictionaries and drops whitespace-only pieces.
+
+    Jieba's HMM guessing of unknown words is off: it glues words such as
+    买三罐 or 拍大码 together unpredictably; the shop's vocabulary belongs in
+    the user dictionaries instead.
 
     Args:
         text: Normalised text.
@@ -20,7 +24,8 @@ def segments(text: str) -> List[Tuple[str, int, int]]:
     Returns:
         ``(word, start, end)`` for every non-blank jieba token.
     """
-    return [(word, start, end) for word, start, end in jieba.tokenize(text) if word.strip()]
+    pieces = jieba.tokenize(text, HMM=False)
+    return [(word, start, end) for word, start, end in pieces if word.strip()]
 
 
 def load_user_dictionaries(folder: str) -> None:
