@@ -110,8 +110,16 @@ class ValidateSizeAdviceForm(FormValidationAction):
 
 
 NOT_AN_ANSWER = {
-    "affirm", "deny", "greet", "goodbye", "thank", "chitchat", "bot_challenge",
-    "request_human", "choose_persona", "complain",
+    "affirm",
+    "deny",
+    "greet",
+    "goodbye",
+    "thank",
+    "chitchat",
+    "bot_challenge",
+    "request_human",
+    "choose_persona",
+    "complain",
 }
 
 

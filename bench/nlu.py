@@ -77,12 +77,14 @@ def percentile(values: List[float], share: float) -> float:
 def threshold_table(truth: List[str], labels: List[str], confidences: List[float]) -> None:
     print("\nFallback threshold (held-out): kept-correct / caught-wrong")
     for threshold in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
-        right = [c for t, p, c in zip(truth, labels, confidences) if t == p]
-        wrong = [c for t, p, c in zip(truth, labels, confidences) if t != p]
+        right = [c for t, p, c in zip(truth, labels, confidences, strict=False) if t == p]
+        wrong = [c for t, p, c in zip(truth, labels, confidences, strict=False) if t != p]
         kept = sum(c >= threshold for c in right) / max(1, len(right))
         caught = sum(c < threshold for c in wrong) / max(1, len(wrong))
-        print(f"  {threshold:.1f}: {kept:6.1%} of {len(right)} correct kept, "
-              f"{caught:6.1%} of {len(wrong)} wrong sent to fallback")
+        print(
+            f"  {threshold:.1f}: {kept:6.1%} of {len(right)} correct kept, "
+            f"{caught:6.1%} of {len(wrong)} wrong sent to fallback"
+        )
 
 
 def cross_validate(data: TrainingData) -> Tuple[float, float]:
@@ -105,12 +107,17 @@ def cross_validate(data: TrainingData) -> Tuple[float, float]:
         diet_scores.append(f1_score(truth, labels, average="macro"))
         svm = baseline(examples(fold_train), test_set)
         svm_scores.append(f1_score(truth, svm, average="macro"))
-        print(f"  fold {number}: DIET {diet_scores[-1]:.3f}  baseline {svm_scores[-1]:.3f}", flush=True)
+        print(
+            f"  fold {number}: DIET {diet_scores[-1]:.3f}  baseline {svm_scores[-1]:.3f}",
+            flush=True,
+        )
     return statistics.mean(diet_scores), statistics.mean(svm_scores)
 
 
 def main() -> None:
-    print(f"machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}")
+    print(
+        f"machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}"
+    )
     data = load_data("data/nlu")
     heldout = examples(load_data("tests/nlu/heldout.yml"))
     truth = [i for _, i in heldout]
@@ -121,10 +128,14 @@ def main() -> None:
         labels, confidences, latencies = predict(agent, [t for t, _ in heldout])
     diet_f1 = f1_score(truth, labels, average="macro")
     svm_f1 = f1_score(truth, baseline(examples(data), heldout), average="macro")
-    print(f"held-out intent macro-F1: DIET {diet_f1:.3f}  baseline (char TF-IDF + LinearSVC) "
-          f"{svm_f1:.3f}  ratio {diet_f1 / svm_f1:.3f}")
-    print(f"parse latency per message: p50 {percentile(latencies, 0.5):.1f} ms  "
-          f"p95 {percentile(latencies, 0.95):.1f} ms")
+    print(
+        f"held-out intent macro-F1: DIET {diet_f1:.3f}  baseline (char TF-IDF + LinearSVC) "
+        f"{svm_f1:.3f}  ratio {diet_f1 / svm_f1:.3f}"
+    )
+    print(
+        f"parse latency per message: p50 {percentile(latencies, 0.5):.1f} ms  "
+        f"p95 {percentile(latencies, 0.95):.1f} ms"
+    )
     report: Dict = classification_report(truth, labels, output_dict=True, zero_division=0)
     print("\nper-intent F1 (held-out, DIET):")
     for name in sorted(set(truth), key=lambda n: report[n]["f1-score"]):

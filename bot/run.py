@@ -28,7 +28,9 @@ def main() -> int:
     except processes.StartupError as error:
         print(f"Start-up failed: {error}", file=sys.stderr)
         return 1
-    print(f"Rasa server     {config.rasa_url}  (REST: /webhooks/rest/webhook, socket.io: /socket.io)")
+    print(
+        f"Rasa server     {config.rasa_url}  (REST: /webhooks/rest/webhook, socket.io: /socket.io)"
+    )
     print(f"Action server   http://{config.host}:{config.action_port}")
     print(f"HTTP API token  in {config.var_dir / 'rasa_token'} (or set RASA_TOKEN)")
     print("Press Ctrl-C to stop.", flush=True)

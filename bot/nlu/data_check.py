@@ -115,7 +115,12 @@ def main(argv: List[str] | None = None) -> int:
     for name, count in sorted(report.counts.items()):
         print(f"{count:5d}  {name}")
     print(f"Traditional share: {report.traditional_share:.0%}")
-    problems = report.format_warnings + report.misaligned + report.duplicates + report.too_few(args.min_examples)
+    problems = (
+        report.format_warnings
+        + report.misaligned
+        + report.duplicates
+        + report.too_few(args.min_examples)
+    )
     for problem in problems:
         print("PROBLEM", problem)
     return 1 if problems else 0

@@ -55,6 +55,8 @@ class ChineseTextNormalizer(GraphComponent):
         for message in training_data.training_examples:
             original, text = message.get(ORIGINAL_TEXT), message.get(TEXT)
             for entity in message.get(ENTITIES) or []:
+                if ENTITY_ATTRIBUTE_START not in entity or ENTITY_ATTRIBUTE_END not in entity:
+                    continue
                 span = slice(entity[ENTITY_ATTRIBUTE_START], entity[ENTITY_ATTRIBUTE_END])
                 if original and entity.get(ENTITY_ATTRIBUTE_VALUE) == original[span]:
                     entity[ENTITY_ATTRIBUTE_VALUE] = text[span]

@@ -40,7 +40,9 @@ def test_five_digit_phone_tail_is_re_asked(dispatcher):
 
 
 def test_full_width_phone_tail_is_accepted(dispatcher):
-    result = ValidateOrderLookupForm().validate_phone_tail("８８６６", dispatcher, make_tracker(), {})
+    result = ValidateOrderLookupForm().validate_phone_tail(
+        "８８６６", dispatcher, make_tracker(), {}
+    )
     assert result == {"phone_tail": "8866"}
 
 
@@ -54,7 +56,9 @@ def test_height_and_weight_are_normalised(dispatcher):
 
 def test_bare_height_reply_is_taken(dispatcher):
     tracker = make_tracker("165", slots={"requested_slot": "height"})
-    assert run(ValidateSizeAdviceForm().extract_height(dispatcher, tracker, {})) == {"height": "165"}
+    assert run(ValidateSizeAdviceForm().extract_height(dispatcher, tracker, {})) == {
+        "height": "165"
+    }
 
 
 def test_a_no_is_not_taken_as_a_city(dispatcher):
@@ -65,7 +69,11 @@ def test_a_no_is_not_taken_as_a_city(dispatcher):
 
 
 def test_long_reply_is_not_taken_as_a_product(dispatcher):
-    tracker = make_tracker("我也不知道叫什么反正就是上次那个很好吃的东西", slots={"requested_slot": "product"})
+    tracker = make_tracker(
+        "我也不知道叫什么反正就是上次那个很好吃的东西", slots={"requested_slot": "product"}
+    )
     assert run(ValidateProductForm().extract_product(dispatcher, tracker, {})) == {}
     tracker = make_tracker("碧根果", slots={"requested_slot": "product"})
-    assert run(ValidateProductForm().extract_product(dispatcher, tracker, {})) == {"product": "碧根果"}
+    assert run(ValidateProductForm().extract_product(dispatcher, tracker, {})) == {
+        "product": "碧根果"
+    }

@@ -40,8 +40,16 @@ def test_chinese_number(text, expected):
 
 @pytest.mark.parametrize(
     "text, expected",
-    [("165", 165), ("170cm", 170), ("一米七", 170), ("1米65", 165), ("1.8m", 180),
-     ("１６５", 165), ("身高不告诉你", None), ("999", None)],
+    [
+        ("165", 165),
+        ("170cm", 170),
+        ("一米七", 170),
+        ("1米65", 165),
+        ("1.8m", 180),
+        ("１６５", 165),
+        ("身高不告诉你", None),
+        ("999", None),
+    ],
 )
 def test_parse_height_cm(text, expected):
     assert parsing.parse_height_cm(text) == expected
@@ -49,8 +57,15 @@ def test_parse_height_cm(text, expected):
 
 @pytest.mark.parametrize(
     "text, expected",
-    [("120斤", 60), ("55kg", 55), ("60公斤", 60), ("110", 55), ("50", 50), ("0", None),
-     ("很胖", None)],
+    [
+        ("120斤", 60),
+        ("55kg", 55),
+        ("60公斤", 60),
+        ("110", 55),
+        ("50", 50),
+        ("0", None),
+        ("很胖", None),
+    ],
 )
 def test_parse_weight_kg(text, expected):
     assert parsing.parse_weight_kg(text) == expected

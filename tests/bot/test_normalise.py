@@ -5,7 +5,14 @@ from bot.nlu.normalise import normalise, to_simplified
 
 @pytest.mark.parametrize(
     "text",
-    ["瘋癫組的客服！！！😡", "ＳＦ１２３４５６７８９０１２", "亲~~~在吗。。。", "", "👨‍👩‍👧 ok", "İstanbul"],
+    [
+        "瘋癫組的客服！！！😡",
+        "ＳＦ１２３４５６７８９０１２",
+        "亲~~~在吗。。。",
+        "",
+        "👨‍👩‍👧 ok",
+        "İstanbul",
+    ],
 )
 def test_length_is_preserved(text):
     assert len(normalise(text)) == len(text)

@@ -29,7 +29,9 @@ def test_training_entities_get_normalised_values_but_synonyms_stay():
     synonym = {"entity": "persona", "start": 0, "end": 3, "value": "crazy"}
     data = TrainingData(
         training_examples=[
-            Message(data={"text": "這款連衣裙有貨嗎", "intent": "ask_stock", "entities": [literal]}),
+            Message(
+                data={"text": "這款連衣裙有貨嗎", "intent": "ask_stock", "entities": [literal]}
+            ),
             Message(data={"text": "瘋癫組", "intent": "choose_persona", "entities": [synonym]}),
         ]
     )

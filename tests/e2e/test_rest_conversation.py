@@ -14,8 +14,14 @@ def test_simplified_greeting(assistant, sender, responses):
 
 
 def test_traditional_question_gets_the_same_answer(assistant, sender, responses):
-    assert texts(assistant.say(sender, "請問你們家賣的是正品嗎？？")) == responses["utter_authenticity"]
-    assert texts(assistant.say(sender + "-s", "请问你们家卖的是正品吗")) == responses["utter_authenticity"]
+    assert (
+        texts(assistant.say(sender, "請問你們家賣的是正品嗎？？"))
+        == responses["utter_authenticity"]
+    )
+    assert (
+        texts(assistant.say(sender + "-s", "请问你们家卖的是正品吗"))
+        == responses["utter_authenticity"]
+    )
 
 
 def test_order_question_asks_for_order_and_phone_tail(assistant, sender, responses):
@@ -23,7 +29,10 @@ def test_order_question_asks_for_order_and_phone_tail(assistant, sender, respons
     assert texts(assistant.say(sender, "12345")) == (
         responses["utter_invalid_order_id"] + responses["utter_ask_order_id"]
     )
-    assert texts(assistant.say(sender, "２０２４１１２３００１２３")) == responses["utter_ask_phone_tail"]
+    assert (
+        texts(assistant.say(sender, "２０２４１１２３００１２３"))
+        == responses["utter_ask_phone_tail"]
+    )
     [answer] = texts(assistant.say(sender, "8866"))
     assert "2024112300123" in answer
     assert answer == responses["utter_order_status"][0].format(order_id="2024112300123")

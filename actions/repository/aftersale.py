@@ -1,0 +1,270 @@
+"""Returns, exchanges and refunds; complaint and service tickets."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Iterable, List, Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from actions.models import (
+    COMPENSATION_LIMIT_FEN,
+    RETURN_KINDS,
+    SEVERITY_FOLLOW_UP_HOURS,
+    TICKET_CATEGORIES,
+    TICKET_KINDS,
+    TICKET_SEVERITIES,
+    ComplaintTicket,
+    Order,
+    OrderItem,
+    ReturnRequest,
+)
+from actions.repository import _inputs
+
+NO_REASON_RETURN_DAYS = 7
+
+
+def within_no_reason_window(order: Order, now: datetime) -> bool:
+    """Tell whether an order is within the 7-day no-reason return period from delivery."""
+    if order.delivered_at is None:
+        return False
+    return now - order.delivered_at <= timedelta(days=NO_REASON_RETURN_DAYS)
+
+
+def create_return(
+    session: Session,
+    order: Order,
+    *,
+    reason: Any,
+    now: datetime,
+    kind: str = "return",
+    order_item: Optional[OrderItem] = None,
+    refund_fen: Optional[int] = None,
+    exchange_sku_id: Optional[int] = None,
+    photo_requested: bool = False,
+) -> ReturnRequest:
+    """Record a return or an exchange request for an order (already checked to be the caller's).
+
+    Args:
+        session: Open session (the caller commits).
+        order: The order.
+        reason: The customer's reason, stored as plain text (cut to 200 characters).
+        now: Current moment (aware).
+        kind: "return" or "exchange".
+        order_item: The line concerned; the whole order when None.
+        refund_fen: Amount to refund; defaults to the line total (or the amount paid) for a
+            return and 0 for an exchange.
+        exchange_sku_id: The SKU to send instead, for an exchange.
+        photo_requested: Whether a photo of the defect was asked for.
+
+    Returns:
+        The new row (flushed, with its id).
+
+    Raises:
+        ValueError: For an unknown kind, a line of another order or a negative refund.
+
+    """
+    if kind not in RETURN_KINDS:
+        raise ValueError(f"unknown return kind: {kind!r}")
+    if order_item is not None and order_item.order_id != order.id:
+        raise ValueError("the order line belongs to another order")
+    if refund_fen is None:
+        if kind == "exchange":
+            refund_fen = 0
+        elif order_item is not None:
+            refund_fen = order_item.quantity * order_item.unit_price_fen
+        else:
+            refund_fen = order.payable_fen
+    if isinstance(refund_fen, bool) or not isinstance(refund_fen, int) or refund_fen < 0:
+        raise ValueError("refund must be a non-negative integer amount of fen")
+    row = ReturnRequest(
+        order_id=order.id,
+        order_item_id=order_item.id if order_item is not None else None,
+        kind=kind,
+        reason=_inputs.clean_text(reason) or "未说明",
+        status="requested",
+        refund_fen=refund_fen,
+        exchange_sku_id=exchange_sku_id,
+        photo_requested=photo_requested,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def record_return_shipment(
+    session: Session, request: ReturnRequest, tracking_number: Any, now: datetime
+) -> ReturnRequest:
+    """Record the return parcel's tracking number and refund (or re-send) at once.
+
+    The shop refunds the moment the customer ships the return, not when the parcel arrives;
+    for an exchange the replacement is marked as sent.
+
+    Args:
+        session: Open session (the caller commits).
+        request: The return or exchange request.
+        tracking_number: The return parcel's tracking number as typed.
+        now: Current moment (aware).
+
+    Returns:
+        The updated row.
+
+    Raises:
+        ValueError: When the tracking number is malformed or the request is closed.
+
+    """
+    number = _inputs.tracking_number(tracking_number)
+    if number is None:
+        raise ValueError("malformed tracking number")
+    if request.status in ("rejected", "closed", "refunded", "exchange_shipped"):
+        raise ValueError(f"request is already {request.status}")
+    request.return_tracking_number = number
+    request.return_shipped_at = now
+    if request.kind == "return":
+        request.status, request.refunded_at = "refunded", now
+    else:
+        request.status = "exchange_shipped"
+    session.flush()
+    return request
+
+
+def returns_for_order(session: Session, order: Order) -> List[ReturnRequest]:
+    """Return the return and exchange requests of an order, newest first."""
+    stmt = (
+        select(ReturnRequest)
+        .where(ReturnRequest.order_id == order.id)
+        .order_by(ReturnRequest.created_at.desc(), ReturnRequest.id.desc())
+    )
+    return list(session.execute(stmt).scalars())
+
+
+def create_ticket(
+    session: Session,
+    *,
+    customer_id: int,
+    now: datetime,
+    category: str,
+    kind: str = "complaint",
+    severity: str = "medium",
+    description: Any = "",
+    demand: Any = None,
+    options_offered: Iterable[str] = (),
+    order_id: Optional[int] = None,
+    shipment_id: Optional[int] = None,
+    agent_id: Optional[int] = None,
+    follow_up_hours: Optional[int] = None,
+) -> ComplaintTicket:
+    """Open a complaint or service ticket (logistics chase, delivery investigation ...).
+
+    Args:
+        session: Open session (the caller commits).
+        customer_id: The customer.
+        now: Current moment (aware).
+        category: quality, logistics, attitude or price.
+        kind: complaint, logistics_chase, delivery_investigation or price_protection.
+        severity: low, medium or high.
+        description: The problem as confirmed with the customer (plain text).
+        demand: What the customer asks for.
+        options_offered: The options allowed by policy that were offered.
+        order_id: The order concerned.
+        shipment_id: The parcel concerned.
+        agent_id: The agent handling it.
+        follow_up_hours: When to follow up; by severity (high 4 h, medium 24 h, low 48 h) if None.
+
+    Returns:
+        The new, open ticket (flushed, with its id).
+
+    Raises:
+        ValueError: For an unknown category, kind or severity.
+
+    """
+    for value, allowed in (
+        (category, TICKET_CATEGORIES),
+        (kind, TICKET_KINDS),
+        (severity, TICKET_SEVERITIES),
+    ):
+        if value not in allowed:
+            raise ValueError(f"{value!r} is not one of {allowed}")
+    hours = follow_up_hours if follow_up_hours is not None else SEVERITY_FOLLOW_UP_HOURS[severity]
+    ticket = ComplaintTicket(
+        customer_id=customer_id,
+        order_id=order_id,
+        shipment_id=shipment_id,
+        agent_id=agent_id,
+        kind=kind,
+        category=category,
+        severity=severity,
+        description=_inputs.clean_text(description, 1000),
+        demand=_inputs.clean_text(demand) or None,
+        options_offered=[_inputs.clean_text(o, 64) for o in options_offered],
+        status="open",
+        created_at=now,
+        follow_up_due=now + timedelta(hours=hours),
+    )
+    session.add(ticket)
+    session.flush()
+    return ticket
+
+
+def record_ticket_choice(
+    session: Session,
+    ticket: ComplaintTicket,
+    *,
+    chosen_option: Any,
+    now: datetime,
+    compensation_fen: int = 0,
+    authority_fen: int = COMPENSATION_LIMIT_FEN["agent"],
+    resolution: Any = None,
+) -> ComplaintTicket:
+    """Record the customer's chosen option; escalate when it exceeds the handler's authority.
+
+    Args:
+        session: Open session (the caller commits).
+        ticket: The ticket.
+        chosen_option: The option the customer chose.
+        now: Current moment (aware).
+        compensation_fen: Compensation granted, in fen.
+        authority_fen: The handler's compensation authority (frontline 5000 fen by default).
+        resolution: What was done, if already done.
+
+    Returns:
+        The ticket: resolved when within authority, else escalated and still open.
+
+    Raises:
+        ValueError: For a negative or non-integer compensation.
+
+    """
+    if (
+        isinstance(compensation_fen, bool)
+        or not isinstance(compensation_fen, int)
+        or compensation_fen < 0
+    ):
+        raise ValueError("compensation must be a non-negative integer amount of fen")
+    ticket.chosen_option = _inputs.clean_text(chosen_option, 64) or None
+    ticket.compensation_fen = compensation_fen
+    if compensation_fen > authority_fen:
+        ticket.escalated = True
+    else:
+        ticket.resolution = _inputs.clean_text(resolution, 1000) or ticket.chosen_option
+        ticket.status, ticket.resolved_at = "resolved", now
+    session.flush()
+    return ticket
+
+
+def open_tickets(
+    session: Session, customer_id: Any, *, kind: Optional[str] = None
+) -> List[ComplaintTicket]:
+    """Return a customer's open tickets, the most urgent follow-up first."""
+    cid = _inputs.record_id(customer_id)
+    if cid is None:
+        return []
+    stmt = select(ComplaintTicket).where(
+        ComplaintTicket.customer_id == cid, ComplaintTicket.status == "open"
+    )
+    if kind is not None:
+        stmt = stmt.where(ComplaintTicket.kind == kind)
+    return list(
+        session.execute(stmt.order_by(ComplaintTicket.follow_up_due, ComplaintTicket.id)).scalars()
+    )
