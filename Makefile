@@ -1,5 +1,6 @@
 # The two commands a newcomer needs: `make run` and `make test`. See README.md.
 SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
 export PYTHONPATH := $(CURDIR)
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -9,9 +10,9 @@ STAMP := $(VENV)/.installed
 HELDOUT := tests/nlu/heldout.yml
 MIN_MACRO_F1 ?= 0.90
 
-.PHONY: setup run test train bench model lint notices
+.PHONY: setup run test train bench model lint shop-db
 
-setup: $(STAMP) model
+setup: $(STAMP) shop-db model
 
 # Python 3.10 from PATH or pyenv; Rasa 3.6 needs >=3.8,<3.11.
 $(STAMP): requirements.lock
@@ -30,6 +31,10 @@ $(STAMP): requirements.lock
 	$(PY) -m pip install -q --upgrade "pip==26.3"
 	$(PY) -m pip install -q -r requirements.lock
 	touch $(STAMP)
+
+# The demo shop database (var/shop.db, or SHOP_DATABASE_URL): migrated and seeded once.
+shop-db: $(STAMP)
+	@$(PY) -m actions.seed | head -1
 
 # A trained model exists after setup; `make train` retrains when anything changed.
 model: $(STAMP)

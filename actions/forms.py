@@ -35,7 +35,10 @@ class ValidateOrderLookupForm(FormValidationAction):
         if not _requested(tracker, "order_id"):
             return {}
         found = parsing.find_order_id(_text(tracker))
-        return {"order_id": found} if found else {}
+        if found:
+            return {"order_id": found}
+        runs = parsing.digit_runs(_text(tracker))
+        return {"order_id": max(runs, key=len)} if runs else {}
 
     async def extract_phone_tail(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -61,7 +64,8 @@ class ValidateOrderLookupForm(FormValidationAction):
         """Accepts exactly four digits."""
         if parsing.is_phone_tail(value):
             return {"phone_tail": parsing.normalise(str(value)).strip()}
-        dispatcher.utter_message(response="utter_invalid_phone_tail")
+        if _requested(tracker, "phone_tail"):
+            dispatcher.utter_message(response="utter_invalid_phone_tail")
         return {"phone_tail": None}
 
 

@@ -77,3 +77,13 @@ def test_long_reply_is_not_taken_as_a_product(dispatcher):
     assert run(ValidateProductForm().extract_product(dispatcher, tracker, {})) == {
         "product": "碧根果"
     }
+
+
+def test_short_number_while_order_is_asked_is_re_asked_as_an_order_number(dispatcher):
+    tracker = make_tracker("12345", slots={"requested_slot": "order_id"})
+    form = ValidateOrderLookupForm()
+    assert run(form.extract_order_id(dispatcher, tracker, {})) == {"order_id": "12345"}
+    assert form.validate_phone_tail("12345", dispatcher, tracker, {}) == {"phone_tail": None}
+    assert dispatcher.messages == []
+    assert form.validate_order_id("12345", dispatcher, tracker, {}) == {"order_id": None}
+    assert dispatcher.messages[0]["response"] == "utter_invalid_order_id"

@@ -63,7 +63,7 @@ def test_unclear_message_offers_two_intents_then_a_human(assistant, sender, resp
     payloads = [b["payload"] for b in replies[0]["buttons"]]
     assert len(payloads) == 3 and payloads[-1] == "/out_of_scope"
     assert texts(assistant.say(sender, "/out_of_scope")) == responses["utter_ask_rephrase"]
-    assert texts(assistant.say(sender, "qqzz wxwx")) == responses["utter_ask_affirmation"]
+    assert texts(assistant.say(sender, "zxqv blorp")) == responses["utter_ask_affirmation"]
     final = assistant.say(sender, "/out_of_scope")
     assert texts(final) == responses["utter_default"]
     assert "/request_human" in [b["payload"] for b in final[0]["buttons"]]

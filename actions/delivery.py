@@ -1,0 +1,363 @@
+"""Delivery time and free shipping: pure policy helpers and the two actions that use them.
+
+All policy numbers live here: the 15:00 cut-off, the 48-hour holiday dispatch, the holiday
+table, transit days by carrier and region, and the free-shipping thresholds.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any, Dict, FrozenSet, Optional, Text, Tuple
+from zoneinfo import ZoneInfo
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session
+
+from actions import settings as settings_module
+from actions.base import Events, ShopAction
+from actions.catalog import format_yuan
+from actions.parsing_dates import parse_day
+from actions.repository.catalog import find_product
+from actions.repository.customers import customer_profile
+
+SHOP_TZ = ZoneInfo("Asia/Shanghai")
+DISPATCH_CUTOFF = time(15, 0)
+HOLIDAY_DISPATCH_HOURS = 48
+
+# Public holidays (days off) the warehouses work reduced shifts on: dispatch within 48 h.
+HOLIDAYS: FrozenSet[date] = frozenset(
+    date(year, month, day)
+    for year, month, days in (
+        (2024, 1, (1,)),
+        (2024, 2, range(10, 18)),
+        (2024, 4, range(4, 7)),
+        (2024, 5, range(1, 6)),
+        (2024, 6, (10,)),
+        (2024, 9, range(15, 18)),
+        (2024, 10, range(1, 8)),
+        (2025, 1, (1, *range(28, 32))),
+        (2025, 2, range(1, 5)),
+        (2025, 4, range(4, 7)),
+        (2025, 5, (1, 2, 3, 4, 5, 31)),
+        (2025, 6, (1, 2)),
+        (2025, 10, range(1, 9)),
+        (2026, 1, (1, 2, 3)),
+    )
+    for day in days
+)
+
+REGION_NEAR = "near"  # 江浙沪皖: next to the warehouses
+REGION_MAINLAND = "mainland"
+REGION_REMOTE = "remote"
+REGION_UNKNOWN = "unknown"  # a city we cannot place: the widest window, never a false promise
+
+NEAR_PROVINCES = ("上海", "江苏", "浙江", "安徽")
+REMOTE_PROVINCES = ("新疆", "西藏", "青海", "内蒙古", "宁夏")
+MAINLAND_PROVINCES = tuple(
+    "北京 天津 河北 山西 辽宁 吉林 黑龙江 福建 江西 山东 河南 湖北 湖南 广东 广西 海南 "
+    "重庆 四川 贵州 云南 陕西 甘肃".split()
+)
+# Cities customers name -> province (as the start of its name).
+CITY_PROVINCES: Dict[str, str] = {
+    **{c: "浙江" for c in ("杭州", "宁波", "温州", "绍兴", "嘉兴", "湖州", "金华", "台州", "义乌")},
+    **{c: "江苏" for c in ("南京", "苏州", "无锡", "常州", "南通", "扬州", "徐州")},
+    **{c: "安徽" for c in ("合肥", "芜湖")},
+    **{c: "新疆" for c in ("乌鲁木齐", "喀什", "伊犁", "克拉玛依", "库尔勒", "阿克苏")},
+    **{c: "西藏" for c in ("拉萨", "日喀则", "林芝")},
+    **{c: "青海" for c in ("西宁", "格尔木")},
+    **{c: "内蒙古" for c in ("呼和浩特", "包头", "鄂尔多斯", "赤峰", "呼伦贝尔")},
+    **{c: "宁夏" for c in ("银川", "石嘴山")},
+    **{
+        c: "mainland"
+        for c in (
+            "北京 广州 深圳 成都 武汉 西安 长沙 重庆 郑州 厦门 福州 泉州 天津 济南 青岛 "
+            "沈阳 大连 长春 哈尔滨 石家庄 太原 南昌 南宁 海口 三亚 贵阳 昆明 兰州 东莞 佛山"
+        ).split()
+    },
+    "上海": "上海",
+}
+
+STANDARD_CARRIER = "ZT"
+EXPRESS_CARRIER = "SF"
+# carrier -> region -> (fewest, most) calendar days in transit after dispatch
+TRANSIT_DAYS: Dict[str, Dict[str, Tuple[int, int]]] = {
+    "ZT": {REGION_NEAR: (1, 2), REGION_MAINLAND: (2, 4), REGION_REMOTE: (4, 7)},
+    "SF": {REGION_NEAR: (1, 1), REGION_MAINLAND: (1, 2), REGION_REMOTE: (2, 4)},
+}
+
+# Free shipping from these order amounts (fen), by region.
+FREE_SHIPPING_THRESHOLD_FEN = {"mainland": 5900, "remote": 19900}
+
+
+def region_of(city: Any) -> str:
+    """Place a city or province the customer named into a delivery region.
+
+    Returns:
+        REGION_NEAR, REGION_MAINLAND, REGION_REMOTE or REGION_UNKNOWN.
+
+    """
+    name = re.sub(r"(省|市|自治区|壮族|回族|维吾尔|特别行政区)$", "", str(city or "").strip())
+    if not name:
+        return REGION_UNKNOWN
+    province = CITY_PROVINCES.get(name)
+    if province is None:
+        province = next(
+            (
+                p
+                for p in (*NEAR_PROVINCES, *REMOTE_PROVINCES, *MAINLAND_PROVINCES)
+                if name.startswith(p)
+            ),
+            None,
+        )
+    if province is None:
+        return REGION_UNKNOWN
+    if province in REMOTE_PROVINCES:
+        return REGION_REMOTE
+    if province in NEAR_PROVINCES:
+        return REGION_NEAR
+    return REGION_MAINLAND
+
+
+def is_remote(city: Any) -> bool:
+    """Whether a city lies in the remote regions (新疆 西藏 青海 内蒙古 宁夏)."""
+    return region_of(city) == REGION_REMOTE
+
+
+@dataclass(frozen=True)
+class DispatchWindow:
+    """The first and last day an order paid at a moment leaves the warehouse."""
+
+    earliest: date
+    latest: date
+
+
+def dispatch_window(paid_at: datetime, holidays: FrozenSet[date] = HOLIDAYS) -> DispatchWindow:
+    """When an order paid at a moment is dispatched.
+
+    Paid before 15:00 (Asia/Shanghai) ships the same day, otherwise the next day; when that
+    day is a holiday the parcel leaves within 48 hours of payment.
+
+    Args:
+        paid_at: The moment of payment (timezone-aware).
+        holidays: Holiday dates.
+
+    Returns:
+        The dispatch window (one day outside holidays).
+
+    Raises:
+        ValueError: When `paid_at` is naive.
+
+    """
+    if paid_at.tzinfo is None:
+        raise ValueError("paid_at must be timezone-aware")
+    local = paid_at.astimezone(SHOP_TZ)
+    day = local.date() if local.time() < DISPATCH_CUTOFF else local.date() + timedelta(days=1)
+    if day in holidays:
+        return DispatchWindow(day, (local + timedelta(hours=HOLIDAY_DISPATCH_HOURS)).date())
+    return DispatchWindow(day, day)
+
+
+def transit_days(region: str, carrier: str = STANDARD_CARRIER) -> Tuple[int, int]:
+    """Fewest and most days in transit for a carrier to a region (unknown: the widest)."""
+    table = TRANSIT_DAYS[carrier]
+    if region in table:
+        return table[region]
+    return min(low for low, _ in table.values()), max(high for _, high in table.values())
+
+
+@dataclass(frozen=True)
+class ArrivalEstimate:
+    """Earliest and latest arrival of an order paid at a moment."""
+
+    carrier: str
+    region: str
+    dispatch: DispatchWindow
+    earliest: date
+    latest: date
+
+
+def estimate_arrival(
+    paid_at: datetime,
+    city: Any,
+    carrier: str = STANDARD_CARRIER,
+    holidays: FrozenSet[date] = HOLIDAYS,
+) -> ArrivalEstimate:
+    """Estimate when an order paid at a moment arrives in a city.
+
+    Returns:
+        Earliest arrival (first dispatch day + fewest transit days) and latest arrival (last
+        dispatch day + most transit days).
+
+    """
+    region = region_of(city)
+    window = dispatch_window(paid_at, holidays)
+    low, high = transit_days(region, carrier)
+    return ArrivalEstimate(
+        carrier,
+        region,
+        window,
+        window.earliest + timedelta(days=low),
+        window.latest + timedelta(days=high),
+    )
+
+
+def deadline_verdict(standard: ArrivalEstimate, express: ArrivalEstimate, deadline: date) -> str:
+    """Whether a deadline can honestly be promised.
+
+    Returns:
+        "met" (standard delivery arrives by then at the latest), "express" (only SF express
+        arrives by then at the latest) or "cannot_promise" (not even SF is sure to make it).
+
+    """
+    if standard.latest <= deadline:
+        return "met"
+    if express.latest <= deadline:
+        return "express"
+    return "cannot_promise"
+
+
+def free_shipping_threshold_fen(city: Any) -> int:
+    """The order amount (fen) from which shipping to a city is free."""
+    return FREE_SHIPPING_THRESHOLD_FEN["remote" if is_remote(city) else "mainland"]
+
+
+def shop_now() -> datetime:
+    """The current moment (aware); tests replace this."""
+    return datetime.now(settings_module.load().tz)
+
+
+class ActionEstimateDelivery(ShopAction):
+    """Earliest and latest arrival for the customer's city, and an honest deadline answer."""
+
+    def name(self) -> Text:
+        """The action's name in the domain."""
+        return "action_estimate_delivery"
+
+    def answer(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[str, Any],
+        session: Session,
+    ) -> Events:
+        """Answers with the arrival window, and whether a named deadline can be met."""
+        city = str(tracker.get_slot("city") or "").strip()
+        if not city:
+            dispatcher.utter_message(response="utter_ask_city_for_delivery")
+            return []
+        now = shop_now()
+        standard = estimate_arrival(now, city)
+        express = estimate_arrival(now, city, EXPRESS_CARRIER)
+        facts = {
+            "city": city,
+            "ship_by": standard.dispatch.latest.isoformat(),
+            "earliest": standard.earliest.isoformat(),
+            "latest": standard.latest.isoformat(),
+            "express_earliest": express.earliest.isoformat(),
+            "express_latest": express.latest.isoformat(),
+        }
+        asked = str(tracker.get_slot("date") or "").strip()
+        if not asked:
+            dispatcher.utter_message(response="utter_delivery_estimate", **facts)
+            return []
+        deadline = parse_day(asked, now.astimezone(SHOP_TZ).date())
+        if deadline is None:
+            dispatcher.utter_message(
+                response="utter_delivery_deadline_not_understood", date=asked, **facts
+            )
+            return []
+        verdict = deadline_verdict(standard, express, deadline)
+        dispatcher.utter_message(
+            response=f"utter_delivery_deadline_{verdict}", deadline=deadline.isoformat(), **facts
+        )
+        return []
+
+
+AMOUNT = re.compile(r"(\d+(?:\.\d{1,2})?)\s*(?:元|块|rmb|¥)|[¥￥]\s*(\d+(?:\.\d{1,2})?)")
+
+
+def amount_fen_in(text: Any) -> Optional[int]:
+    """An order amount the customer wrote (99元, 99.5块, ¥120) in fen, or None."""
+    match = AMOUNT.search(str(text or "").lower())
+    if not match:
+        return None
+    try:
+        return int(Decimal(match.group(1) or match.group(2)) * 100)
+    except InvalidOperation:
+        return None
+
+
+class ActionCheckFreeShipping(ShopAction):
+    """Free shipping by region and order amount, and the customer's free-shipping card."""
+
+    def name(self) -> Text:
+        """The action's name in the domain."""
+        return "action_check_free_shipping"
+
+    def verified_customer_id(self, tracker: Tracker) -> Optional[int]:
+        """The verified customer of the conversation, if known.
+
+        No shared identity helper exists yet, so the customer is treated as unknown.
+        """
+        return None
+
+    def order_amount_fen(self, tracker: Tracker, session: Session) -> Optional[int]:
+        """The amount named in the message, else the product's price × quantity, else None."""
+        amount = amount_fen_in((tracker.latest_message or {}).get("text"))
+        if amount is not None:
+            return amount
+        asked = tracker.get_slot("product")
+        product = find_product(session, asked) if asked else None
+        if product is None:
+            return None
+        quantity = str(tracker.get_slot("quantity") or "1").strip()
+        count = int(quantity) if quantity.isdigit() and 0 < int(quantity) < 1000 else 1
+        return product.price_fen * count
+
+    def answer(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[str, Any],
+        session: Session,
+    ) -> Events:
+        """Answers whether shipping is free (card, region, amount)."""
+        city = str(tracker.get_slot("city") or "").strip()
+        customer_id = self.verified_customer_id(tracker)
+        if customer_id is not None:
+            profile = customer_profile(session, customer_id, shop_now())
+            if profile is not None and profile.free_shipping_card_active:
+                until = profile.free_shipping_card_until.astimezone(SHOP_TZ).date()
+                dispatcher.utter_message(
+                    response="utter_free_shipping_card", card_until=until.isoformat()
+                )
+                return []
+        policy = {
+            "mainland_threshold": format_yuan(FREE_SHIPPING_THRESHOLD_FEN["mainland"]),
+            "remote_threshold": format_yuan(FREE_SHIPPING_THRESHOLD_FEN["remote"]),
+            "remote_regions": "、".join(REMOTE_PROVINCES),
+        }
+        if not city:
+            dispatcher.utter_message(response="utter_free_shipping_policy", **policy)
+            return []
+        threshold = free_shipping_threshold_fen(city)
+        facts = {"city": city, "threshold": format_yuan(threshold)}
+        amount = self.order_amount_fen(tracker, session)
+        if amount is None:
+            dispatcher.utter_message(response="utter_free_shipping_threshold", **facts)
+        elif amount >= threshold:
+            dispatcher.utter_message(
+                response="utter_free_shipping_yes", amount=format_yuan(amount), **facts
+            )
+        else:
+            dispatcher.utter_message(
+                response="utter_free_shipping_short",
+                amount=format_yuan(amount),
+                shortfall=format_yuan(threshold - amount),
+                **facts,
+            )
+        return []

@@ -1,0 +1,160 @@
+"""Order status and refund status, answered from the shop's records for the order's owner."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session
+
+from actions import repository as repo
+from actions.base import Events, ShopAction
+from actions.identity import identified_order
+from actions.models import Order, ReturnRequest, utcnow
+from actions.settings import to_shop_time
+
+TIME_FORMAT = "%Y-%m-%d %H:%M"
+# What customers type when the order shows unpaid but they believe they paid.
+SAYS_PAID = re.compile(r"(已|已经|都)?(付|支付|付款|扣款|扣钱|扣费)(过|了|成功)|扣了|付过|已付")
+REFUND_RESPONSES = {
+    "requested": "utter_refund_requested",
+    "approved": "utter_refund_awaiting_return",
+    "return_shipped": "utter_refund_processing",
+    "refunded": "utter_refund_done",
+    "exchange_shipped": "utter_exchange_shipped",
+    "rejected": "utter_refund_rejected",
+    "closed": "utter_refund_closed",
+}
+
+
+def yuan(fen: int) -> str:
+    """Format an integer amount of fen as yuan with two decimals (12345 → "123.45")."""
+    return f"{Decimal(int(fen)) / 100:.2f}"
+
+
+def shop_time(moment: Optional[datetime]) -> Optional[str]:
+    """Format a stored moment in the shop's time zone (Asia/Shanghai), or None."""
+    return to_shop_time(moment).strftime(TIME_FORMAT) if moment is not None else None
+
+
+def latest_text(tracker: Tracker) -> str:
+    """The text of the customer's latest message."""
+    return str((tracker.latest_message or {}).get("text") or "")
+
+
+def item_summary(session: Session, order: Order) -> str:
+    """One line naming every item of an order with its variant and quantity."""
+    lines = []
+    for item in repo.order_items(session, order):
+        variant = "/".join(v for v in (item.colour, item.size) if v)
+        label = f"{item.product_name}({variant})" if variant else item.product_name
+        lines.append(f"{label}×{item.quantity}")
+    return ", ".join(lines)
+
+
+def order_facts(session: Session, order: Order) -> Dict[str, Any]:
+    """Facts every order answer may use (no phone number, no address)."""
+    return {
+        "order_id": order.order_number,
+        "items": item_summary(session, order),
+        "amount": yuan(order.payable_fen),
+        "created_at": shop_time(order.created_at),
+        "paid_at": shop_time(order.paid_at),
+        "shipping_city": order.shipping_city,
+    }
+
+
+class ActionCheckOrderStatus(ShopAction):
+    """Order state, payment time, items, amount paid and where the parcel is."""
+
+    def name(self) -> Text:
+        """The action's name in the domain."""
+        return "action_check_order_status"
+
+    def answer(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[str, Any],
+        session: Session,
+    ) -> Events:
+        """Names the response for the order's state and passes its facts."""
+        order = identified_order(session, tracker)
+        if order is None:
+            dispatcher.utter_message(response="utter_order_not_found")
+            return []
+        facts = order_facts(session, order)
+        if order.state == "unpaid":
+            says_paid = bool(SAYS_PAID.search(latest_text(tracker)))
+            response = "utter_order_unpaid_but_paid" if says_paid else "utter_order_status_unpaid"
+        elif order.state in ("shipped", "delivered", "completed"):
+            response = f"utter_order_status_{order.state}"
+            facts.update(self._shipment_facts(session, order))
+            facts["delivered_at"] = shop_time(order.delivered_at)
+            facts["completed_at"] = shop_time(order.completed_at)
+        elif order.state == "cancelled":
+            response = "utter_order_status_cancelled"
+            facts["cancelled_at"] = shop_time(order.cancelled_at)
+        else:
+            response = "utter_order_status_paid"
+        dispatcher.utter_message(response=response, **facts)
+        return []
+
+    @staticmethod
+    def _shipment_facts(session: Session, order: Order) -> Dict[str, Any]:
+        view = repo.latest_shipment_for_order(session, order, utcnow(), events=1)
+        if view is None:
+            return {"carrier": None, "tracking_number": None, "latest_event": None}
+        latest = view.events[0] if view.events else None
+        return {
+            "carrier": view.carrier,
+            "tracking_number": view.tracking_number,
+            "shipped_at": shop_time(view.shipped_at),
+            "latest_event": (
+                f"{shop_time(latest.occurred_at)} {latest.location} {latest.description}"
+                if latest
+                else None
+            ),
+        }
+
+
+class ActionCheckRefundStatus(ShopAction):
+    """Where the order's latest return or exchange stands, from the returns records."""
+
+    def name(self) -> Text:
+        """The action's name in the domain."""
+        return "action_check_refund_status"
+
+    def answer(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[str, Any],
+        session: Session,
+    ) -> Events:
+        """Names the response for the latest request's status and passes its facts."""
+        order = identified_order(session, tracker)
+        if order is None:
+            dispatcher.utter_message(response="utter_order_not_found")
+            return []
+        requests: List[ReturnRequest] = repo.returns_for_order(session, order)
+        if not requests:
+            dispatcher.utter_message(response="utter_refund_none", order_id=order.order_number)
+            return []
+        latest = requests[0]
+        dispatcher.utter_message(
+            response=REFUND_RESPONSES.get(latest.status, "utter_refund_requested"),
+            order_id=order.order_number,
+            return_kind=latest.kind,
+            refund_amount=yuan(latest.refund_fen),
+            requested_at=shop_time(latest.created_at),
+            return_tracking_number=latest.return_tracking_number,
+            return_shipped_at=shop_time(latest.return_shipped_at),
+            refunded_at=shop_time(latest.refunded_at),
+            open_requests=sum(1 for r in requests if r.status not in ("refunded", "closed")),
+        )
+        return []
