@@ -84,6 +84,7 @@ def stack(settings: Settings, log_dir: Path) -> List[ManagedProcess]:
         "PYTHONPATH": str(ROOT),
         "ACTION_ENDPOINT_URL": settings.action_url,
         "TRACKER_DB": str(settings.tracker_db),
+        "SHOP_VAR_DIR": str(settings.var_dir),
     }
     actions = ManagedProcess(
         name="action server",

@@ -1,6 +1,9 @@
 """Starts the real action server and Rasa server once for the end-to-end tests."""
 
 import json
+import os
+import subprocess
+import sys
 import urllib.request
 import uuid
 from pathlib import Path
@@ -56,6 +59,14 @@ def assistant(tmp_path_factory):
         endpoints=ROOT / "endpoints.yml",
         credentials=ROOT / "credentials.yml",
     )
+    seed = subprocess.run(
+        [sys.executable, "-m", "actions.seed"],
+        cwd=ROOT,
+        env={**os.environ, "SHOP_VAR_DIR": str(var_dir), "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+    )
+    assert seed.returncode == 0, seed.stderr[-2000:]
     children = processes.stack(settings, Path(var_dir) / "logs")
     processes.start_all(children, timeout=300)
     yield Assistant(settings)
@@ -72,3 +83,22 @@ def responses():
     """Default texts of every response in the domain, by name."""
     domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
     return {name: [v["text"] for v in variants] for name, variants in domain["responses"].items()}
+
+
+@pytest.fixture(scope="session")
+def shop_order(assistant):
+    """A shipped demo order with its buyer's phone tail, read from the seeded database."""
+    from sqlalchemy import create_engine, select
+    from sqlalchemy.orm import Session
+
+    from actions.models import Customer, Order
+
+    engine = create_engine(f"sqlite:///{assistant.settings.var_dir / 'shop.db'}", future=True)
+    with Session(engine) as session:
+        order, tail = session.execute(
+            select(Order, Customer.phone_tail)
+            .join(Customer, Customer.id == Order.customer_id)
+            .where(Order.state == "shipped")
+            .order_by(Order.order_number)
+        ).first()
+        return {"order_id": order.order_number, "phone_tail": tail, "state": order.state}
