@@ -43,8 +43,9 @@ def test_order_question_asks_for_order_and_phone_tail(assistant, sender, respons
 def test_someone_elses_order_is_not_shown(assistant, sender, responses, shop_order):
     order_id, tail = shop_order["order_id"], shop_order["phone_tail"]
     wrong_tail = "0000" if tail != "0000" else "1111"
-    assistant.say(sender, f"订单{order_id}到哪了")
-    assert texts(assistant.say(sender, f"手机尾号{wrong_tail}")) == responses["utter_order_not_found"]
+    assistant.say(sender, "幫我查下訂單")
+    assistant.say(sender, order_id)
+    assert texts(assistant.say(sender, wrong_tail)) == responses["utter_order_not_found"]
 
 
 def test_request_for_a_human_marks_the_conversation(assistant, sender, responses):
