@@ -1,8 +1,12 @@
+import shutil
 from typing import Any, Dict, Optional
 
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+
+from actions import db, seed
+from actions.db import make_engine
 
 
 def make_tracker(
@@ -24,3 +28,25 @@ def make_tracker(
 @pytest.fixture
 def dispatcher():
     return CollectingDispatcher()
+
+
+@pytest.fixture(scope="module")
+def seeded_file(tmp_path_factory):
+    """The demo shop seeded once per test module at the fixed demo time."""
+    path = tmp_path_factory.mktemp("seed") / "shop.db"
+    seed.run(f"sqlite:///{path}", seed.DEMO_NOW, demo=True, accounts=False)
+    return path
+
+
+@pytest.fixture
+def shop(seeded_file, tmp_path, monkeypatch):
+    """A fresh copy of the seeded shop per test, used by the actions through SHOP_DATABASE_URL."""
+    path = tmp_path / "shop.db"
+    shutil.copy(seeded_file, path)
+    url = f"sqlite:///{path}"
+    monkeypatch.setenv("SHOP_DATABASE_URL", url)
+    db.reset()
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+    db.reset()

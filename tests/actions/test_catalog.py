@@ -1,38 +1,16 @@
 """Stock and product-info actions against a freshly seeded demo shop (one SQLite per test)."""
 
 import asyncio
-import shutil
 
-import pytest
 from sqlalchemy import select
 
-from actions import db, seed
+from actions import db
 from actions.catalog import ActionCheckStock, ActionProductInfo, format_yuan
-from actions.db import make_engine, session_scope
+from actions.db import session_scope
 from actions.models import Product, Sku
 from tests.actions.conftest import make_tracker
 
 JEANS = "衣见高腰直筒牛仔裤"
-
-
-@pytest.fixture(scope="module")
-def seeded_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("seed") / "shop.db"
-    seed.run(f"sqlite:///{path}", seed.DEMO_NOW, demo=True, accounts=False)
-    return path
-
-
-@pytest.fixture
-def shop(seeded_file, tmp_path, monkeypatch):
-    path = tmp_path / "shop.db"
-    shutil.copy(seeded_file, path)
-    url = f"sqlite:///{path}"
-    monkeypatch.setenv("SHOP_DATABASE_URL", url)
-    db.reset()
-    engine = make_engine(url)
-    yield engine
-    engine.dispose()
-    db.reset()
 
 
 def run(action, dispatcher, **slots):

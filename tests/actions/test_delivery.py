@@ -2,14 +2,13 @@
 against a freshly seeded demo shop (one SQLite per test)."""
 
 import asyncio
-import shutil
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
 
-from actions import db, delivery, seed
-from actions.db import make_engine, session_scope
+from actions import delivery
+from actions.db import session_scope
 from actions.delivery import (
     FREE_SHIPPING_THRESHOLD_FEN,
     REGION_MAINLAND,
@@ -123,25 +122,10 @@ def test_amount_in_message(text, fen):
 # -- actions ------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def seeded_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("seed") / "shop.db"
-    seed.run(f"sqlite:///{path}", seed.DEMO_NOW, demo=True, accounts=False)
-    return path
-
-
 @pytest.fixture
-def shop(seeded_file, tmp_path, monkeypatch):
-    path = tmp_path / "shop.db"
-    shutil.copy(seeded_file, path)
-    url = f"sqlite:///{path}"
-    monkeypatch.setenv("SHOP_DATABASE_URL", url)
+def shop(shop, monkeypatch):
     monkeypatch.setattr(delivery, "shop_now", lambda: THURSDAY)
-    db.reset()
-    engine = make_engine(url)
-    yield engine
-    engine.dispose()
-    db.reset()
+    return shop
 
 
 def run(action, dispatcher, text="", **slots):

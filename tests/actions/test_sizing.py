@@ -1,39 +1,17 @@
 """Size advice from the seeded size charts (one SQLite per test) and the pure chart matcher."""
 
 import asyncio
-import shutil
 
 import pytest
 from sqlalchemy import select
 
-from actions import db, seed
-from actions.db import make_engine, session_scope
+from actions.db import session_scope
 from actions.models import Product
 from actions.seed_data import BOTTOM_CHART, TOP_CHART
 from actions.sizing import ActionSizeAdvice, choose_size
 from tests.actions.conftest import make_tracker
 
 JEANS = "衣见高腰直筒牛仔裤"
-
-
-@pytest.fixture(scope="module")
-def seeded_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("seed") / "shop.db"
-    seed.run(f"sqlite:///{path}", seed.DEMO_NOW, demo=True, accounts=False)
-    return path
-
-
-@pytest.fixture
-def shop(seeded_file, tmp_path, monkeypatch):
-    path = tmp_path / "shop.db"
-    shutil.copy(seeded_file, path)
-    url = f"sqlite:///{path}"
-    monkeypatch.setenv("SHOP_DATABASE_URL", url)
-    db.reset()
-    engine = make_engine(url)
-    yield engine
-    engine.dispose()
-    db.reset()
 
 
 def advise(dispatcher, **slots):
