@@ -16,11 +16,12 @@ setup: $(STAMP) shop-db model
 
 # Python 3.10 from PATH or pyenv; Rasa 3.6 needs >=3.8,<3.11.
 $(STAMP): requirements.lock
-	@python310="$$(command -v python3.10 || true)"; \
-	if [ -z "$$python310" ]; then \
-	  root="$$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)"; \
-	  python310="$$(ls -d $$root/versions/3.10.*/bin/python 2>/dev/null | sort -V | tail -1)"; \
-	fi; \
+	@root="$$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)"; python310=""; \
+	for candidate in $$(command -v python3.10) $$(ls -d $$root/versions/3.10.*/bin/python 2>/dev/null | sort -V -r); do \
+	  if "$$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then \
+	    python310="$$candidate"; break; \
+	  fi; \
+	done; \
 	if [ -z "$$python310" ]; then \
 	  echo "Python 3.10 is required (Rasa 3.6 runs on >=3.8,<3.11)."; \
 	  echo "Install it, e.g. 'pyenv install 3.10' or 'apt-get install python3.10 python3.10-venv', then re-run make."; \
