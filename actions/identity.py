@@ -35,6 +35,23 @@ def sign_customer_id(customer_id: Any, key: str) -> str:
     return hmac.new(key.encode(), str(customer_id).encode(), hashlib.sha256).hexdigest()
 
 
+def conversation_id_for(customer_id: Any, key: str) -> str:
+    """Return the signed-in customer's conversation id: stable, yet not guessable without the key.
+
+    The widget joins this conversation when the customer signs in; proactive notices are
+    delivered into it.
+
+    Args:
+        customer_id: The customer's database id.
+        key: The shared signing secret.
+
+    Returns:
+        An id like ``c-<32 hex digits>``.
+    """
+    digest = hmac.new(key.encode(), f"conversation:{customer_id}".encode(), hashlib.sha256)
+    return "c-" + digest.hexdigest()[:32]
+
+
 def _latest_metadata(tracker: Tracker) -> Dict[str, Any]:
     metadata = (tracker.latest_message or {}).get("metadata")
     if isinstance(metadata, dict) and metadata:

@@ -78,13 +78,14 @@ class StartupError(RuntimeError):
 
 
 def stack(settings: Settings, log_dir: Path) -> List[ManagedProcess]:
-    """The action server and the Rasa server, configured by the settings."""
+    """The web app, the action server and the Rasa server, configured by the settings."""
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     env = {
         "PYTHONPATH": str(ROOT),
         "ACTION_ENDPOINT_URL": settings.action_url,
         "TRACKER_DB": str(settings.tracker_db),
         "SHOP_VAR_DIR": str(settings.var_dir),
+        "SHOP_SIGNING_KEY": settings.signing_key,
     }
     actions = ManagedProcess(
         name="action server",
@@ -126,7 +127,14 @@ def stack(settings: Settings, log_dir: Path) -> List[ManagedProcess]:
         log_path=log_dir / "rasa.log",
         env=env,
     )
-    return [actions, rasa]
+    web = ManagedProcess(
+        name="web app",
+        command=[sys.executable, "-m", "bot.web"],
+        health_url=f"{settings.web_url}/health",
+        log_path=log_dir / "web.log",
+        env={**env, "RASA_TOKEN": settings.rasa_token},
+    )
+    return [web, actions, rasa]
 
 
 def start_all(processes: List[ManagedProcess], timeout: float = 240.0) -> None:

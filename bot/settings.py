@@ -21,7 +21,9 @@ class Settings:
     host: str
     rasa_port: int
     action_port: int
+    web_port: int
     rasa_token: str
+    signing_key: str
     var_dir: Path
     models_dir: Path
     endpoints: Path
@@ -38,9 +40,29 @@ class Settings:
         return f"http://{self.host}:{self.action_port}/webhook"
 
     @property
+    def web_url(self) -> str:
+        """Base URL of the web app (storefront, agent console, NLG endpoint)."""
+        return f"http://{self.host}:{self.web_port}"
+
+    @property
     def tracker_db(self) -> Path:
         """SQLite file of the embedded tracker store."""
         return self.var_dir / "tracker.db"
+
+
+def _signing_key(var_dir: Path) -> str:
+    """SHOP_SIGNING_KEY, or a random key kept in var/signing_key so identities survive restarts."""
+    key = os.environ.get("SHOP_SIGNING_KEY")
+    if key:
+        return key
+    path = var_dir / "signing_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
 
 
 def load() -> Settings:
@@ -50,7 +72,9 @@ def load() -> Settings:
         host=_env("SHOP_HOST", "127.0.0.1"),
         rasa_port=int(_env("RASA_PORT", "5005")),
         action_port=int(_env("ACTION_PORT", "5055")),
+        web_port=int(_env("WEB_PORT", "8000")),
         rasa_token=_env("RASA_TOKEN", secrets.token_urlsafe(24)),
+        signing_key=_signing_key(var_dir),
         var_dir=var_dir,
         models_dir=Path(_env("SHOP_MODELS_DIR", str(ROOT / "models"))),
         endpoints=Path(_env("RASA_ENDPOINTS", str(ROOT / "endpoints.yml"))),

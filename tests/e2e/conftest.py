@@ -2,6 +2,7 @@
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -43,6 +44,13 @@ class Assistant:
             return json.loads(response.read())
 
 
+def free_port() -> int:
+    """A TCP port nobody listens on now, so parallel test runs do not collide."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @pytest.fixture(scope="session")
 def assistant(tmp_path_factory):
     models = ROOT / "models"
@@ -51,9 +59,11 @@ def assistant(tmp_path_factory):
     var_dir = tmp_path_factory.mktemp("var")
     settings = Settings(
         host="127.0.0.1",
-        rasa_port=15005,
-        action_port=15055,
+        rasa_port=free_port(),
+        action_port=free_port(),
+        web_port=free_port(),
         rasa_token=uuid.uuid4().hex,
+        signing_key=uuid.uuid4().hex,
         var_dir=var_dir,
         models_dir=models,
         endpoints=ROOT / "endpoints.yml",

@@ -1,0 +1,29 @@
+"""The web app's factory: one Sanic app that mounts every part's blueprint."""
+
+from __future__ import annotations
+
+from sanic import Sanic
+from sanic.request import Request
+from sanic.response import HTTPResponse, json
+
+from bot import settings as bot_settings
+
+
+def create_app(config: bot_settings.Settings | None = None, name: str = "shop_web") -> Sanic:
+    """Builds the web app; nothing is opened until the server starts.
+
+    Args:
+        config: process settings; read from the environment when omitted.
+        name: Sanic app name (unique per process).
+
+    Returns:
+        The app with every blueprint registered.
+    """
+    app = Sanic(name)
+    app.ctx.settings = config or bot_settings.load()
+
+    @app.get("/health")
+    async def health(request: Request) -> HTTPResponse:
+        return json({"status": "ok"})
+
+    return app
