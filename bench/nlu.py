@@ -6,6 +6,7 @@ Prints figures only; `make bench` runs it. Figures go to bench/README.md and REA
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import platform
 import statistics
@@ -23,6 +24,7 @@ from rasa.core.agent import Agent  # noqa: E402
 from rasa.model_training import train_nlu  # noqa: E402
 from rasa.shared.nlu.training_data.loading import load_data  # noqa: E402
 from rasa.shared.nlu.training_data.training_data import TrainingData  # noqa: E402
+from rasa.utils.log_utils import configure_structlog  # noqa: E402
 from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 from sklearn.metrics import classification_report, f1_score  # noqa: E402
 from sklearn.model_selection import StratifiedKFold  # noqa: E402
@@ -31,6 +33,7 @@ from sklearn.svm import LinearSVC  # noqa: E402
 from bot.nlu.normalise import normalise  # noqa: E402
 
 FOLDS = int(os.environ.get("BENCH_FOLDS", "5"))
+configure_structlog(logging.WARNING)  # per-message parse logs would drown the figures
 Examples = List[Tuple[str, str]]
 
 
