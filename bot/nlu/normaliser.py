@@ -8,6 +8,7 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.constants import INTENT_MESSAGE_PREFIX
 from rasa.shared.nlu.constants import (
     ENTITIES,
     ENTITY_ATTRIBUTE_END,
@@ -68,6 +69,8 @@ class ChineseTextNormalizer(GraphComponent):
             text = message.get(TEXT)
             if not isinstance(text, str) or message.get(ORIGINAL_TEXT) is not None:
                 continue
+            if text.startswith(INTENT_MESSAGE_PREFIX):
+                continue  # a button payload like /choose_persona{"persona":"crazy"}: keep it exact
             message.set(ORIGINAL_TEXT, text, add_to_output=True)
             message.set(TEXT, normalise(text))
         return messages

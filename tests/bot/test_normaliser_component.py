@@ -16,6 +16,13 @@ def test_inference_text_is_normalised_and_original_kept():
     assert message.as_dict(only_output_properties=True)[ORIGINAL_TEXT] == "還有貨嗎？？？😭"
 
 
+def test_button_payload_is_left_exact_for_the_intent_parser():
+    payload = '/choose_persona{"persona":"crazy"}'
+    message = Message(data={"text": payload})
+    component().process([message])
+    assert message.get("text") == payload
+
+
 def test_processing_twice_changes_nothing():
     message = Message(data={"text": "ＸＬ有嗎"})
     component().process([message])
