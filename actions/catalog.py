@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from difflib import get_close_matches
+from difflib import SequenceMatcher, get_close_matches
 from typing import Any, Dict, Iterable, List, Optional, Text
 
 from rasa_sdk import Tracker
@@ -12,11 +12,13 @@ from sqlalchemy.orm import Session
 
 from actions.base import Events, ShopAction
 from actions.models import Product
-from actions.repository.catalog import StockInfo, find_product, stock_for
+from actions.repository.catalog import StockInfo, find_products, stock_for
+from bot.nlu.normalise import normalise
 
 LIST_SEPARATOR = "、"
 SUGGESTION_COUNT = 3
 SUGGESTION_CUTOFF = 0.3
+CANDIDATE_LIMIT = 20
 # Spec keys (as stored in the catalogue) that answer each kind of question, first one present wins.
 MATERIAL_KEYS = ("面料", "鞋面", "面板")
 DIMENSION_KEYS = ("尺寸", "台面开孔", "容量", "规格", "净含量")
@@ -67,7 +69,7 @@ def resolve_product(
     if not asked:
         dispatcher.utter_message(response="utter_ask_product")
         return None
-    product = find_product(session, asked)
+    product = asked_product(session, tracker)
     if product is None:
         suggestions = close_product_names(session, asked)
         if suggestions:
@@ -81,6 +83,32 @@ def resolve_product(
                 response="utter_product_not_found_no_suggestions", product=asked
             )
     return product
+
+
+def _overlap(text: str, product: Product) -> int:
+    model = product.name.replace(product.brand or "", "")
+    return SequenceMatcher(None, text, model).find_longest_match(0, len(text), 0, len(model)).size
+
+
+def asked_product(session: Session, tracker: Tracker) -> Optional[Product]:
+    """The product the `product` slot names, told apart by the customer's words when it is vague.
+
+    "顶吸式油烟机要开多大的孔" fills the slot with 油烟机; of the range hoods the one whose name
+    shares the longest run with the message (顶吸式油烟机T5) is taken.
+
+    Returns:
+        The product, or None when the slot is empty or names nothing in the catalogue.
+
+    """
+    asked = str(tracker.get_slot("product") or "").strip()
+    if not asked:
+        return None
+    candidates = find_products(session, asked, limit=CANDIDATE_LIMIT)
+    if len(candidates) <= 1:
+        return candidates[0] if candidates else None
+    text = normalise(str((tracker.latest_message or {}).get("text") or ""))
+    best = max(_overlap(text, product) for product in candidates)
+    return next(p for p in candidates if _overlap(text, p) == best)
 
 
 def _first_spec(specs: Dict[str, Any], keys: Iterable[str]) -> str:

@@ -17,6 +17,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
+from actions import identity
 from actions import settings as settings_module
 from actions.base import Events, ShopAction
 from actions.catalog import format_yuan
@@ -299,11 +300,8 @@ class ActionCheckFreeShipping(ShopAction):
         return "action_check_free_shipping"
 
     def verified_customer_id(self, tracker: Tracker) -> Optional[int]:
-        """The verified customer of the conversation, if known.
-
-        No shared identity helper exists yet, so the customer is treated as unknown.
-        """
-        return None
+        """The signed-in customer of the conversation (signed channel metadata), if any."""
+        return identity.verified_customer_id(tracker)
 
     def order_amount_fen(self, tracker: Tracker, session: Session) -> Optional[int]:
         """The amount named in the message, else the product's price × quantity, else None."""

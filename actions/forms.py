@@ -1,14 +1,18 @@
-"""Slot validation for the forms that collect order, body and booking details."""
+"""Slot validation for the forms that collect order, product and body details.
+
+The installation booking form is validated in actions/installation_booking.py.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import parsing
+from actions.identity import verified_customer_id
 
 Slots = Dict[Text, Any]
 
@@ -22,11 +26,27 @@ def _text(tracker: Tracker) -> str:
 
 
 class ValidateOrderLookupForm(FormValidationAction):
-    """Order number and phone tail: read from entities or from the bare reply."""
+    """Order number and phone tail: read from entities or from the bare reply.
+
+    A signed-in customer is asked for neither: the lookup answers about their latest order
+    (naming its number, so they can give another one).
+    """
 
     def name(self) -> Text:
         """The action's name in the domain."""
         return "validate_order_lookup_form"
+
+    async def required_slots(
+        self,
+        domain_slots: List[Text],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[Text]:
+        """The form's slots; none for a signed-in customer."""
+        if verified_customer_id(tracker) is not None:
+            return []
+        return list(domain_slots)
 
     async def extract_order_id(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -127,7 +147,8 @@ NOT_AN_ANSWER = {
 }
 
 
-def _short_reply(tracker: Tracker, limit: int = 12) -> Optional[str]:
+def short_reply(tracker: Tracker, limit: int = 12) -> Optional[str]:
+    """The normalised reply when it is short and not a yes/no, greeting or other non-answer."""
     intent = (tracker.latest_message.get("intent") or {}).get("name")
     if intent in NOT_AN_ANSWER:
         return None
@@ -148,27 +169,5 @@ class ValidateProductForm(FormValidationAction):
         """Takes a short bare reply as the product name while it is being asked for."""
         if not _requested(tracker, "product") or tracker.get_slot("product"):
             return {}
-        reply = _short_reply(tracker)
+        reply = short_reply(tracker)
         return {"product": reply} if reply else {}
-
-
-class ValidateInstallationForm(ValidateOrderLookupForm):
-    """Order, city and date of an installation visit."""
-
-    def name(self) -> Text:
-        """The action's name in the domain."""
-        return "validate_installation_form"
-
-    async def extract_city(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        """Takes a short bare reply as the city while it is being asked for."""
-        reply = _short_reply(tracker, limit=10) if _requested(tracker, "city") else None
-        return {"city": reply} if reply else {}
-
-    async def extract_date(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Slots:
-        """Takes a short bare reply as the preferred date while it is being asked for."""
-        reply = _short_reply(tracker, limit=16) if _requested(tracker, "date") else None
-        return {"date": reply} if reply else {}

@@ -15,11 +15,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
 from actions import repository as repo
+from actions.aftersale_policy import label
 from actions.base import Events, ShopAction
 from actions.identity import identified_order, verified_customer_id
 from actions.models import ComplaintTicket, Order, utcnow
-from actions.orders import latest_text, shop_time
+from actions.orders import latest_text, order_not_found, shop_time
 from actions.repository.logistics import ShipmentView
+from actions.settings import to_shop_time
 
 NOT_RECEIVED_SLOT = "delivery_not_received"
 # What customers type when the parcel shows as signed for but never reached them.
@@ -29,10 +31,24 @@ INVESTIGATION_HOURS = 4
 
 
 def says_not_received(tracker: Tracker) -> bool:
-    """Whether the customer says the parcel did not arrive (latest message or the slot)."""
+    """Whether the customer says the parcel did not arrive.
+
+    Looks at the latest message and back to the message that asked about the parcel (the order
+    number and phone tail usually come in between), or at the slot.
+    """
     if tracker.get_slot(NOT_RECEIVED_SLOT) in (True, "true", "True", "yes"):
         return True
-    return bool(NOT_RECEIVED.search(latest_text(tracker)))
+    if NOT_RECEIVED.search(latest_text(tracker)):
+        return True
+    for event in reversed(tracker.events or []):
+        if event.get("event") != "user":
+            continue
+        if NOT_RECEIVED.search(str(event.get("text") or "")):
+            return True
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if intent == "track_logistics":
+            return False
+    return False
 
 
 def _open_ticket_for(
@@ -93,6 +109,21 @@ def tracking_facts(view: ShipmentView) -> Dict[str, Any]:
         "latest_description": latest["description"],
         "events": "\n".join(f"{e['time']} {e['place']} {e['description']}" for e in events),
         "tracking_events": events,
+        "card": logistics_card(view),
+    }
+
+
+def logistics_card(view: ShipmentView) -> Dict[str, Any]:
+    """The logistics card of the agreed schema (event times ISO 8601 with offset)."""
+    return {
+        "card": "logistics",
+        "carrier": view.carrier,
+        "tracking_number": view.tracking_number,
+        "status_label": label("shipment_status", view.status),
+        "events": [
+            {"time": to_shop_time(e.occurred_at).isoformat(), "text": e.description}
+            for e in view.events
+        ],
     }
 
 
@@ -114,8 +145,7 @@ class ActionTrackLogistics(ShopAction):
         now = utcnow()
         view, order = self._find(session, tracker, now)
         if view is None and order is None:
-            dispatcher.utter_message(response="utter_order_not_found")
-            return []
+            return order_not_found(dispatcher)
         if view is None:
             dispatcher.utter_message(
                 response="utter_logistics_not_shipped",

@@ -308,9 +308,10 @@ class ShipmentEvent(Base):
 
 
 class AntiCounterfeitCode(Base):
-    """A printed anti-counterfeit code; the first check marks it used."""
+    """A printed anti-counterfeit code; the first check marks it used, every check is counted."""
 
     __tablename__ = "anti_counterfeit_codes"
+    __table_args__ = (CheckConstraint("check_count >= 0", name="check_count_nonnegative"),)
 
     id = Column(Integer, primary_key=True)
     code = Column(String(32), nullable=False, unique=True)
@@ -319,6 +320,8 @@ class AntiCounterfeitCode(Base):
     )
     used = Column(Boolean, nullable=False, default=False)
     used_at = Column(UTCDateTime)
+    check_count = Column(Integer, nullable=False, default=0, server_default="0")
+    last_checked_at = Column(UTCDateTime)
 
     product = relationship("Product")
 
@@ -514,6 +517,70 @@ class Gift(Base):
     notes = Column(String(200), nullable=False, default="")
 
 
+NOTICE_KINDS = (
+    "shipping_notice",
+    "delay_apology",
+    "follow_up_visit",
+    "installation_reminder",
+    "formula_runout",
+)
+NOTICE_STATUSES = ("pending", "sent", "failed")
+
+
+class NoticeLog(Base):
+    """A proactive notice claimed for one subject (order, shipment, appointment, purchase).
+
+    The unique (kind, subject_key) pair is what keeps a notice from being sent twice, also
+    across restarts: a notice is claimed (pending) before it is delivered, then marked sent.
+    """
+
+    __tablename__ = "notice_log"
+    __table_args__ = (
+        _one_of("kind", NOTICE_KINDS),
+        _one_of("status", NOTICE_STATUSES),
+        Index("ix_notice_log_kind_subject", "kind", "subject_key", unique=True),
+        CheckConstraint("attempts >= 0", name="attempts_nonnegative"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    kind = Column(String(24), nullable=False)
+    subject_key = Column(String(64), nullable=False)
+    customer_id = Column(
+        Integer, ForeignKey("customers.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    order_id = Column(Integer, ForeignKey("orders.id", ondelete="SET NULL"))
+    conversation_id = Column(String(64), nullable=False)
+    status = Column(String(16), nullable=False, default="pending")
+    attempts = Column(Integer, nullable=False, default=0)
+    due_at = Column(UTCDateTime, nullable=False)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    sent_at = Column(UTCDateTime)
+    last_error = Column(String(200))
+
+
+INVOICE_STATUSES = ("requested", "issued", "cancelled")
+
+
+class InvoiceRequest(Base):
+    """A customer's request for an invoice of an order and when it will be issued."""
+
+    __tablename__ = "invoice_requests"
+    __table_args__ = (_one_of("status", INVOICE_STATUSES),)
+
+    id = Column(Integer, primary_key=True)
+    order_id = Column(
+        Integer, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    title = Column(String(64), nullable=False)
+    tax_number = Column(String(32))
+    status = Column(String(16), nullable=False, default="requested")
+    requested_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    issue_by = Column(UTCDateTime, nullable=False)
+    issued_at = Column(UTCDateTime)
+
+    order = relationship("Order")
+
+
 __all__ = [
     "Agent",
     "AntiCounterfeitCode",
@@ -524,6 +591,8 @@ __all__ = [
     "Gift",
     "InstallationAppointment",
     "InstallationProvider",
+    "InvoiceRequest",
+    "NoticeLog",
     "Order",
     "OrderItem",
     "PriceHistory",

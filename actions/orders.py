@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from decimal import Decimal
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
+from actions import aftersale_policy as policy
 from actions import repository as repo
 from actions.base import Events, ShopAction
 from actions.identity import identified_order
@@ -31,9 +32,13 @@ REFUND_RESPONSES = {
 }
 
 
-def yuan(fen: int) -> str:
-    """Format an integer amount of fen as yuan with two decimals (12345 → "123.45")."""
-    return f"{Decimal(int(fen)) / 100:.2f}"
+yuan = policy.yuan
+
+
+def order_not_found(dispatcher: CollectingDispatcher) -> Events:
+    """Say the order was not found and forget the number and tail so the customer can retry."""
+    dispatcher.utter_message(response="utter_order_not_found")
+    return [SlotSet("order_id", None), SlotSet("phone_tail", None)]
 
 
 def shop_time(moment: Optional[datetime]) -> Optional[str]:
@@ -56,15 +61,39 @@ def item_summary(session: Session, order: Order) -> str:
     return ", ".join(lines)
 
 
+def order_card(session: Session, order: Order) -> Dict[str, Any]:
+    """The order card of the agreed schema (amounts in fen, times ISO 8601 with offset)."""
+    card: Dict[str, Any] = {
+        "card": "order",
+        "order_id": order.order_number,
+        "status": order.state,
+        "status_label": policy.label("order_status", order.state),
+        "total_fen": int(order.payable_fen),
+        "items": [
+            {
+                "name": item.product_name,
+                "quantity": item.quantity,
+                "price_fen": int(item.unit_price_fen),
+            }
+            for item in repo.order_items(session, order)
+        ],
+    }
+    if order.paid_at is not None:
+        card["paid_at"] = to_shop_time(order.paid_at).isoformat()
+    return card
+
+
 def order_facts(session: Session, order: Order) -> Dict[str, Any]:
-    """Facts every order answer may use (no phone number, no address)."""
+    """Facts every order answer may use (no phone number, no address), with the order card."""
     return {
         "order_id": order.order_number,
         "items": item_summary(session, order),
         "amount": yuan(order.payable_fen),
+        "amount_fen": int(order.payable_fen),
         "created_at": shop_time(order.created_at),
         "paid_at": shop_time(order.paid_at),
         "shipping_city": order.shipping_city,
+        "card": order_card(session, order),
     }
 
 
@@ -85,8 +114,7 @@ class ActionCheckOrderStatus(ShopAction):
         """Names the response for the order's state and passes its facts."""
         order = identified_order(session, tracker)
         if order is None:
-            dispatcher.utter_message(response="utter_order_not_found")
-            return []
+            return order_not_found(dispatcher)
         facts = order_facts(session, order)
         if order.state == "unpaid":
             says_paid = bool(SAYS_PAID.search(latest_text(tracker)))
@@ -139,15 +167,18 @@ class ActionCheckRefundStatus(ShopAction):
         """Names the response for the latest request's status and passes its facts."""
         order = identified_order(session, tracker)
         if order is None:
-            dispatcher.utter_message(response="utter_order_not_found")
-            return []
+            return order_not_found(dispatcher)
         requests: List[ReturnRequest] = repo.returns_for_order(session, order)
         if not requests:
             dispatcher.utter_message(response="utter_refund_none", order_id=order.order_number)
             return []
         latest = requests[0]
+        waiting = latest.status in ("requested", "approved") and not latest.return_tracking_number
+        response = REFUND_RESPONSES.get(latest.status, "utter_refund_requested")
+        if waiting and latest.kind == "exchange":
+            response = "utter_exchange_requested"
         dispatcher.utter_message(
-            response=REFUND_RESPONSES.get(latest.status, "utter_refund_requested"),
+            response=response,
             order_id=order.order_number,
             return_kind=latest.kind,
             refund_amount=yuan(latest.refund_fen),
@@ -155,6 +186,14 @@ class ActionCheckRefundStatus(ShopAction):
             return_tracking_number=latest.return_tracking_number,
             return_shipped_at=shop_time(latest.return_shipped_at),
             refunded_at=shop_time(latest.refunded_at),
+            refund_fen=int(latest.refund_fen),
+            refund_channel=policy.label("refund_channel", "original"),
+            expected_by=(
+                shop_time(policy.refund_expected_by(latest.refunded_at))
+                if latest.refunded_at is not None
+                else None
+            ),
             open_requests=sum(1 for r in requests if r.status not in ("refunded", "closed")),
+            card=order_card(session, order),
         )
-        return []
+        return [SlotSet("return_request_id", str(latest.id) if waiting else None)]

@@ -139,12 +139,17 @@ class ShopBuilder:
                     continue
                 seen.add(code)
                 used = self.rng.random() < 0.3
+                used_at = self.ago(5 * D, 150 * D) if used else None
+                # Checked codes were checked one to three times, two days apart (no extra draws).
+                checks = 1 + len(seen) % 3 if used else 0
                 self.s.add(
                     AntiCounterfeitCode(
                         code=code,
                         product_id=product.id,
                         used=used,
-                        used_at=self.ago(5 * D, 150 * D) if used else None,
+                        used_at=used_at,
+                        check_count=checks,
+                        last_checked_at=used_at + (checks - 1) * 2 * D if used else None,
                     )
                 )
 

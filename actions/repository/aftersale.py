@@ -268,3 +268,59 @@ def open_tickets(
     return list(
         session.execute(stmt.order_by(ComplaintTicket.follow_up_due, ComplaintTicket.id)).scalars()
     )
+
+
+def open_request_for_order(session: Session, order: Order) -> Optional[ReturnRequest]:
+    """Return the order's newest request still waiting for the return parcel, or None."""
+    for request in returns_for_order(session, order):
+        if request.status in ("requested", "approved") and not request.return_tracking_number:
+            return request
+    return None
+
+
+def request_of_order(session: Session, order: Order, request_id: Any) -> Optional[ReturnRequest]:
+    """Return one request by id when it belongs to the order (None otherwise)."""
+    rid = _inputs.record_id(request_id)
+    if rid is None:
+        return None
+    request = session.get(ReturnRequest, rid)
+    return request if request is not None and request.order_id == order.id else None
+
+
+def tickets_for_order(
+    session: Session, order: Order, *, kind: Optional[str] = None
+) -> List[ComplaintTicket]:
+    """Return the tickets of an order (any status), newest first."""
+    stmt = select(ComplaintTicket).where(ComplaintTicket.order_id == order.id)
+    if kind is not None:
+        stmt = stmt.where(ComplaintTicket.kind == kind)
+    stmt = stmt.order_by(ComplaintTicket.created_at.desc(), ComplaintTicket.id.desc())
+    return list(session.execute(stmt).scalars())
+
+
+def record_complaint_choice(
+    session: Session,
+    ticket: ComplaintTicket,
+    *,
+    chosen_option: Any,
+    compensation_fen: int,
+    escalate: bool,
+) -> ComplaintTicket:
+    """Record the option a complaining customer chose; the ticket stays open for the follow-up.
+
+    Args:
+        session: Open session (the caller commits).
+        ticket: The complaint ticket (its follow-up date was set by severity when opened).
+        chosen_option: The option chosen, as offered.
+        compensation_fen: Compensation that goes with the option, in fen.
+        escalate: Whether a supervisor must decide (beyond frontline authority).
+
+    Returns:
+        The ticket, open, with the choice, the compensation and the escalation recorded.
+
+    """
+    ticket.chosen_option = _inputs.clean_text(chosen_option, 64) or None
+    ticket.compensation_fen = int(compensation_fen)
+    ticket.escalated = bool(escalate)
+    session.flush()
+    return ticket

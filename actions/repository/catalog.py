@@ -67,12 +67,18 @@ class CodeCheck:
         status: "genuine" (first check, now recorded), "already_checked" (genuine code checked
             before: warn the customer), "other_product" (a real code of another product) or
             "not_found" (no such code: possibly counterfeit).
+        product_name: The product the code was issued for (None when not found).
+        first_checked_at: When the code was first checked.
+        checks_before: How many checks there were before this one.
+        last_checked_at: The latest check before this one (None when there was none).
 
     """
 
     status: str
     product_name: Optional[str] = None
     first_checked_at: Optional[datetime] = None
+    checks_before: int = 0
+    last_checked_at: Optional[datetime] = None
 
 
 def _score(query: str, product: Product) -> float:
@@ -251,6 +257,9 @@ def verify_anti_counterfeit_code(
 ) -> CodeCheck:
     """Check an anti-counterfeit code against the records; the first check marks it used.
 
+    Every check of a known code of the right product is counted, so a customer whose code was
+    checked before learns how many times and when.
+
     Args:
         session: Open session (the caller commits).
         code: The code as typed; spaces and dashes are ignored.
@@ -274,8 +283,11 @@ def verify_anti_counterfeit_code(
     record, product_name = row
     if product_id is not None and record.product_id != product_id:
         return CodeCheck("other_product", product_name)
+    before, previous = int(record.check_count or 0), record.last_checked_at
+    record.check_count, record.last_checked_at = before + 1, now
     if record.used:
-        return CodeCheck("already_checked", product_name, record.used_at)
+        session.flush()
+        return CodeCheck("already_checked", product_name, record.used_at, max(before, 1), previous)
     record.used, record.used_at = True, now
     session.flush()
-    return CodeCheck("genuine", product_name, now)
+    return CodeCheck("genuine", product_name, now, before, previous)

@@ -9,7 +9,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actions import settings as settings_module
-from actions.models import SLOTS, InstallationAppointment, InstallationProvider
+from actions.models import (
+    SLOTS,
+    InstallationAppointment,
+    InstallationProvider,
+    Order,
+    OrderItem,
+    Product,
+    Sku,
+)
 from actions.repository import _inputs
 
 
@@ -101,3 +109,71 @@ def create_installation_appointment(
     session.add(appointment)
     session.flush()
     return appointment
+
+
+ACTIVE_APPOINTMENT_STATUSES = ("booked", "confirmed")
+INSTALLABLE_ORDER_STATES = ("paid", "shipped", "delivered", "completed")
+
+
+def active_appointment_for_order(
+    session: Session, order_id: Any
+) -> Optional[InstallationAppointment]:
+    """Return the order's booked or confirmed installation visit (the latest), or None.
+
+    Args:
+        session: Open session.
+        order_id: The order's database id.
+
+    Returns:
+        The appointment, or None when the order has no visit waiting.
+
+    """
+    oid = _inputs.record_id(order_id)
+    if oid is None:
+        return None
+    stmt = (
+        select(InstallationAppointment)
+        .where(
+            InstallationAppointment.order_id == oid,
+            InstallationAppointment.status.in_(ACTIVE_APPOINTMENT_STATUSES),
+        )
+        .order_by(InstallationAppointment.created_at.desc(), InstallationAppointment.id.desc())
+        .limit(1)
+    )
+    return session.execute(stmt).scalars().first()
+
+
+def service_cities(session: Session) -> List[str]:
+    """Return the cities with at least one installation and repair provider, sorted."""
+    stmt = select(InstallationProvider.city).distinct().order_by(InstallationProvider.city)
+    return list(session.execute(stmt).scalars())
+
+
+def latest_installable_order(session: Session, customer_id: Any) -> Optional[Order]:
+    """Return the customer's latest paid order holding a product that needs installation.
+
+    Args:
+        session: Open session.
+        customer_id: The signed-in customer.
+
+    Returns:
+        The order (paid, shipped, delivered or completed), or None.
+
+    """
+    cid = _inputs.record_id(customer_id)
+    if cid is None:
+        return None
+    stmt = (
+        select(Order)
+        .join(OrderItem, OrderItem.order_id == Order.id)
+        .join(Sku, Sku.id == OrderItem.sku_id)
+        .join(Product, Product.id == Sku.product_id)
+        .where(
+            Order.customer_id == cid,
+            Order.state.in_(INSTALLABLE_ORDER_STATES),
+            Product.needs_installation.is_(True),
+        )
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(1)
+    )
+    return session.execute(stmt).scalars().first()

@@ -1,12 +1,15 @@
 import asyncio
 
 from actions.forms import (
-    ValidateInstallationForm,
     ValidateOrderLookupForm,
     ValidateProductForm,
     ValidateSizeAdviceForm,
 )
+from actions.identity import SIGNING_KEY_ENV
+from actions.installation_booking import ValidateInstallationForm
+from tests.actions import presale_support
 from tests.actions.conftest import make_tracker
+from tests.actions.presale_support import KEY
 
 
 def run(coroutine):
@@ -87,3 +90,13 @@ def test_short_number_while_order_is_asked_is_re_asked_as_an_order_number(dispat
     assert dispatcher.messages == []
     assert form.validate_order_id("12345", dispatcher, tracker, {}) == {"order_id": None}
     assert dispatcher.messages[0]["response"] == "utter_invalid_order_id"
+
+
+def test_signed_in_customer_is_not_asked_for_order_or_phone_tail(dispatcher, monkeypatch):
+    monkeypatch.setenv(SIGNING_KEY_ENV, KEY)
+    form = ValidateOrderLookupForm()
+    slots = ["order_id", "phone_tail"]
+    signed_in = presale_support.tracker("查下订单", intent="check_order_status", customer_id=7)
+    anonymous = presale_support.tracker("查下订单", intent="check_order_status")
+    assert run(form.required_slots(slots, dispatcher, signed_in, {})) == []
+    assert run(form.required_slots(slots, dispatcher, anonymous, {})) == slots

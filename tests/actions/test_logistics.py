@@ -167,7 +167,7 @@ def test_bad_input_finds_nothing(shop, bad):
     ):
         message, events = track(**slots)
         assert message["response"] == "utter_order_not_found"
-        assert events == []
+        assert events == [SlotSet("order_id", None), SlotSet("phone_tail", None)]
     assert tickets() == []
 
 
@@ -180,3 +180,32 @@ def test_dead_database_gets_an_apology_and_a_human(monkeypatch):
         db.reset()
     assert message["response"] == "utter_shop_unavailable"
     assert events == [SlotSet("handoff_reason", "system_error")]
+
+
+def test_a_parcel_answer_carries_the_logistics_card(shop):
+    message, _ = track(order_id="2024112000003", phone_tail="1234")
+    card = message["card"]
+    assert card["card"] == "logistics" and card["carrier"] == "顺丰"
+    assert card["tracking_number"] == "SF1000000000003" and card["status_label"] == "运输中"
+    assert [e["text"] for e in card["events"]][0] == "到达杭州转运中心"
+    assert all(e["time"].endswith("+08:00") for e in card["events"])
+
+
+def test_not_received_said_before_the_order_number_still_opens_an_investigation(shop):
+    from rasa_sdk import Tracker
+
+    events = [
+        {
+            "event": "user",
+            "text": "快递显示签收了但我没收到",
+            "parse_data": {"intent": {"name": "track_logistics"}},
+        },
+        {"event": "user", "text": "2024112000005", "parse_data": {"intent": {"name": "inform"}}},
+    ]
+    latest = {"text": "1234", "intent": {"name": "inform"}, "entities": [], "metadata": {}}
+    slots = {"order_id": "2024112000005", "phone_tail": "1234"}
+    tracker = Tracker("c", slots, latest, events, False, None, {}, "action_listen")
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionTrackLogistics().run(dispatcher, tracker, {}))
+    assert dispatcher.messages[0]["response"] == "utter_logistics_investigation"
+    assert [t[0] for t in tickets()] == ["delivery_investigation"]

@@ -112,7 +112,7 @@ def test_logged_in_customer_needs_no_phone_tail(shop):
 def test_bad_input_finds_nothing_and_leaks_nothing(shop, bad):
     message, events = status(bad)
     assert message["response"] == "utter_order_not_found"
-    assert events == []
+    assert events == [SlotSet("order_id", None), SlotSet("phone_tail", None)]  # retry afresh
     message, _ = status("2024112000002", tail=bad)
     assert message["response"] == "utter_order_not_found"
 
@@ -151,9 +151,11 @@ def refund(order_id, tail=ALICE):
 
 def test_refunded_return_shows_amount_and_time(shop):
     message, events = refund("2024112000005")
-    assert events == []
+    assert events == [SlotSet("return_request_id", None)]
     assert message["response"] == "utter_refund_done"
-    assert message["refund_amount"] == "89.00"
+    assert message["refund_amount"] == "89.00" and message["refund_fen"] == 8900
+    assert message["expected_by"] == shop_time(shop.now - 10 * H + 3 * 24 * H)
+    assert message["refund_channel"] == "原路退回"
     assert message["refunded_at"] == shop_time(shop.now - 10 * H)
     assert message["return_tracking_number"] == "SF9000000000005"
 
@@ -177,3 +179,22 @@ def test_refund_status_of_someone_elses_order_is_not_found(shop):
     unknown, _ = refund("2099999999999")
     assert not_yours == unknown
     assert not_yours["response"] == "utter_order_not_found"
+
+
+def test_an_order_answer_carries_the_order_card(shop):
+    message, _ = status("2024112000002")
+    card = message["card"]
+    assert card["card"] == "order" and card["order_id"] == "2024112000002"
+    assert card["status"] == "paid" and card["status_label"] == "已付款待发货"
+    assert card["total_fen"] == 317700 and message["amount_fen"] == 317700
+    assert card["items"] == [
+        {"name": "厨匠侧吸式油烟机J1", "quantity": 1, "price_fen": 299900},
+        {"name": "芳屿薰衣草精油", "quantity": 2, "price_fen": 8900},
+    ]
+    assert card["paid_at"].endswith("+08:00")
+
+
+def test_a_return_waiting_for_its_parcel_lets_the_customer_give_the_number(shop):
+    message, events = refund("2024112000007")
+    assert message["response"] == "utter_refund_awaiting_return"
+    assert len(events) == 1 and events[0]["name"] == "return_request_id" and events[0]["value"]

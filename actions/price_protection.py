@@ -1,0 +1,160 @@
+"""Price protection: the paid price against the lowest recorded price within the window.
+
+Within the frontline's authority (the agents table) the difference is granted at once and
+recorded on a price-protection ticket; above it the ticket is escalated and a human takes over
+(`handoff_reason` = compensation_above_limit). Prices come only from price_history.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session
+
+from actions import aftersale_policy as policy
+from actions import repository as repo
+from actions.base import Events, ShopAction
+from actions.identity import identified_order
+from actions.models import ComplaintTicket, Order, utcnow
+from actions.orders import order_facts, order_not_found, shop_time
+from actions.repository import aftersale as aftersale_repo
+from actions.repository.price_protection import frontline_limit_fen, lowest_price_between
+
+KIND = "price_protection"
+OPTION = "refund_difference"
+
+
+def price_drops(session: Session, order: Order, until: Any) -> List[Dict[str, Any]]:
+    """Per order line with a recorded price: paid, lowest since payment, and the difference."""
+    drops = []
+    for item in repo.order_items(session, order):
+        lowest = lowest_price_between(session, item.product_id, order.paid_at, until)
+        if lowest is None:
+            continue
+        difference = max(0, item.unit_price_fen - lowest.price_fen) * item.quantity
+        drops.append(
+            {
+                "product": item.product_name,
+                "quantity": item.quantity,
+                "paid_fen": item.unit_price_fen,
+                "lowest_fen": lowest.price_fen,
+                "lowest_since": lowest.effective_from,
+                "difference_fen": difference,
+            }
+        )
+    return drops
+
+
+def _ticket_facts(ticket: ComplaintTicket) -> Dict[str, Any]:
+    return {
+        "ticket_id": ticket.id,
+        "difference": policy.yuan(ticket.compensation_fen),
+        "difference_fen": int(ticket.compensation_fen),
+        "escalated": bool(ticket.escalated),
+        "follow_up_by": shop_time(ticket.follow_up_due),
+    }
+
+
+class ActionPriceProtection(ShopAction):
+    """Compares prices, grants the difference within the frontline limit, escalates above it."""
+
+    def name(self) -> Text:
+        """The action's name in the domain."""
+        return "action_price_protection"
+
+    def answer(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[str, Any],
+        session: Session,
+    ) -> Events:
+        """Answers from price_history; records the compensation (or the escalation) on a ticket."""
+        order = identified_order(session, tracker)
+        if order is None:
+            return order_not_found(dispatcher)
+        now = utcnow()
+        limit = frontline_limit_fen(session)
+        facts = order_facts(session, order)
+        facts.update(
+            window_days=policy.PRICE_PROTECTION_DAYS,
+            limit=policy.yuan(limit),
+            limit_fen=limit,
+        )
+        if order.paid_at is None or order.state == "cancelled":
+            dispatcher.utter_message(response="utter_price_protection_not_applicable", **facts)
+            return []
+        end = policy.price_protection_end(order.paid_at)
+        facts.update(window_end=shop_time(end))
+        previous = aftersale_repo.tickets_for_order(session, order, kind=KIND)
+        if previous:
+            facts.update(_ticket_facts(previous[0]))
+            dispatcher.utter_message(response="utter_price_protection_already", **facts)
+            return []
+        if now > end:
+            dispatcher.utter_message(response="utter_price_protection_expired", **facts)
+            return []
+        drops = price_drops(session, order, now)
+        if not drops:
+            dispatcher.utter_message(response="utter_price_protection_no_record", **facts)
+            return []
+        biggest = max(drops, key=lambda d: (d["difference_fen"], d["paid_fen"]))
+        total = sum(d["difference_fen"] for d in drops)
+        facts.update(
+            product=biggest["product"],
+            paid_price=policy.yuan(biggest["paid_fen"]),
+            paid_price_fen=biggest["paid_fen"],
+            lowest_price=policy.yuan(biggest["lowest_fen"]),
+            lowest_price_fen=biggest["lowest_fen"],
+            lowest_since=shop_time(biggest["lowest_since"]),
+        )
+        if total == 0:
+            dispatcher.utter_message(response="utter_price_protection_no_drop", **facts)
+            return []
+        ticket = self._ticket(session, order, drops, total, limit, now)
+        facts.update(_ticket_facts(ticket))
+        if ticket.escalated:
+            dispatcher.utter_message(response="utter_price_protection_escalated", **facts)
+            return [SlotSet("handoff_reason", "compensation_above_limit")]
+        dispatcher.utter_message(response="utter_price_protection_compensated", **facts)
+        return []
+
+    @staticmethod
+    def _ticket(
+        session: Session,
+        order: Order,
+        drops: List[Dict[str, Any]],
+        total: int,
+        limit: int,
+        now: Any,
+    ) -> ComplaintTicket:
+        description = "; ".join(
+            f"{d['product']} x{d['quantity']}: {policy.yuan(d['paid_fen'])} -> "
+            f"{policy.yuan(d['lowest_fen'])}"
+            for d in drops
+            if d["difference_fen"]
+        )
+        ticket = repo.create_ticket(
+            session,
+            customer_id=order.customer_id,
+            now=now,
+            category="price",
+            kind=KIND,
+            severity="low",
+            description=description,
+            demand=OPTION,
+            options_offered=[OPTION],
+            order_id=order.id,
+        )
+        return repo.record_ticket_choice(
+            session,
+            ticket,
+            chosen_option=OPTION,
+            now=now,
+            compensation_fen=total,
+            authority_fen=limit,
+            resolution=f"{OPTION} {policy.yuan(total)}",
+        )

@@ -1,0 +1,95 @@
+"""Price protection from price_history: granted within the frontline limit, escalated above it."""
+
+import pytest
+from rasa_sdk.events import SlotSet
+from sqlalchemy import select
+
+from actions import db
+from actions.db import session_scope
+from actions.models import ComplaintTicket, PriceHistory
+from actions.price_protection import ActionPriceProtection
+from tests.actions.aftersale_shop import NUMBERS, build_aftersale_shop, order_slots, run, tracker
+
+
+@pytest.fixture
+def shop(tmp_path, monkeypatch):
+    ns = build_aftersale_shop(tmp_path, monkeypatch)
+    yield ns
+    db.reset()
+
+
+def protect(key):
+    return run(ActionPriceProtection(), tracker(order_slots(key)))
+
+
+def tickets():
+    with session_scope() as s:
+        return [
+            (t.kind, t.category, t.compensation_fen, t.escalated, t.status, t.chosen_option)
+            for t in s.execute(select(ComplaintTicket)).scalars()
+        ]
+
+
+def test_a_drop_within_the_limit_is_compensated_and_recorded(shop):
+    [message], events = protect("small_drop")
+    assert message["response"] == "utter_price_protection_compensated"
+    assert message["paid_price"] == "89.00" and message["lowest_price"] == "79.00"
+    assert message["difference"] == "10.00" and message["difference_fen"] == 1000
+    assert message["limit_fen"] == 5000
+    assert tickets() == [
+        ("price_protection", "price", 1000, False, "resolved", "refund_difference")
+    ]
+    assert events == []
+
+
+def test_a_drop_above_the_limit_is_escalated_to_a_human(shop):
+    [message], events = protect("big_drop")
+    assert message["response"] == "utter_price_protection_escalated"
+    assert message["paid_price"] == "2999.00" and message["lowest_price"] == "2499.00"
+    assert message["difference_fen"] == 50000 and message["limit"] == "50.00"
+    assert tickets() == [("price_protection", "price", 50000, True, "open", "refund_difference")]
+    assert events == [SlotSet("handoff_reason", "compensation_above_limit")]
+
+
+def test_asking_again_does_not_pay_twice(shop):
+    protect("small_drop")
+    [message], _ = protect("small_drop")
+    assert message["response"] == "utter_price_protection_already"
+    assert len(tickets()) == 1
+
+
+def test_no_drop_since_payment(shop):
+    [message], _ = protect("fresh")
+    assert message["response"] == "utter_price_protection_no_drop"
+    assert message["paid_price"] == message["lowest_price"] == "199.00"
+    assert tickets() == []
+
+
+def test_after_the_window_nothing_is_compensated(shop):
+    [message], _ = protect("long_ago")
+    assert message["response"] == "utter_price_protection_expired"
+    assert message["window_days"] == 15
+
+
+def test_without_price_records_no_price_is_invented(shop):
+    with session_scope() as s:
+        for row in s.execute(select(PriceHistory)).scalars():
+            s.delete(row)
+    [message], _ = protect("small_drop")
+    assert message["response"] == "utter_price_protection_no_record"
+    assert "paid_price" not in message and tickets() == []
+
+
+def test_unpaid_orders_have_no_price_protection(shop):
+    [message], _ = run(
+        ActionPriceProtection(), tracker({"order_id": "2024112000001", "phone_tail": "1234"})
+    )
+    assert message["response"] == "utter_price_protection_not_applicable"
+
+
+def test_not_found_resets_the_order(shop):
+    [message], events = run(
+        ActionPriceProtection(), tracker({"order_id": NUMBERS["small_drop"], "phone_tail": "0000"})
+    )
+    assert message["response"] == "utter_order_not_found"
+    assert SlotSet("order_id", None) in events
