@@ -28,6 +28,8 @@ class Settings:
     models_dir: Path
     endpoints: Path
     credentials: Path
+    default_persona: str = "default"
+    notice_interval: float = 300.0
 
     @property
     def rasa_url(self) -> str:
@@ -43,6 +45,11 @@ class Settings:
     def web_url(self) -> str:
         """Base URL of the web app (storefront, agent console, NLG endpoint)."""
         return f"http://{self.host}:{self.web_port}"
+
+    @property
+    def nlg_url(self) -> str:
+        """The persona renderer Rasa calls for every response (the web app's /nlg)."""
+        return f"{self.web_url}/nlg"
 
     @property
     def tracker_db(self) -> Path:
@@ -79,4 +86,6 @@ def load() -> Settings:
         models_dir=Path(_env("SHOP_MODELS_DIR", str(ROOT / "models"))),
         endpoints=Path(_env("RASA_ENDPOINTS", str(ROOT / "endpoints.yml"))),
         credentials=Path(_env("RASA_CREDENTIALS", str(ROOT / "credentials.yml"))),
+        default_persona=_env("SHOP_DEFAULT_PERSONA", "default"),
+        notice_interval=float(_env("SHOP_NOTICE_INTERVAL", "300")),
     )

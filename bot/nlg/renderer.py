@@ -1,0 +1,219 @@
+"""One renderer for every reply: response name + tracker + facts → text, buttons, custom.
+
+The request is Rasa's NLG request (``rasa/core/nlg/callback.py``)::
+
+    {"response": "utter_x", "arguments": {...facts, "card": {...}}, "tracker": {...},
+     "channel": {"name": "rest"}}
+
+and the answer ``{"text": ..., "buttons": [...], "custom": {...}}`` (``custom`` is the
+action's ``card`` fact, see the card schema). Facts are the tracker's slots, the entities of a
+proactive notice (an ``EXTERNAL_*`` intent) and the action's arguments, in that order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from typing import Any, Dict, Iterable, List, Mapping, Optional
+
+from bot.nlg import script, style, template
+from bot.nlg.personas import DEFAULT_PERSONA, Persona, PersonaStore, Variant
+from bot.nlg.profile import ProfileStyles, signed_customer_id
+
+logger = logging.getLogger(__name__)
+
+# Keys of a rasa_sdk dispatcher message that are not facts.
+MESSAGE_KEYS = {
+    "text",
+    "buttons",
+    "elements",
+    "custom",
+    "template",
+    "response",
+    "image",
+    "attachment",
+    "json_message",
+    "quick_replies",
+    "domain_responses",
+}
+EXTERNAL_PREFIX = "EXTERNAL_"
+
+
+class RenderError(RuntimeError):
+    """A response could not be rendered (raised only by a strict renderer, i.e. in tests)."""
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a reply depends on besides the response name."""
+
+    persona: str
+    style: Optional[str]
+    script: str
+    facts: Dict[str, Any]
+    sender: str = ""
+    turn: int = 0
+
+
+def effective_persona(
+    slots: Mapping[str, Any], events: Iterable[Mapping[str, Any]], shop_default: str
+) -> str:
+    """The persona of a conversation: the customer's choice, else the shop's default.
+
+    The ``persona`` slot starts as ``default``; only an explicit choice (a slot event in the
+    tracker) overrides the shop's default persona (SHOP_DEFAULT_PERSONA).
+    """
+    chosen = any(e.get("event") == "slot" and e.get("name") == "persona" for e in events)
+    value = slots.get("persona")
+    if chosen and isinstance(value, str) and value:
+        return value
+    return shop_default or DEFAULT_PERSONA
+
+
+def _notice_facts(tracker: Mapping[str, Any]) -> Dict[str, Any]:
+    latest = tracker.get("latest_message") or {}
+    intent = (latest.get("intent") or {}).get("name") or ""
+    if not intent.startswith(EXTERNAL_PREFIX):
+        return {}
+    return {e["entity"]: e.get("value") for e in latest.get("entities") or [] if "entity" in e}
+
+
+def _matches(variant: Variant, slots: Mapping[str, Any]) -> bool:
+    for condition in variant.get("condition") or []:
+        wanted, have = condition.get("value"), slots.get(condition.get("name"))
+        if isinstance(wanted, str) and isinstance(have, str):
+            if wanted.casefold() != have.casefold():
+                return False
+        elif wanted != have:
+            return False
+    return True
+
+
+def _eligible(variants: List[Variant], slots: Mapping[str, Any], channel: str) -> List[Variant]:
+    """Rasa's choice among a response's variants (slot conditions, then channel)."""
+    conditional = [v for v in variants if v.get("condition") and _matches(v, slots)]
+    plain = [v for v in variants if not v.get("condition")]
+    for group in (
+        [v for v in conditional if v.get("channel") == channel],
+        [v for v in plain if v.get("channel") == channel],
+        [v for v in conditional if not v.get("channel")],
+    ):
+        if group:
+            return group
+    return [v for v in plain if not v.get("channel")]
+
+
+class Renderer:
+    """Renders responses in a persona; re-reads persona files when they change."""
+
+    def __init__(
+        self,
+        store: Optional[PersonaStore] = None,
+        shop_default: str = DEFAULT_PERSONA,
+        signing_key: str = "",
+        profiles: Optional[ProfileStyles] = None,
+        strict: bool = False,
+    ):
+        self.store = store or PersonaStore()
+        self.shop_default = shop_default
+        self.signing_key = signing_key
+        self.profiles = profiles or ProfileStyles()
+        self.strict = strict
+
+    def context(self, body: Mapping[str, Any]) -> Context:
+        """Persona, style, script and facts of an NLG request."""
+        tracker = body.get("tracker") or {}
+        slots = dict(tracker.get("slots") or {})
+        events = list(tracker.get("events") or [])
+        arguments = {
+            k: v for k, v in (body.get("arguments") or {}).items() if k not in MESSAGE_KEYS
+        }
+        facts = {**slots, **_notice_facts(tracker), **arguments}
+        return Context(
+            persona=effective_persona(slots, events, self.shop_default),
+            style=self._style(slots, events),
+            script=script.conversation_script(events),
+            facts=facts,
+            sender=str(tracker.get("sender_id") or ""),
+            turn=len(events),
+        )
+
+    def _style(self, slots: Mapping[str, Any], events: List[Mapping[str, Any]]) -> Optional[str]:
+        chosen = slots.get("customer_style")
+        if chosen in style.STYLES:
+            return chosen
+        customer_id = signed_customer_id(events, self.signing_key)
+        if customer_id is not None:
+            known = self.profiles.style_for(customer_id)
+            if known in style.STYLES:
+                return known
+        return style.infer_style(events)
+
+    def persona(self, persona_id: str) -> Persona:
+        """The persona, or the default one (logged) when the id is unknown."""
+        try:
+            return self.store.get(persona_id)
+        except KeyError:
+            if self.strict:
+                raise RenderError(f"unknown persona {persona_id!r}") from None
+            logger.warning("unknown persona %r: using %s", persona_id, DEFAULT_PERSONA)
+            return self.store.get(DEFAULT_PERSONA)
+
+    def render(self, body: Mapping[str, Any]) -> Dict[str, Any]:
+        """Render one NLG request (Rasa's format) into a bot message."""
+        response = str(body.get("response") or "")
+        ctx = self.context(body)
+        message = self.render_response(
+            response, ctx, channel=(body.get("channel") or {}).get("name") or ""
+        )
+        card = (body.get("arguments") or {}).get("card")
+        if isinstance(card, dict):
+            message["custom"] = card
+        return message
+
+    def render_response(self, response: str, ctx: Context, channel: str = "") -> Dict[str, Any]:
+        """Render a response name in a context.
+
+        Raises:
+            RenderError: in strict mode, for an unknown response, a missing fact or leftover
+                template syntax (otherwise the persona's safe sentence is returned and logged).
+        """
+        persona = self.persona(ctx.persona)
+        variants, _ = self.store.variants(persona, response)
+        variants = _eligible(variants, ctx.facts, channel)
+        if not variants:
+            return self._safe(persona, ctx, response, "no such response")
+        variant = variants[self._pick(ctx, response, len(variants))]
+        message: Dict[str, Any] = {}
+        if variant.get("text"):
+            try:
+                text = template.fill(variant["text"], ctx.facts)
+            except (template.MissingFact, template.TemplateSyntaxLeft) as error:
+                return self._safe(persona, ctx, response, f"{type(error).__name__}: {error}")
+            text = style.adapt(text, response, ctx.style, persona.styles, ctx.facts)
+            message["text"] = script.to_script(text, ctx.script)
+        buttons = [
+            {**button, "title": script.to_script(str(button.get("title", "")), ctx.script)}
+            for button in variant.get("buttons") or []
+        ]
+        if buttons:
+            message["buttons"] = buttons
+        if isinstance(variant.get("custom"), dict):
+            message["custom"] = variant["custom"]
+        if isinstance(variant.get("image"), str):
+            message["image"] = variant["image"]
+        return message
+
+    @staticmethod
+    def _pick(ctx: Context, response: str, count: int) -> int:
+        if count == 1:
+            return 0
+        seed = f"{ctx.sender}:{response}:{ctx.turn}".encode()
+        return int(hashlib.sha1(seed).hexdigest(), 16) % count
+
+    def _safe(self, persona: Persona, ctx: Context, response: str, why: str) -> Dict[str, Any]:
+        if self.strict:
+            raise RenderError(f"{persona.id}/{response}: {why}")
+        logger.error("rendering %s in persona %s failed (%s)", response, persona.id, why)
+        return {"text": script.to_script(persona.safe_default, ctx.script)}

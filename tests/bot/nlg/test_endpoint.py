@@ -1,0 +1,105 @@
+"""POST /nlg through HTTP on the real web app process, as Rasa calls it."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from bot.settings import ROOT
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def web_url(tmp_path_factory):
+    port = _free_port()
+    var_dir = tmp_path_factory.mktemp("web")
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "WEB_PORT": str(port),
+        "SHOP_VAR_DIR": str(var_dir),
+        "SHOP_SIGNING_KEY": "endpoint-test-key",
+        "SHOP_NOTICE_INTERVAL": "0",
+        "SHOP_DEFAULT_PERSONA": "default",
+    }
+    log = (var_dir / "web.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.web"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2):
+                break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail((var_dir / "web.log").read_text(errors="replace")[-2000:])
+            time.sleep(0.3)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+    log.close()
+
+
+def post(url, body):
+    request = urllib.request.Request(
+        f"{url}/nlg",
+        data=json.dumps(body, ensure_ascii=False).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status, json.loads(response.read())
+
+
+def rasa_request(response, text, persona=None, arguments=None):
+    events = [{"event": "user", "text": text, "metadata": {}}]
+    slots = {"persona": "default", "customer_style": None}
+    if persona:
+        events.append({"event": "slot", "name": "persona", "value": persona})
+        slots["persona"] = persona
+    return {
+        "response": response,
+        "id": None,
+        "arguments": arguments or {},
+        "tracker": {"sender_id": "http-test", "slots": slots, "events": events},
+        "channel": {"name": "socketio"},
+    }
+
+
+def test_the_endpoint_renders_in_the_conversations_persona(web_url, store):
+    status, body = post(web_url, rasa_request("utter_greet", "在吗", persona="master"))
+    assert status == 200
+    assert body == {"text": store.get("master").responses["utter_greet"][0]["text"]}
+
+
+def test_the_endpoint_answers_in_rasas_format_with_buttons_and_the_card(web_url):
+    from rasa.core.nlg.callback import CallbackNaturalLanguageGenerator
+
+    card = {"card": "product", "product_id": 7, "name": "方太EMD20T油烟机", "price_fen": 329900}
+    args = {"card": card, "text": None, "buttons": [], "custom": {}}
+    _, with_card = post(web_url, rasa_request("utter_ask_persona", "換個客服", arguments=args))
+    assert CallbackNaturalLanguageGenerator.validate_response(with_card)
+    assert with_card["custom"] == card
+    assert with_card["text"].startswith("親") and len(with_card["buttons"]) == 7
+
+
+def test_a_malformed_request_is_refused_clearly(web_url):
+    request = urllib.request.Request(
+        f"{web_url}/nlg", data=b'{"tracker": {}}', headers={"Content-Type": "application/json"}
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 400

@@ -1,0 +1,130 @@
+"""Every persona × every response: templates exist (or fall back on purpose) and render."""
+
+import re
+
+import pytest
+
+from bot.nlg.personas import PERSONA_IDS
+from bot.nlg.template import placeholders
+from tests.bot.nlg.conftest import context
+
+OTHERS = [p for p in PERSONA_IDS if p != "default"]
+
+
+def test_every_contract_persona_has_a_file(store):
+    assert set(store.ids()) == set(PERSONA_IDS)
+    for persona_id in PERSONA_IDS:
+        persona = store.get(persona_id)
+        assert persona.id == persona_id
+        assert persona.name and persona.address and persona.voice and persona.safe_default
+        assert set(persona.styles) >= {"expressive", "amiable", "analytical"}
+
+
+def test_default_speaks_the_domain_texts(store):
+    assert store.get("default").uses_domain
+
+
+@pytest.mark.parametrize("persona_id", OTHERS)
+def test_no_silent_gap(store, domain_responses, persona_id):
+    """Each response has a template or is listed as an explicit fallback, never neither."""
+    persona = store.get(persona_id)
+    gaps = [
+        name
+        for name in domain_responses
+        if name not in persona.responses and name not in persona.fallback
+    ]
+    assert gaps == [], f"{persona_id} has neither a template nor a fallback entry for {gaps}"
+    assert not set(persona.responses) & set(persona.fallback)
+    unknown = (set(persona.responses) | set(persona.fallback)) - set(domain_responses)
+    assert unknown == set(), f"{persona_id} names responses the domain does not have"
+
+
+@pytest.mark.parametrize("persona_id", OTHERS)
+def test_templates_only_use_facts_the_default_text_uses(store, domain_responses, persona_id):
+    """So wherever the default text can be filled, the persona's can too."""
+    persona = store.get(persona_id)
+    for name, variants in persona.responses.items():
+        allowed = set().union(*(placeholders(v["text"]) for v in domain_responses[name]))
+        for variant in variants:
+            assert placeholders(variant["text"]) <= allowed, (persona_id, name)
+
+
+def test_every_placeholder_has_a_realistic_fact(domain_responses, facts):
+    used = set()
+    for variants in domain_responses.values():
+        for variant in variants:
+            used |= placeholders(variant.get("text", ""))
+    assert sorted(used - set(facts)) == []
+
+
+@pytest.mark.parametrize("persona_id", PERSONA_IDS)
+def test_every_response_renders_with_realistic_facts(renderer, domain_responses, facts, persona_id):
+    for name in domain_responses:
+        message = renderer.render_response(name, context(persona_id, facts=facts))
+        text = message["text"]
+        assert text.strip(), (persona_id, name)
+        assert not re.search(r"[{}]|None|null", text), (persona_id, name, text)
+        used = set().union(*(placeholders(v["text"]) for v in domain_responses[name]))
+        persona = renderer.store.get(persona_id)
+        own = persona.responses.get(name)
+        if own:
+            used = set().union(*(placeholders(v["text"]) for v in own))
+        for fact in used:
+            assert str(facts[fact]) in text, (persona_id, name, fact)
+
+
+def test_master_addresses_the_customer_as_zhuren(renderer, domain_responses, facts):
+    persona = renderer.store.get("master")
+    for name in domain_responses:
+        default = renderer.render_response(name, context("default", facts=facts))["text"]
+        text = renderer.render_response(name, context("master", facts=facts))["text"]
+        if name in persona.responses or "亲" in default or "您" in default:
+            assert "主人" in text, (name, text)
+        assert "亲" not in text.replace("亲自", ""), (name, text)
+
+
+def test_personas_differ_visibly_for_the_same_response(renderer, domain_responses, facts):
+    for name in domain_responses:
+        own = [p for p in OTHERS if name in renderer.store.get(p).responses]
+        texts = {p: renderer.render_response(name, context(p, facts=facts))["text"] for p in own}
+        default = renderer.render_response(name, context("default", facts=facts))["text"]
+        for persona_id, text in texts.items():
+            assert text != default, (persona_id, name)
+        assert len(set(texts.values())) == len(texts), (name, texts)
+
+
+def test_the_most_seen_answers_are_written_by_every_persona(store):
+    """Greetings, forms, apologies and order/logistics/refund answers never fall back."""
+    most_seen = [
+        "utter_greet",
+        "utter_goodbye",
+        "utter_thank",
+        "utter_handoff",
+        "utter_persona_changed",
+        "utter_ask_order_id",
+        "utter_ask_phone_tail",
+        "utter_ask_product",
+        "utter_order_not_found",
+        "utter_order_status_shipped",
+        "utter_logistics_in_transit",
+        "utter_logistics_stalled",
+        "utter_refund_done",
+        "utter_shop_unavailable",
+        "utter_default",
+        "utter_notice_shipping",
+        "utter_notice_delay",
+        "utter_notice_follow_up",
+        "utter_notice_installation",
+        "utter_notice_formula_runout",
+    ]
+    for persona_id in OTHERS:
+        missing = [name for name in most_seen if name not in store.get(persona_id).responses]
+        assert missing == [], (persona_id, missing)
+
+
+def test_buttons_keep_their_payloads(renderer):
+    for persona_id in PERSONA_IDS:
+        message = renderer.render_response("utter_ask_persona", context(persona_id))
+        payloads = [b["payload"] for b in message["buttons"]]
+        assert payloads[1] == '/choose_persona{"persona": "master"}'
+        assert len(payloads) == len(PERSONA_IDS)
