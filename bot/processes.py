@@ -83,6 +83,9 @@ def stack(settings: Settings, log_dir: Path) -> List[ManagedProcess]:
     env = {
         "PYTHONPATH": str(ROOT),
         "ACTION_ENDPOINT_URL": settings.action_url,
+        "NLG_ENDPOINT_URL": settings.nlg_url,
+        "SHOP_DEFAULT_PERSONA": settings.default_persona,
+        "SHOP_NOTICE_INTERVAL": str(settings.notice_interval),
         "TRACKER_DB": str(settings.tracker_db),
         "SHOP_VAR_DIR": str(settings.var_dir),
         "SHOP_SIGNING_KEY": settings.signing_key,
@@ -132,7 +135,14 @@ def stack(settings: Settings, log_dir: Path) -> List[ManagedProcess]:
         command=[sys.executable, "-m", "bot.web"],
         health_url=f"{settings.web_url}/health",
         log_path=log_dir / "web.log",
-        env={**env, "RASA_TOKEN": settings.rasa_token},
+        env={
+            **env,
+            "RASA_TOKEN": settings.rasa_token,
+            "SHOP_HOST": settings.host,
+            "WEB_PORT": str(settings.web_port),
+            "RASA_PORT": str(settings.rasa_port),
+            "ACTION_PORT": str(settings.action_port),
+        },
     )
     return [web, actions, rasa]
 

@@ -22,12 +22,18 @@ def main() -> int:
     config = settings.load()
     _save_token(config)
     children = processes.stack(config, ROOT / "logs")
-    print("Starting the action server and the Rasa server (logs in logs/) ...", flush=True)
+    names = ", ".join(p.name for p in children)
+    print(f"Starting {names} (logs in logs/) ...", flush=True)
     try:
         processes.start_all(children)
     except processes.StartupError as error:
         print(f"Start-up failed: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("Stopping ...", flush=True)
+        processes.stop_all(children)
+        return 130
+    print(f"Storefront      {config.web_url}/  (shop with the chat widget; demo sign-in on top)")
     print(
         f"Rasa server     {config.rasa_url}  (REST: /webhooks/rest/webhook, socket.io: /socket.io)"
     )
@@ -47,7 +53,12 @@ def main() -> int:
         dead = [p for p in children if not p.alive()]
         if dead:
             for process in dead:
-                print(f"{process.name} died:\n{process.log_tail()}", file=sys.stderr)
+                code = process.popen.returncode if process.popen else None
+                print(
+                    f"{process.name} died (exit code {code}); the others are stopped. "
+                    f"Last lines of {process.log_path}:\n{process.log_tail()}",
+                    file=sys.stderr,
+                )
             processes.stop_all(children)
             return 1
         time.sleep(1)

@@ -7,6 +7,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, json
 
 from bot import settings as bot_settings
+from bot.agent.console import create_blueprint as agent_console_blueprint
+from bot.nlg.blueprint import nlg_blueprint
+from bot.notices import job as notice_job
+from bot.web.storefront import create_blueprint as storefront_blueprint
 
 
 def create_app(config: bot_settings.Settings | None = None, name: str = "shop_web") -> Sanic:
@@ -21,6 +25,10 @@ def create_app(config: bot_settings.Settings | None = None, name: str = "shop_we
     """
     app = Sanic(name)
     app.ctx.settings = config or bot_settings.load()
+    app.blueprint(nlg_blueprint(app.ctx.settings))
+    notice_job.install(app, app.ctx.settings)
+    app.blueprint(storefront_blueprint())
+    app.blueprint(agent_console_blueprint())
 
     @app.get("/health")
     async def health(request: Request) -> HTTPResponse:

@@ -1,0 +1,323 @@
+/*
+ * 客服工作台: polls the console's API (queue, active conversations, the open conversation) and
+ * switches modes / sends messages. Every text goes on the page with textContent, never as markup.
+ */
+(function () {
+  "use strict";
+
+  var POLL_MS = 1500;
+  var REASONS = {
+    customer_request: "顾客要求人工",
+    repeated_fallback: "多次未识别",
+    complaint: "投诉",
+    compensation_above_limit: "赔付超出机器人权限",
+    system_error: "系统故障",
+  };
+  var MODES = { auto: "机器人自动", assist: "辅助（机器人起草，人工发送）", human: "人工" };
+  var ROLES = { customer: "顾客", bot: "机器人", agent: "人工客服", system: "系统通知", trigger: "主动关怀触发" };
+  var MEMBER = { regular: "普通会员", silver: "白银会员", gold: "黄金会员", platinum: "铂金会员", diamond: "钻石会员" };
+  var PERSONALITY = { dominant: "力量型（果断直接）", expressive: "活泼型（热情外向）", amiable: "和平型（随和友善）", analytical: "完美型（重细节数据）" };
+  var TICKET_KIND = { complaint: "投诉", logistics_chase: "物流催件", delivery_investigation: "签收调查", price_protection: "价保" };
+  var SEVERITY = { low: "低", medium: "中", high: "高" };
+  var ERRORS = {
+    held_by_another_agent: "该会话已由其他客服接管",
+    not_taken_over: "请先接管会话再回复",
+    empty_message: "消息不能为空",
+    message_too_long: "消息太长了",
+    rasa_unavailable: "暂时连不上机器人服务，请稍后再试",
+    sign_in_required: "登录已过期，请重新登录",
+  };
+
+  function byId(id) {
+    return document.getElementById(id);
+  }
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+  function money(fen) {
+    var n = Math.round(Number(fen) || 0);
+    return "¥" + Math.floor(n / 100).toLocaleString("zh-CN") + "." + ("0" + (n % 100)).slice(-2);
+  }
+  function waited(seconds) {
+    if (seconds === null || seconds === undefined) return "";
+    if (seconds < 60) return "已等 " + seconds + " 秒";
+    if (seconds < 3600) return "已等 " + Math.floor(seconds / 60) + " 分钟";
+    return "已等 " + Math.floor(seconds / 3600) + " 小时";
+  }
+  function clock(unix) {
+    var d = new Date(unix * 1000);
+    return ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2) + ":" + ("0" + d.getSeconds()).slice(-2);
+  }
+  function status(text) {
+    byId("agent-status").textContent = text || "";
+  }
+
+  function api(method, path, body) {
+    var options = { method: method, credentials: "same-origin", cache: "no-store", headers: {} };
+    if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.headers["X-Agent-Console"] = "1";
+      options.body = JSON.stringify(body);
+    }
+    return fetch(path, options).then(function (response) {
+      return response.json().then(
+        function (data) {
+          if (response.status === 401) window.location.assign("/agent");
+          if (!response.ok) throw new Error(ERRORS[data.error] || "操作失败（" + response.status + "）");
+          return data;
+        },
+        function () {
+          throw new Error("操作失败（" + response.status + "）");
+        }
+      );
+    });
+  }
+
+  var current = null;
+  var summary = null;
+
+  function who(row) {
+    if (row.customer_name) return row.customer_name;
+    if (row.customer_id) return "顾客 #" + row.customer_id;
+    return "访客 " + row.conversation_id.slice(0, 8);
+  }
+
+  function conversationItem(row, inQueue) {
+    var item = el("li", "conv-item");
+    item.setAttribute("data-conversation", row.conversation_id);
+    var button = el("button", "conv-open");
+    button.type = "button";
+    if (row.conversation_id === current) button.setAttribute("aria-current", "true");
+    button.appendChild(el("span", "conv-who", who(row)));
+    if (inQueue) {
+      var reasons = el("span", "conv-reasons");
+      row.reasons.forEach(function (r) {
+        var tag = el("span", "reason", REASONS[r] || r);
+        tag.setAttribute("data-reason", r);
+        reasons.appendChild(tag);
+      });
+      button.appendChild(reasons);
+      button.appendChild(el("span", "conv-wait", waited(row.waiting_seconds)));
+    } else {
+      var mode = el("span", "conv-mode", MODES[row.mode] || row.mode);
+      mode.setAttribute("data-mode", row.mode);
+      button.appendChild(mode);
+      if (row.agent) button.appendChild(el("span", "conv-agent", row.agent));
+    }
+    button.appendChild(el("span", "conv-last", row.last_customer_text));
+    button.addEventListener("click", function () {
+      open(row.conversation_id);
+    });
+    item.appendChild(button);
+    return item;
+  }
+
+  function fillList(id, rows, inQueue) {
+    var list = byId(id);
+    var focused = document.activeElement && list.contains(document.activeElement)
+      ? document.activeElement.parentNode.getAttribute("data-conversation") : null;
+    list.textContent = "";
+    rows.forEach(function (row) {
+      list.appendChild(conversationItem(row, inQueue));
+    });
+    if (focused) {
+      var again = list.querySelector("li[data-conversation='" + focused.replace(/[^\w.:-]/g, "") + "'] button");
+      if (again) again.focus();
+    }
+  }
+
+  function refreshLists() {
+    return api("GET", "/agent/api/conversations").then(function (data) {
+      fillList("queue", data.queue, true);
+      fillList("active", data.active, false);
+      byId("queue-count").textContent = String(data.queue.length);
+      byId("active-count").textContent = String(data.active.length);
+      byId("queue-empty").hidden = data.queue.length > 0;
+    });
+  }
+
+  function nluLine(nlu) {
+    var line = el("p", "nlu");
+    line.appendChild(el("span", "nlu-label", "识别："));
+    var intent = el("span", "nlu-intent", nlu.intent || "（无）");
+    line.appendChild(intent);
+    if (nlu.confidence !== null && nlu.confidence !== undefined) {
+      line.appendChild(el("span", "nlu-confidence", "置信度 " + Number(nlu.confidence).toFixed(2)));
+    }
+    (nlu.entities || []).forEach(function (e) {
+      line.appendChild(el("span", "nlu-entity", e.entity + "=" + e.value));
+    });
+    return line;
+  }
+
+  var shown = { transcript: null, profile: null };
+
+  function showTranscript(entries) {
+    // Re-drawn only when something changed, so the live region announces new lines only.
+    var key = JSON.stringify(entries);
+    if (key === shown.transcript) return;
+    shown.transcript = key;
+    var log = byId("transcript");
+    var atBottom = log.scrollTop + log.clientHeight >= log.scrollHeight - 8;
+    log.textContent = "";
+    entries.forEach(function (entry) {
+      var item = el("li", "line line-" + entry.role);
+      item.setAttribute("data-role", entry.role);
+      var head = el("p", "line-head");
+      head.appendChild(el("span", "line-role", ROLES[entry.role] || entry.role));
+      if (entry.agent && entry.role === "agent") head.appendChild(el("span", "line-agent", entry.agent));
+      head.appendChild(el("time", "line-time", clock(entry.time)));
+      item.appendChild(head);
+      item.appendChild(el("p", "line-text", entry.text));
+      if (entry.nlu) item.appendChild(nluLine(entry.nlu));
+      log.appendChild(item);
+    });
+    if (atBottom) log.scrollTop = log.scrollHeight;
+  }
+
+  function fact(list, label, value) {
+    if (value === undefined || value === null || value === "") return;
+    list.appendChild(el("dt", null, label));
+    list.appendChild(el("dd", null, value));
+  }
+
+  function showProfile(p) {
+    var key = JSON.stringify(p);
+    if (key === shown.profile) return;
+    shown.profile = key;
+    var box = byId("profile");
+    box.textContent = "";
+    if (!p) {
+      box.appendChild(el("p", "empty", "匿名访客，没有顾客档案"));
+      return;
+    }
+    var facts = el("dl", "profile-facts");
+    fact(facts, "昵称", p.nickname);
+    fact(facts, "姓名", p.name);
+    fact(facts, "手机", p.phone_masked);
+    fact(facts, "城市", p.city);
+    fact(facts, "会员等级", MEMBER[p.member_level] || p.member_level);
+    fact(facts, "积分", p.points);
+    fact(facts, "订单", p.order_count + " 笔，累计消费 " + money(p.total_spent_fen));
+    fact(facts, "性格类型", PERSONALITY[p.personality_type] || p.personality_type);
+    if (p.birthday) fact(facts, "生日", p.birthday + (p.days_to_birthday !== null ? "（还有 " + p.days_to_birthday + " 天）" : ""));
+    if (p.baby_age_months !== null && p.baby_age_months !== undefined) fact(facts, "宝宝月龄", p.baby_age_months + " 个月");
+    fact(facts, "奶粉预计用完", p.formula_runs_out_on);
+    fact(facts, "包邮卡", p.free_shipping_card_active ? "有效至 " + p.free_shipping_card_until : "");
+    fact(facts, "未结工单", String(p.open_tickets));
+    box.appendChild(facts);
+    if (p.notes && p.notes.length) {
+      box.appendChild(el("h4", null, "备注"));
+      var notes = el("ul", "profile-notes");
+      p.notes.forEach(function (n) {
+        notes.appendChild(el("li", null, n));
+      });
+      box.appendChild(notes);
+    }
+    if (p.open_ticket_list && p.open_ticket_list.length) {
+      box.appendChild(el("h4", null, "未结工单"));
+      var tickets = el("ul", "profile-tickets");
+      p.open_ticket_list.forEach(function (t) {
+        tickets.appendChild(
+          el("li", null, "#" + t.id + " " + (TICKET_KIND[t.kind] || t.kind) + " · 严重度" + (SEVERITY[t.severity] || t.severity) + (t.escalated ? " · 已升级" : "") + (t.follow_up_due ? " · 回访 " + t.follow_up_due : ""))
+        );
+      });
+      box.appendChild(tickets);
+    }
+  }
+
+  function showSummary(s) {
+    summary = s;
+    var mode = byId("conv-mode");
+    mode.textContent = MODES[s.mode] || s.mode;
+    mode.setAttribute("data-mode", s.mode);
+    byId("conv-agent").textContent = s.agent ? "接待客服：" + s.agent : "";
+    byId("conv-reasons").textContent = s.reasons.length
+      ? "转人工原因：" + s.reasons.map(function (r) { return REASONS[r] || r; }).join("、")
+      : "";
+    var taken = s.mode !== "auto";
+    byId("agent-input").disabled = !taken;
+    byId("agent-send").disabled = !taken;
+    byId("take-over").disabled = s.mode === "human";
+    byId("assist-mode").disabled = s.mode === "assist";
+    byId("hand-back").disabled = !taken;
+  }
+
+  function refreshConversation() {
+    if (!current) return Promise.resolve();
+    var id = current;
+    return api("GET", "/agent/api/conversations/" + encodeURIComponent(id)).then(function (data) {
+      if (id !== current) return;
+      byId("conv-title").textContent = "会话：" + (data.profile ? data.profile.nickname : "访客 " + id.slice(0, 8));
+      showSummary(data.summary);
+      showTranscript(data.transcript);
+      showProfile(data.profile);
+    });
+  }
+
+  function open(id) {
+    current = id;
+    shown = { transcript: null, profile: null };
+    byId("conv-body").hidden = false;
+    byId("transcript").textContent = "";
+    refreshConversation().then(refreshLists).catch(function (e) { status(e.message); });
+    byId("conversation").focus();
+  }
+
+  function setMode(mode) {
+    if (!current) return;
+    api("POST", "/agent/api/conversations/" + encodeURIComponent(current) + "/mode", { mode: mode })
+      .then(function () {
+        status(mode === "auto" ? "已交还机器人" : "已接管会话");
+        return refreshConversation().then(refreshLists);
+      })
+      .then(function () {
+        if (mode !== "auto") byId("agent-input").focus();
+      })
+      .catch(function (e) { status(e.message); });
+  }
+
+  ["take-over", "assist-mode", "hand-back"].forEach(function (id) {
+    byId(id).addEventListener("click", function () {
+      setMode(byId(id).getAttribute("data-mode"));
+    });
+  });
+
+  byId("agent-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var input = byId("agent-input");
+    var text = input.value.trim();
+    if (!text || !current) return;
+    byId("agent-send").disabled = true;
+    api("POST", "/agent/api/conversations/" + encodeURIComponent(current) + "/messages", { text: text })
+      .then(function () {
+        input.value = "";
+        status("已发送");
+        return refreshConversation();
+      })
+      .catch(function (e) { status(e.message); })
+      .then(function () {
+        byId("agent-send").disabled = !summary || summary.mode === "auto";
+        input.focus();
+      });
+  });
+  byId("agent-input").addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      byId("agent-form").requestSubmit();
+    }
+  });
+
+  function poll() {
+    Promise.all([refreshLists(), refreshConversation()])
+      .then(function () {
+        document.body.setAttribute("data-polled", String(Date.now()));
+      })
+      .catch(function (e) { status(e.message); })
+      .then(function () { setTimeout(poll, POLL_MS); });
+  }
+  poll();
+})();

@@ -1,0 +1,529 @@
+/*
+ * 店小二 chat widget: talks to Rasa's socket.io channel with the events Rasa web chat clients use
+ * (session_request / session_confirm / user_uttered / bot_uttered). Every text is put on the page
+ * with textContent, never as markup. No build step, no dependencies besides socket.io-client.
+ */
+(function () {
+  "use strict";
+
+  var config = JSON.parse(document.getElementById("chat-config").textContent);
+  var STORE = "shopChat:";
+  var ANONYMOUS_ID = /^a-[0-9a-f]{32}$/;
+  var TYPING_TIMEOUT_MS = 20000;
+  var ACK_TIMEOUT_MS = 60000;
+
+  function byId(id) {
+    return document.getElementById(id);
+  }
+
+  var ui = {
+    root: byId("chat-widget"),
+    launcher: byId("chat-launcher"),
+    unread: byId("chat-unread"),
+    unreadCount: document.querySelector("#chat-unread .unread-count"),
+    panel: byId("chat-panel"),
+    persona: byId("chat-persona"),
+    minimise: byId("chat-minimise"),
+    status: byId("chat-status"),
+    log: byId("chat-log"),
+    typing: byId("chat-typing"),
+    quick: byId("chat-quick"),
+    form: byId("chat-form"),
+    input: byId("chat-input"),
+    counter: byId("chat-counter"),
+    send: byId("chat-send"),
+  };
+
+  // ---- storage (localStorage may be unavailable: then the widget still works for the page) ----
+  var memory = {};
+  function load(name, fallback) {
+    try {
+      var raw = window.localStorage.getItem(STORE + name);
+      return raw === null ? fallback : JSON.parse(raw);
+    } catch (e) {
+      return name in memory ? memory[name] : fallback;
+    }
+  }
+  function save(name, value) {
+    memory[name] = value;
+    try {
+      window.localStorage.setItem(STORE + name, JSON.stringify(value));
+    } catch (e) {
+      /* private mode: kept in memory only */
+    }
+  }
+
+  function randomHex(bytes) {
+    var values = new Uint8Array(bytes);
+    window.crypto.getRandomValues(values);
+    return Array.prototype.map
+      .call(values, function (b) {
+        return ("0" + b.toString(16)).slice(-2);
+      })
+      .join("");
+  }
+
+  function anonymousSessionId() {
+    var id = load("anonymous", null);
+    if (typeof id !== "string" || !ANONYMOUS_ID.test(id)) {
+      id = "a-" + randomHex(16);
+      save("anonymous", id);
+    }
+    return id;
+  }
+
+  var customer = config.customer;
+  var sessionId = customer ? customer.sessionId : anonymousSessionId();
+  var customData = customer ? customer.customData : {};
+  function sessionKey(name) {
+    return sessionId + ":" + name;
+  }
+
+  // ---- formatting ----
+  function money(fen) {
+    var n = Number(fen);
+    if (!isFinite(n)) return "";
+    n = Math.round(n);
+    var sign = n < 0 ? "-" : "";
+    n = Math.abs(n);
+    var cents = n % 100;
+    var yuan = (n - cents) / 100;
+    return sign + "¥" + yuan.toLocaleString("zh-CN") + "." + (cents < 10 ? "0" : "") + cents;
+  }
+
+  function shopTime(iso) {
+    // The ISO time carries the shop's offset: show it as written (MM-DD HH:MM), no conversion.
+    var match = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})/.exec(String(iso || ""));
+    return match ? match[2] + "-" + match[3] + " " + match[4] + ":" + match[5] : String(iso || "");
+  }
+
+  function safeUrl(url) {
+    if (typeof url !== "string") return null;
+    if (/^\/(?!\/)/.test(url)) return url;
+    try {
+      var parsed = new URL(url, window.location.href);
+      if (parsed.origin === window.location.origin) return parsed.pathname + parsed.search;
+    } catch (e) {
+      return null;
+    }
+    return null;
+  }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  // ---- the log ----
+  function scrollDown() {
+    ui.log.scrollTop = ui.log.scrollHeight;
+  }
+
+  function addBubble(role, text) {
+    var item = el("li", "msg msg-" + role);
+    item.appendChild(el("span", "visually-hidden", role === "user" ? "我：" : "客服："));
+    var body = el("p", "msg-text", text);
+    item.appendChild(body);
+    ui.log.appendChild(item);
+    scrollDown();
+    return item;
+  }
+
+  function setDelivery(item, state) {
+    if (!item) return;
+    var label = item.querySelector(".msg-state");
+    if (!label) {
+      label = el("span", "msg-state");
+      item.appendChild(label);
+    }
+    item.setAttribute("data-delivery", state);
+    label.textContent = { queued: "待发送", sending: "发送中…", sent: "" }[state] || "";
+  }
+
+  function cardRow(list, label, value) {
+    if (value === undefined || value === null || value === "") return;
+    list.appendChild(el("dt", null, label));
+    list.appendChild(el("dd", null, value));
+  }
+
+  function productCard(card) {
+    var box = el("article", "card card-product");
+    box.appendChild(el("h3", "card-title", card.name));
+    var facts = el("dl", "card-facts");
+    cardRow(facts, "价格", money(card.price_fen));
+    var variant = [card.colour, card.size].filter(Boolean).join(" / ");
+    cardRow(facts, "规格", variant);
+    if (typeof card.stock === "number") cardRow(facts, "库存", card.stock > 0 ? card.stock + " 件" : "缺货");
+    box.appendChild(facts);
+    var href = safeUrl(card.url);
+    if (href) {
+      var link = el("a", "card-link", "查看商品");
+      link.href = href;
+      box.appendChild(link);
+    }
+    return box;
+  }
+
+  function orderCard(card) {
+    var box = el("article", "card card-order");
+    box.setAttribute("data-order-id", String(card.order_id || ""));
+    var title = el("h3", "card-title", "订单 " + (card.order_id || ""));
+    box.appendChild(title);
+    var status = el("p", "card-status", card.status_label || card.status);
+    status.setAttribute("data-status", String(card.status || ""));
+    box.appendChild(status);
+    var items = el("ul", "card-items");
+    (Array.isArray(card.items) ? card.items : []).forEach(function (line) {
+      var row = el("li", null);
+      row.appendChild(el("span", "item-name", line.name));
+      row.appendChild(el("span", "item-qty", "×" + line.quantity));
+      row.appendChild(el("span", "item-price", money(line.price_fen)));
+      items.appendChild(row);
+    });
+    box.appendChild(items);
+    var facts = el("dl", "card-facts");
+    cardRow(facts, "实付", money(card.total_fen));
+    if (card.paid_at) cardRow(facts, "付款时间", shopTime(card.paid_at));
+    box.appendChild(facts);
+    return box;
+  }
+
+  function logisticsCard(card) {
+    var box = el("article", "card card-logistics");
+    box.appendChild(el("h3", "card-title", (card.carrier || "") + " " + (card.tracking_number || "")));
+    box.appendChild(el("p", "card-status", card.status_label));
+    var events = el("ol", "card-events");
+    (Array.isArray(card.events) ? card.events : []).forEach(function (event) {
+      var row = el("li", null);
+      var time = el("time", null, shopTime(event.time));
+      time.setAttribute("datetime", String(event.time || ""));
+      row.appendChild(time);
+      row.appendChild(el("span", null, event.text));
+      events.appendChild(row);
+    });
+    box.appendChild(events);
+    return box;
+  }
+
+  var CARDS = { product: productCard, order: orderCard, logistics: logisticsCard };
+
+  function findCard(payload) {
+    var candidates = [payload, payload && payload.custom, payload && payload.data];
+    if (payload && payload.custom) candidates.push(payload.custom.data);
+    for (var i = 0; i < candidates.length; i++) {
+      var c = candidates[i];
+      if (c && typeof c === "object" && typeof c.card === "string" && CARDS[c.card]) return c;
+    }
+    return null;
+  }
+
+  function addCard(card) {
+    var item = el("li", "msg msg-bot msg-card");
+    item.appendChild(CARDS[card.card](card));
+    ui.log.appendChild(item);
+    scrollDown();
+  }
+
+  function showQuickReplies(buttons) {
+    ui.quick.textContent = "";
+    (buttons || []).forEach(function (button) {
+      if (!button || !button.title) return;
+      var b = el("button", "quick-reply", button.title);
+      b.type = "button";
+      b.addEventListener("click", function () {
+        ui.quick.textContent = "";
+        send(String(button.payload || button.title), String(button.title));
+      });
+      ui.quick.appendChild(b);
+    });
+  }
+
+  // A person from the agent console (sender "agent") or a notice that one joined or left.
+  function addStaffBubble(message, text) {
+    var notice = message.sender === "system";
+    var item = addBubble("bot", text);
+    item.classList.add(notice ? "msg-notice" : "msg-agent");
+    item.setAttribute("data-sender", message.sender);
+    var who = notice ? "通知：" : "人工客服" + (message.agent_name ? String(message.agent_name) : "") + "：";
+    item.firstChild.textContent = who;
+    if (!notice) item.insertBefore(el("span", "msg-agent-name", "人工客服" + (message.agent_name ? " · " + message.agent_name : "")), item.lastChild);
+    return item;
+  }
+
+  function showBotMessage(message, live) {
+    if (!message || typeof message !== "object") return;
+    var text = typeof message.text === "string" ? message.text : "";
+    if (text && (message.sender === "agent" || message.sender === "system")) addStaffBubble(message, text);
+    else if (text) addBubble("bot", text);
+    var buttons = message.quick_replies || message.buttons;
+    if (live) showQuickReplies(Array.isArray(buttons) ? buttons : []);
+    var card = findCard(message);
+    if (card) addCard(card);
+    if (message.attachment && message.attachment.payload && message.attachment.payload.src) {
+      addBubble("bot", "[图片] " + message.attachment.payload.src);
+    }
+  }
+
+  // ---- open / minimise / unread ----
+  var unread = 0;
+  function isOpen() {
+    return !ui.panel.hidden;
+  }
+  function setUnread(n) {
+    unread = n;
+    ui.unreadCount.textContent = String(n);
+    ui.unread.hidden = n === 0;
+  }
+  function open() {
+    ui.panel.hidden = false;
+    ui.root.setAttribute("data-state", "open");
+    ui.launcher.setAttribute("aria-expanded", "true");
+    save(sessionKey("open"), true);
+    setUnread(0);
+    scrollDown();
+    ui.input.focus();
+    greetOnce();
+  }
+  function minimise() {
+    ui.panel.hidden = true;
+    ui.root.setAttribute("data-state", "closed");
+    ui.launcher.setAttribute("aria-expanded", "false");
+    save(sessionKey("open"), false);
+    ui.launcher.focus();
+  }
+
+  // ---- typing indicator: shown while a message of the customer is being answered ----
+  var typingTimer = null;
+  function updateTyping() {
+    if (ready && pending.length > 0) showTyping();
+    else hideTyping();
+  }
+  function showTyping() {
+    ui.typing.hidden = false;
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(hideTyping, TYPING_TIMEOUT_MS);
+    scrollDown();
+  }
+  function hideTyping() {
+    ui.typing.hidden = true;
+    clearTimeout(typingTimer);
+  }
+
+  // ---- status ----
+  function setStatus(text, state) {
+    ui.status.textContent = text;
+    ui.root.setAttribute("data-connection", state);
+  }
+
+  // ---- sending: a queue kept in localStorage, sent one by one, removed when Rasa acknowledges ----
+  var pending = load(sessionKey("pending"), []);
+  if (!Array.isArray(pending)) pending = [];
+  var bubbles = {};
+  var inFlight = null;
+  var ready = false;
+  var socket = null;
+
+  function savePending() {
+    ui.root.setAttribute("data-pending", String(pending.length));
+    save(
+      sessionKey("pending"),
+      pending.map(function (m) {
+        return { id: m.id, text: m.text, display: m.display };
+      })
+    );
+  }
+
+  function flush() {
+    if (!ready || inFlight || pending.length === 0) return;
+    var message = pending[0];
+    inFlight = message.id;
+    setDelivery(bubbles[message.id], "sending");
+    socket
+      .timeout(ACK_TIMEOUT_MS)
+      .emit(
+        "user_uttered",
+        { message: message.text, customData: customData, session_id: sessionId },
+        function (error) {
+          if (inFlight !== message.id) return;
+          inFlight = null;
+          if (error && !ready) return; // disconnected: resent after reconnecting
+          pending = pending.filter(function (m) {
+            return m.id !== message.id;
+          });
+          savePending();
+          setDelivery(bubbles[message.id], "sent");
+          updateTyping();
+          flush();
+        }
+      );
+  }
+
+  function send(text, display) {
+    var message = { id: randomHex(8), text: text, display: display };
+    pending.push(message);
+    savePending();
+    if (display) {
+      bubbles[message.id] = addBubble("user", display);
+      setDelivery(bubbles[message.id], ready ? "sending" : "queued");
+    }
+    ui.quick.textContent = "";
+    updateTyping();
+    if (!ready) setStatus("网络已断开，消息会在恢复连接后自动发送", "offline");
+    flush();
+  }
+
+  function greetOnce() {
+    if (load(sessionKey("greeted"), false)) return;
+    save(sessionKey("greeted"), true);
+    send("/greet", null);
+  }
+
+  // ---- input ----
+  function updateCounter() {
+    var length = ui.input.value.length;
+    ui.counter.textContent = length + "/" + config.maxChars;
+    ui.counter.classList.toggle("at-limit", length >= config.maxChars);
+  }
+
+  ui.input.addEventListener("input", updateCounter);
+  ui.input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      ui.form.requestSubmit ? ui.form.requestSubmit() : ui.send.click();
+    }
+  });
+  ui.form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = ui.input.value.trim().slice(0, config.maxChars);
+    if (!text) return;
+    ui.input.value = "";
+    updateCounter();
+    send(text, text);
+    ui.input.focus();
+  });
+
+  // ---- personas ----
+  (config.personas || []).forEach(function (persona) {
+    var option = el("option", null, persona.name);
+    option.value = persona.id;
+    ui.persona.appendChild(option);
+  });
+  ui.persona.value = load(sessionKey("persona"), "default");
+  ui.persona.addEventListener("change", function () {
+    var id = ui.persona.value;
+    var name = ui.persona.options[ui.persona.selectedIndex].textContent;
+    save(sessionKey("persona"), id);
+    send("/choose_persona" + JSON.stringify({ persona: id }), "换成" + name + "的客服");
+  });
+
+  ui.launcher.addEventListener("click", function () {
+    if (isOpen()) minimise();
+    else open();
+  });
+  ui.minimise.addEventListener("click", minimise);
+  ui.panel.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") minimise();
+  });
+
+  // ---- connection ----
+  function connect() {
+    if (typeof window.io !== "function") {
+      setStatus("聊天组件加载失败，请刷新页面", "offline");
+      return;
+    }
+    socket = window.io(config.rasaUrl, {
+      path: config.socketPath,
+      transports: ["websocket", "polling"],
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 3000,
+    });
+    socket.on("connect", function () {
+      setStatus("正在连接客服…", "connecting");
+      socket.emit("session_request", { session_id: sessionId });
+    });
+    socket.on("session_confirm", function () {
+      ready = true;
+      setStatus("", "online");
+      pending.forEach(function (m) {
+        if (bubbles[m.id]) setDelivery(bubbles[m.id], "sending");
+      });
+      updateTyping();
+      flush();
+    });
+    socket.on("bot_uttered", function (message) {
+      showBotMessage(message, true);
+      if (!isOpen()) setUnread(unread + 1);
+      updateTyping();
+    });
+    socket.on("disconnect", function () {
+      ready = false;
+      inFlight = null;
+      hideTyping();
+      setStatus("网络已断开，正在重新连接…", "offline");
+      pending.forEach(function (m) {
+        if (bubbles[m.id]) setDelivery(bubbles[m.id], "queued");
+      });
+    });
+    socket.on("connect_error", function () {
+      setStatus("暂时连不上客服，正在重试…", "offline");
+    });
+  }
+
+  window.addEventListener("offline", function () {
+    setStatus("网络已断开，消息会在恢复连接后自动发送", "offline");
+    if (socket) socket.disconnect();
+  });
+  window.addEventListener("online", function () {
+    if (socket && !socket.connected) socket.connect();
+  });
+
+  function restoreHistory() {
+    // An anonymous visitor who never chatted has no conversation: asking Rasa would create one.
+    if (!customer && !load(sessionKey("greeted"), false)) return Promise.resolve();
+    var url = config.historyUrl + "?session_id=" + encodeURIComponent(sessionId);
+    return fetch(url, { credentials: "same-origin", cache: "no-store" })
+      .then(function (response) {
+        return response.ok ? response.json() : { messages: [] };
+      })
+      .then(function (body) {
+        var messages = Array.isArray(body.messages) ? body.messages : [];
+        messages.forEach(function (m) {
+          if (m.role === "user") addBubble("user", m.text);
+          else showBotMessage(m, false);
+        });
+        if (messages.length) save(sessionKey("greeted"), true);
+        var known = (config.personas || []).some(function (p) {
+          return p.id === body.persona;
+        });
+        if (known) {
+          ui.persona.value = body.persona;
+          save(sessionKey("persona"), body.persona);
+        }
+        var last = messages[messages.length - 1];
+        if (last && last.role === "bot" && Array.isArray(last.buttons)) showQuickReplies(last.buttons);
+      })
+      .catch(function () {
+        /* history is a convenience: the chat works without it */
+      });
+  }
+
+  function start() {
+    updateCounter();
+    ui.root.setAttribute("data-pending", String(pending.length));
+    restoreHistory().then(function () {
+      pending.forEach(function (m) {
+        if (m.display) {
+          bubbles[m.id] = addBubble("user", m.display);
+          setDelivery(bubbles[m.id], "queued");
+        }
+      });
+      if (load(sessionKey("open"), false)) open();
+      connect();
+      ui.root.setAttribute("data-ready", "true");
+    });
+  }
+
+  start();
+})();

@@ -1,0 +1,227 @@
+"""The storefront blueprint: product list and page, demo sign-in, chat widget and its history."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+from urllib.parse import urlsplit
+
+import yaml
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sanic import Blueprint
+from sanic.exceptions import NotFound
+from sanic.request import Request
+from sanic.response import HTTPResponse, html, json, redirect
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.db import session_scope
+from bot.settings import Settings
+from bot.web import auth, shop
+from bot.web.history import RasaUnavailable, fetch_history
+
+HERE = Path(__file__).resolve().parent
+STATIC_DIR = HERE / "static"
+TEMPLATES_DIR = HERE / "templates"
+MAX_MESSAGE_CHARS = 500
+PERSONAS_DIR = HERE.parents[1] / "personas"
+# The contract's personas, in the order the picker shows them; labels from personas/<id>.yml.
+PERSONAS = (
+    ("default", "标准客服"),
+    ("master", "主人模式"),
+    ("lady", "淑女组"),
+    ("spicy", "重口味组"),
+    ("fresh", "小清新组"),
+    ("crazy", "疯癫组"),
+    ("advisor", "专业顾问"),
+)
+
+logger = logging.getLogger(__name__)
+
+
+def _templates() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["yuan"] = shop.yuan
+    return env
+
+
+def persona_labels(folder: Path = PERSONAS_DIR) -> List[Dict[str, str]]:
+    """The persona picker's entries: each persona's `name` from its file, else the built-in one."""
+    entries = []
+    for persona_id, label in PERSONAS:
+        path = folder / f"{persona_id}.yml"
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            name = data.get("name") if isinstance(data, dict) else None
+        except (OSError, yaml.YAMLError):
+            name = None
+        entries.append({"id": persona_id, "name": str(name or label)})
+    return entries
+
+
+def rasa_public_url(request: Request, config: Settings) -> str:
+    """The Rasa server's URL as the visitor's browser reaches it: the page's host, Rasa's port."""
+    host = request.host.rsplit(":", 1)[0] if not request.host.endswith("]") else request.host
+    return f"{request.scheme}://{host or config.host}:{config.rasa_port}"
+
+
+def _csp(rasa_url: str) -> str:
+    parts = urlsplit(rasa_url)
+    ws = f"{'wss' if parts.scheme == 'https' else 'ws'}://{parts.netloc}"
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"connect-src 'self' {rasa_url} {ws}; object-src 'none'; base-uri 'none'; "
+        "frame-ancestors 'none'; form-action 'self'"
+    )
+
+
+def _same_origin(request: Request) -> bool:
+    """Refuses cross-site form posts (sign-in/out) when the browser says where they came from."""
+    origin = request.headers.get("origin") or request.headers.get("referer")
+    if not origin:
+        return True
+    return urlsplit(origin).netloc == request.host
+
+
+def _safe_next(target: Optional[str]) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+async def _db(work: Callable[..., Any], *args: Any) -> Any:
+    def run() -> Any:
+        with session_scope() as session:
+            return work(session, *args)
+
+    return await asyncio.to_thread(run)
+
+
+def create_blueprint() -> Blueprint:
+    """Builds the storefront's routes and its static files (templates loaded on first use)."""
+    bp = Blueprint("storefront")
+    bp.static("/static", str(STATIC_DIR), name="static")
+    templates = _templates()
+    personas = persona_labels()
+
+    def signed_in(request: Request) -> Optional[int]:
+        key = request.app.ctx.settings.signing_key
+        return auth.read_cookie(request.cookies.get(auth.COOKIE_NAME), key)
+
+    async def page(request: Request, template: str, **context: Any) -> HTTPResponse:
+        config: Settings = request.app.ctx.settings
+        customer_id = signed_in(request)
+        customers = await _db(shop.demo_customers)
+        nickname = next((c.nickname for c in customers if c.id == customer_id), None)
+        if nickname is None and customer_id is not None:
+            nickname = await _db(shop.customer_nickname, customer_id)
+        if nickname is None:
+            customer_id = None
+        rasa_url = rasa_public_url(request, config)
+        chat: Dict[str, Any] = {
+            "rasaUrl": rasa_url,
+            "socketPath": "/socket.io",
+            "historyUrl": "/chat/history",
+            "maxChars": MAX_MESSAGE_CHARS,
+            "personas": personas,
+            "customer": None,
+        }
+        if customer_id is not None:
+            identity = auth.chat_identity(customer_id, config.signing_key)
+            chat["customer"] = {
+                "nickname": nickname,
+                "sessionId": identity["session_id"],
+                "customData": identity["custom_data"],
+            }
+        body = templates.get_template(template).render(
+            customer_id=customer_id,
+            nickname=nickname,
+            demo_customers=customers,
+            next_path=request.path,
+            chat=chat,
+            **context,
+        )
+        response = html(body)
+        response.headers["Content-Security-Policy"] = _csp(rasa_url)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        if customer_id is not None:
+            response.headers["Cache-Control"] = "private, no-store"
+        return response
+
+    @bp.exception(SQLAlchemyError)
+    async def shop_unavailable(request: Request, error: Exception) -> HTTPResponse:
+        logger.error("shop database unavailable: %s", type(error).__name__)
+        body = templates.get_template("unavailable.html").render()
+        return html(body, status=503)
+
+    @bp.get("/")
+    async def index(request: Request) -> HTTPResponse:
+        category = (request.args.get("category") or "").strip()[:32] or None
+        cats = await _db(shop.categories)
+        if category not in {name for name, _ in cats}:
+            category = None
+        products = await _db(shop.product_list, category)
+        return await page(
+            request, "index.html", categories=cats, category=category, products=products
+        )
+
+    @bp.get("/products/<product_id:int>")
+    async def product(request: Request, product_id: int) -> HTTPResponse:
+        found = await _db(shop.product_page, product_id)
+        if found is None:
+            raise NotFound("没有这件商品")
+        cats = await _db(shop.categories)
+        return await page(
+            request, "product.html", categories=cats, category=found.card.category, item=found
+        )
+
+    @bp.post("/signin")
+    async def signin(request: Request) -> HTTPResponse:
+        if not _same_origin(request):
+            return json({"error": "cross-site sign-in refused"}, status=403)
+        wanted = str(request.form.get("customer_id") or "").strip()
+        target = _safe_next(request.form.get("next"))
+        allowed = {c.id for c in await _db(shop.demo_customers)}
+        if not wanted.isdigit() or int(wanted) not in allowed:
+            return redirect(target)
+        response = redirect(target)
+        key = request.app.ctx.settings.signing_key
+        response.cookies[auth.COOKIE_NAME] = auth.make_cookie(int(wanted), key)
+        cookie = response.cookies[auth.COOKIE_NAME]
+        cookie["httponly"] = True
+        cookie["samesite"] = "Lax"
+        cookie["path"] = "/"
+        cookie["max-age"] = auth.MAX_AGE_SECONDS
+        return response
+
+    @bp.post("/signout")
+    async def signout(request: Request) -> HTTPResponse:
+        if not _same_origin(request):
+            return json({"error": "cross-site sign-out refused"}, status=403)
+        response = redirect(_safe_next(request.form.get("next")))
+        del response.cookies[auth.COOKIE_NAME]
+        return response
+
+    @bp.get("/chat/history")
+    async def history(request: Request) -> HTTPResponse:
+        config: Settings = request.app.ctx.settings
+        session_id = str(request.args.get("session_id") or "")[:64]
+        if not auth.may_read_history(session_id, signed_in(request), config.signing_key):
+            return json({"error": "not your conversation"}, status=403)
+        try:
+            restored = await fetch_history(config.rasa_url, config.rasa_token, session_id)
+        except RasaUnavailable as error:
+            logger.warning("history unavailable: %s", error)
+            return json({"error": "history unavailable"}, status=502)
+        response = json(restored, ensure_ascii=False)
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+
+    return bp
