@@ -1,0 +1,1 @@
+"""The agent-assist console: staff sign-in, the queue, the conversation view and modes."""

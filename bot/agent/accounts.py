@@ -1,0 +1,160 @@
+"""Staff sessions for the agent console: a signed cookie of its own, expiry and sign-out.
+
+The cookie holds `<agent id>.<issued unix time>.<nonce>.<hex HMAC>`; the HMAC key is derived from
+the shared signing key with a label of its own, so neither the customer's storefront cookie nor
+the chat signature is ever a valid agent session. Passwords are checked against the salted scrypt
+hashes of `actions.repository.agents`. Signing out revokes the session's nonce until it expires.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Dict, Optional
+
+from sqlalchemy.orm import Session
+
+from actions.models import Agent
+from actions.repository.agents import authenticate_agent
+
+COOKIE_NAME = "agent_session"
+MAX_AGE_SECONDS = 8 * 3600
+CONSOLE_ROLES = ("agent", "supervisor")
+_COOKIE = re.compile(r"^(\d{1,12})\.(\d{1,12})\.([0-9a-f]{32})\.([0-9a-f]{64})$")
+
+
+@dataclass(frozen=True)
+class StaffSession:
+    """A signed-in staff member as the console knows them."""
+
+    agent_id: int
+    username: str
+    display_name: str
+    role: str
+    compensation_limit_fen: int
+    nonce: str
+    issued: int
+
+    @property
+    def may_use_console(self) -> bool:
+        """Frontline agents and supervisors use the console; trainers do not."""
+        return self.role in CONSOLE_ROLES
+
+
+def _mac(key: str, agent_id: int, issued: int, nonce: str) -> str:
+    derived = hmac.new(key.encode(), b"agent-console-session", hashlib.sha256).digest()
+    return hmac.new(derived, f"{agent_id}.{issued}.{nonce}".encode(), hashlib.sha256).hexdigest()
+
+
+def make_cookie(agent_id: int, key: str, now: Optional[float] = None) -> str:
+    """Return a new session cookie value for a staff account.
+
+    Args:
+        agent_id: The account's database id.
+        key: The shared signing key.
+        now: Unix time of issue; the current time when omitted.
+
+    Returns:
+        The cookie value (a fresh random nonce each time).
+    """
+    issued = int(time.time() if now is None else now)
+    nonce = secrets.token_hex(16)
+    return f"{int(agent_id)}.{issued}.{nonce}.{_mac(key, int(agent_id), issued, nonce)}"
+
+
+def read_cookie(
+    value: Optional[str], key: str, now: Optional[float] = None
+) -> Optional[Dict[str, object]]:
+    """Return `{"agent_id", "issued", "nonce"}` for a valid cookie, None when forged or expired.
+
+    Args:
+        value: The cookie value as sent by the browser.
+        key: The shared signing key.
+        now: Unix time to check the age against; the current time when omitted.
+
+    Returns:
+        The cookie's fields, or None.
+    """
+    match = _COOKIE.match(value or "")
+    if not match or not key:
+        return None
+    agent_id, issued, nonce = int(match.group(1)), int(match.group(2)), match.group(3)
+    if not hmac.compare_digest(_mac(key, agent_id, issued, nonce), match.group(4)):
+        return None
+    age = (time.time() if now is None else now) - issued
+    if age < 0 or age > MAX_AGE_SECONDS:
+        return None
+    return {"agent_id": agent_id, "issued": issued, "nonce": nonce}
+
+
+class Revocations:
+    """Nonces of signed-out sessions, kept until the sessions would have expired anyway."""
+
+    def __init__(self) -> None:
+        """Starts empty."""
+        self._revoked: Dict[str, int] = {}
+
+    def revoke(self, nonce: str, issued: int) -> None:
+        """Marks a session as signed out."""
+        self._revoked[nonce] = issued
+        horizon = time.time() - MAX_AGE_SECONDS
+        for old in [n for n, at in self._revoked.items() if at < horizon]:
+            del self._revoked[old]
+
+    def __contains__(self, nonce: object) -> bool:
+        """Tells whether the session with this nonce was signed out."""
+        return nonce in self._revoked
+
+
+def _session(agent: Agent, nonce: str, issued: int) -> StaffSession:
+    return StaffSession(
+        agent_id=agent.id,
+        username=agent.username,
+        display_name=agent.display_name,
+        role=agent.role,
+        compensation_limit_fen=int(agent.compensation_limit_fen or 0),
+        nonce=nonce,
+        issued=issued,
+    )
+
+
+def sign_in(session: Session, username: object, password: object) -> Optional[StaffSession]:
+    """Check a username and password against the stored hash.
+
+    Args:
+        session: Open shop database session.
+        username: As typed.
+        password: As typed.
+
+    Returns:
+        The staff member (any role: the caller refuses trainers), or None.
+    """
+    agent = authenticate_agent(session, username, password)
+    return None if agent is None else _session(agent, "", 0)
+
+
+def staff_for_cookie(
+    session: Session, value: Optional[str], key: str, revoked: Revocations
+) -> Optional[StaffSession]:
+    """Return the staff member a cookie names, if it is valid, not signed out and still active.
+
+    Args:
+        session: Open shop database session.
+        value: The agent cookie as sent by the browser.
+        key: The shared signing key.
+        revoked: Signed-out sessions.
+
+    Returns:
+        The staff member, or None.
+    """
+    fields = read_cookie(value, key)
+    if fields is None or fields["nonce"] in revoked:
+        return None
+    agent = session.get(Agent, fields["agent_id"])
+    if agent is None or not agent.active:
+        return None
+    return _session(agent, str(fields["nonce"]), int(fields["issued"]))  # type: ignore[arg-type]

@@ -1,0 +1,257 @@
+"""What the console reads from a conversation's tracker events (pure functions, no I/O).
+
+The tracker is the only record: the mode (from the latest `pause` / `resume` event and the
+pause's metadata), the reasons a conversation needs a person, the transcript with who said what,
+and Rasa's NLU reading of every customer message all come from the events as Rasa stores them.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterable, List, Optional
+
+from actions.identity import sign_customer_id
+
+MODES = ("auto", "assist", "human")
+# Why a conversation needs a person, most urgent first (labels live in the console's script).
+REASONS = (
+    "system_error",
+    "compensation_above_limit",
+    "complaint",
+    "customer_request",
+    "repeated_fallback",
+)
+FALLBACK_INTENT = "nlu_fallback"
+REPEATED_FALLBACKS = 2
+HUMAN_INTENT = "request_human"
+COMPLAINT_INTENT = "complain"
+MAX_TRANSCRIPT = 300
+
+
+@dataclass
+class Summary:
+    """One conversation as the queue and the list of active conversations show it."""
+
+    conversation_id: str
+    mode: str = "auto"
+    agent: Optional[str] = None
+    reasons: List[str] = field(default_factory=list)
+    waiting_since: Optional[float] = None
+    last_activity: float = 0.0
+    last_customer_text: str = ""
+    customer_id: Optional[int] = None
+    customer_messages: int = 0
+
+    @property
+    def needs_human(self) -> bool:
+        """In the queue: a reason to hand over, and no person has taken the conversation."""
+        return bool(self.reasons) and self.mode == "auto"
+
+    def as_dict(self, now: float) -> Dict[str, Any]:
+        """The summary for the console, with the waiting time in whole seconds."""
+        waiting = None if self.waiting_since is None else max(0, int(now - self.waiting_since))
+        return {
+            "conversation_id": self.conversation_id,
+            "mode": self.mode,
+            "agent": self.agent,
+            "reasons": list(self.reasons),
+            "waiting_seconds": waiting,
+            "last_activity": self.last_activity,
+            "last_customer_text": self.last_customer_text,
+            "customer_id": self.customer_id,
+        }
+
+
+EXTERNAL_PREFIX = "EXTERNAL"
+
+
+def _is_command(text: str) -> bool:
+    """Widget commands (`/greet`) and external events Rasa records as user messages."""
+    return text.startswith("/") or text.startswith(EXTERNAL_PREFIX)
+
+
+def current_session(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The events since the latest `session_started` (all of them when there is none)."""
+    for index in range(len(events) - 1, -1, -1):
+        if events[index].get("event") == "session_started":
+            return events[index:]
+    return events
+
+
+def mode_of(events: Iterable[Dict[str, Any]]) -> Dict[str, Optional[str]]:
+    """The conversation's mode and the agent holding it, from the latest pause or resume event.
+
+    Args:
+        events: The tracker's events.
+
+    Returns:
+        `{"mode": "auto"|"assist"|"human", "agent": username or None}`.
+    """
+    state: Dict[str, Optional[str]] = {"mode": "auto", "agent": None}
+    for event in events:
+        kind = event.get("event")
+        if kind == "resume":
+            state = {"mode": "auto", "agent": None}
+        elif kind == "pause":
+            meta = event.get("metadata") or {}
+            mode = meta.get("mode") if meta.get("mode") in ("assist", "human") else "human"
+            agent = meta.get("agent")
+            state = {"mode": mode, "agent": agent if isinstance(agent, str) else None}
+    return state
+
+
+def verified_customer(events: Iterable[Dict[str, Any]], key: str) -> Optional[int]:
+    """The signed-in customer of a conversation: the latest validly signed user metadata.
+
+    Args:
+        events: The tracker's events.
+        key: The shared signing key.
+
+    Returns:
+        The customer id, or None for an anonymous conversation.
+    """
+    found = None
+    for event in events:
+        if event.get("event") != "user":
+            continue
+        meta = event.get("metadata") or {}
+        customer_id, signature = meta.get("customer_id"), meta.get("customer_sig")
+        if not key or not isinstance(signature, str):
+            continue
+        if isinstance(customer_id, bool) or not isinstance(customer_id, (int, str)):
+            continue
+        if not str(customer_id).isdigit():
+            continue
+        if hmac.compare_digest(sign_customer_id(int(customer_id), key), signature.lower()):
+            found = int(customer_id)
+    return found
+
+
+def _intent(event: Dict[str, Any]) -> Optional[str]:
+    intent = (event.get("parse_data") or {}).get("intent") or {}
+    name = intent.get("name")
+    return name if isinstance(name, str) else None
+
+
+def _reasons_since_handback(events: List[Dict[str, Any]]) -> Dict[str, float]:
+    """Each reason with the time it first appeared since the bot last took the conversation back."""
+    start = 0
+    for index, event in enumerate(events):
+        if event.get("event") == "resume":
+            start = index + 1
+    found: Dict[str, float] = {}
+    fallbacks = 0
+
+    def note(reason: str, event: Dict[str, Any]) -> None:
+        found.setdefault(reason, float(event.get("timestamp") or 0.0))
+
+    for event in events[start:]:
+        kind = event.get("event")
+        if kind == "user":
+            intent = _intent(event)
+            if intent == HUMAN_INTENT:
+                note("customer_request", event)
+            elif intent == COMPLAINT_INTENT:
+                note("complaint", event)
+            elif intent == FALLBACK_INTENT:
+                fallbacks += 1
+                if fallbacks >= REPEATED_FALLBACKS:
+                    note("repeated_fallback", event)
+        elif kind == "slot" and event.get("name") == "handoff_reason":
+            value = event.get("value")
+            if isinstance(value, str) and value in REASONS:
+                note(value, event)
+    return found
+
+
+def summarise(conversation_id: str, events: List[Dict[str, Any]], key: str) -> Summary:
+    """Summarise a conversation for the queue and the list of active conversations.
+
+    Args:
+        conversation_id: Rasa's sender id.
+        events: All its tracker events, oldest first.
+        key: The shared signing key (to tell signed-in customers).
+
+    Returns:
+        The summary; `reasons` ordered most urgent first.
+    """
+    session = current_session(events)
+    state = mode_of(events)
+    found = _reasons_since_handback(session)
+    reasons = [reason for reason in REASONS if reason in found]
+    texts = [
+        str(e.get("text") or "")
+        for e in session
+        if e.get("event") == "user" and not _is_command(str(e.get("text") or ""))
+    ]
+    stamps = [float(e.get("timestamp") or 0.0) for e in events]
+    return Summary(
+        conversation_id=conversation_id,
+        mode=state["mode"] or "auto",
+        agent=state["agent"],
+        reasons=reasons,
+        waiting_since=min(found.values()) if found else None,
+        last_activity=max(stamps) if stamps else 0.0,
+        last_customer_text=texts[-1][:80] if texts else "",
+        customer_id=verified_customer(events, key),
+        customer_messages=len(texts),
+    )
+
+
+def _nlu(event: Dict[str, Any]) -> Dict[str, Any]:
+    parse = event.get("parse_data") or {}
+    intent = parse.get("intent") or {}
+    entities = []
+    for entity in parse.get("entities") or []:
+        if isinstance(entity, dict) and entity.get("entity"):
+            entities.append({"entity": str(entity["entity"]), "value": str(entity.get("value"))})
+    confidence = intent.get("confidence")
+    return {
+        "intent": str(intent.get("name") or ""),
+        "confidence": round(float(confidence), 3) if isinstance(confidence, (int, float)) else None,
+        "entities": entities,
+    }
+
+
+def transcript(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The conversation as the console shows it: customer, bot, agent and notices, each marked.
+
+    Customer messages carry Rasa's NLU reading (intent, confidence, entities); commands the widget
+    sends for the customer (`/greet`) are left out. Only the last MAX_TRANSCRIPT entries are kept.
+
+    Args:
+        events: The tracker's events, oldest first.
+
+    Returns:
+        Entries `{"role": "customer"|"bot"|"agent"|"system"|"trigger", "text", "time", ...}`;
+        `trigger` is a proactive notice the shop started (its external intent as text).
+    """
+    entries: List[Dict[str, Any]] = []
+    for event in events:
+        kind = event.get("event")
+        stamp = float(event.get("timestamp") or 0.0)
+        if kind == "user":
+            text = str(event.get("text") or "")
+            intent = _intent(event) or ""
+            if intent.startswith(EXTERNAL_PREFIX + "_"):
+                entries.append({"role": "trigger", "text": intent, "time": stamp})
+            elif text and not _is_command(text):
+                entries.append(
+                    {"role": "customer", "text": text, "time": stamp, "nlu": _nlu(event)}
+                )
+        elif kind == "bot":
+            meta = event.get("metadata") or {}
+            data = event.get("data") or {}
+            text = str(event.get("text") or "")
+            if not text and data.get("custom"):
+                card = data["custom"] if isinstance(data["custom"], dict) else {}
+                text = f"[{card.get('card') or 'custom'}]"
+            if not text:
+                continue
+            role = meta.get("sender") if meta.get("sender") in ("agent", "system") else "bot"
+            entry = {"role": role, "text": text, "time": stamp}
+            if role != "bot" and isinstance(meta.get("agent"), str):
+                entry["agent"] = meta["agent"]
+            entries.append(entry)
+    return entries[-MAX_TRANSCRIPT:]

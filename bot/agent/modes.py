@@ -1,0 +1,166 @@
+"""The one place where a conversation's mode changes: `auto`, `assist` or `human`.
+
+Rasa's own mechanisms carry the mode: taking a conversation over appends `ConversationPaused`
+(Rasa then records the customer's messages without answering) whose metadata names the mode and
+the agent; handing back appends `ConversationResumed`. The customer is told with a notice, and the
+agent's messages are `BotUttered` events with metadata `{"sender": "agent", ...}`; all of them go
+through Rasa's tracker events API, which also delivers them to the widget over socket.io.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import yaml
+
+from bot.agent.accounts import StaffSession
+from bot.agent.conversations import MODES, mode_of
+from bot.agent.trackers import append_events
+
+NOTICES = Path(__file__).resolve().parent / "notices.yml"
+MAX_AGENT_MESSAGE_CHARS = 1000
+
+
+class ModeRefused(Exception):
+    """The switch or message is not allowed; `code` names why (for the console)."""
+
+    def __init__(self, code: str) -> None:
+        """Keeps the reason's code."""
+        super().__init__(code)
+        self.code = code
+
+
+@lru_cache(maxsize=1)
+def _notices() -> Dict[str, str]:
+    data = yaml.safe_load(NOTICES.read_text(encoding="utf-8")) or {}
+    return {str(name): str(text) for name, text in data.items()}
+
+
+def _notice(name: str, staff: StaffSession) -> Dict[str, Any]:
+    return {
+        "event": "bot",
+        "text": _notices()[name].format(agent=staff.display_name),
+        "metadata": {
+            "sender": "system",
+            "notice": name,
+            "agent": staff.username,
+            "agent_name": staff.display_name,
+        },
+    }
+
+
+def _check_holder(current: Dict[str, Optional[str]], staff: StaffSession) -> None:
+    holder = current["agent"]
+    if current["mode"] != "auto" and holder and holder != staff.username:
+        if staff.role != "supervisor":
+            raise ModeRefused("held_by_another_agent")
+
+
+def mode_events(
+    events: List[Dict[str, Any]], wanted: str, staff: StaffSession
+) -> List[Dict[str, Any]]:
+    """The events that switch a conversation to the wanted mode (empty when it is already there).
+
+    Args:
+        events: The conversation's tracker events.
+        wanted: `auto`, `assist` or `human`.
+        staff: The signed-in agent or supervisor.
+
+    Returns:
+        Events in Rasa's JSON form.
+
+    Raises:
+        ModeRefused: for an unknown mode, or a conversation another agent holds (only a
+            supervisor may take it from them).
+    """
+    if wanted not in MODES:
+        raise ModeRefused("unknown_mode")
+    current = mode_of(events)
+    _check_holder(current, staff)
+    if wanted == "auto":
+        if current["mode"] == "auto":
+            return []
+        return [_notice("bot_back", staff), {"event": "resume"}]
+    if current["mode"] == wanted and current["agent"] == staff.username:
+        return []
+    pause = {"event": "pause", "metadata": {"mode": wanted, "agent": staff.username}}
+    if current["mode"] == "auto" or current["agent"] != staff.username:
+        return [pause, _notice("agent_joined", staff)]
+    return [pause]
+
+
+def agent_message_event(
+    events: List[Dict[str, Any]], text: object, staff: StaffSession
+) -> Dict[str, Any]:
+    """The event that sends an agent's message to the customer.
+
+    Args:
+        events: The conversation's tracker events.
+        text: What the agent wrote.
+        staff: The signed-in agent or supervisor.
+
+    Returns:
+        A `bot` event with metadata `{"sender": "agent", "agent", "agent_name"}`.
+
+    Raises:
+        ModeRefused: for an empty or too long message, or a conversation the agent has not
+            taken over (`assist` or `human` mode, held by them or, for a supervisor, anyone).
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ModeRefused("empty_message")
+    if len(text) > MAX_AGENT_MESSAGE_CHARS:
+        raise ModeRefused("message_too_long")
+    current = mode_of(events)
+    if current["mode"] == "auto":
+        raise ModeRefused("not_taken_over")
+    _check_holder(current, staff)
+    return {
+        "event": "bot",
+        "text": text.strip(),
+        "metadata": {
+            "sender": "agent",
+            "agent": staff.username,
+            "agent_name": staff.display_name,
+        },
+    }
+
+
+async def switch_mode(
+    rasa_url: str,
+    token: str,
+    conversation_id: str,
+    events: List[Dict[str, Any]],
+    wanted: str,
+    staff: StaffSession,
+) -> str:
+    """Switch a conversation's mode through Rasa and return the new mode.
+
+    Raises:
+        ModeRefused: see `mode_events`.
+        RasaUnavailable: when Rasa does not take the events.
+    """
+    new_events = mode_events(events, wanted, staff)
+    if new_events:
+        await append_events(rasa_url, token, conversation_id, new_events)
+    return wanted
+
+
+async def send_agent_message(
+    rasa_url: str,
+    token: str,
+    conversation_id: str,
+    events: List[Dict[str, Any]],
+    text: object,
+    staff: StaffSession,
+) -> Dict[str, Any]:
+    """Record an agent's message on the tracker and deliver it to the customer's widget.
+
+    Raises:
+        ModeRefused: see `agent_message_event`.
+        RasaUnavailable: when Rasa does not take the event.
+    """
+    event = agent_message_event(events, text, staff)
+    await append_events(rasa_url, token, conversation_id, [event])
+    return event

@@ -1,0 +1,89 @@
+"""Staff passwords, agent session cookies and who may use the console."""
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from actions import seed
+from actions.db import make_engine
+from actions.models import Agent
+from actions.repository.agents import hash_password, verify_password
+from bot.agent import accounts
+from bot.web import auth as customer_auth
+
+KEY = "agent-test-key"
+
+
+@pytest.fixture(scope="module")
+def staff_db(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('staff') / 'shop.db'}"
+    seed.run(url, seed.DEMO_NOW, demo=True, accounts=True)
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+
+
+def test_demo_passwords_are_stored_as_salted_scrypt_hashes(staff_db):
+    with Session(staff_db) as session:
+        stored = {a.username: a.password_hash for a in session.execute(select(Agent)).scalars()}
+    assert set(stored) >= {"agent", "supervisor", "trainer"}
+    for username, value in stored.items():
+        assert value.startswith("scrypt$")
+        assert f"{username}-demo" not in value
+        assert verify_password(f"{username}-demo", value)
+        assert not verify_password(f"{username}-wrong", value)
+    # the same password hashes differently each time (random salt)
+    assert hash_password("agent-demo") != hash_password("agent-demo")
+
+
+def test_sign_in_checks_the_password_and_knows_roles(staff_db):
+    with Session(staff_db) as session:
+        frontline = accounts.sign_in(session, "agent", "agent-demo")
+        supervisor = accounts.sign_in(session, "supervisor", "supervisor-demo")
+        trainer = accounts.sign_in(session, "trainer", "trainer-demo")
+        assert accounts.sign_in(session, "agent", "supervisor-demo") is None
+        assert accounts.sign_in(session, "nobody", "agent-demo") is None
+        assert accounts.sign_in(session, "agent", None) is None
+    assert frontline.role == "agent" and frontline.may_use_console
+    assert supervisor.compensation_limit_fen > frontline.compensation_limit_fen
+    assert trainer.role == "trainer" and not trainer.may_use_console
+
+
+def test_cookie_round_trip_and_expiry():
+    value = accounts.make_cookie(3, KEY, now=1_000_000)
+    fields = accounts.read_cookie(value, KEY, now=1_000_000 + 60)
+    assert fields["agent_id"] == 3 and fields["issued"] == 1_000_000
+    assert accounts.read_cookie(value, KEY, now=1_000_000 + accounts.MAX_AGE_SECONDS + 1) is None
+    assert accounts.read_cookie(value, KEY, now=1_000_000 - 10) is None
+    assert accounts.make_cookie(3, KEY, now=1) != accounts.make_cookie(3, KEY, now=1)  # nonce
+
+
+def test_forged_moved_and_customer_cookies_are_refused():
+    value = accounts.make_cookie(3, KEY, now=1_000_000)
+    agent_id, issued, nonce, mac = value.split(".")
+    later = 1_000_000 + 60
+    assert accounts.read_cookie(f"1.{issued}.{nonce}.{mac}", KEY, now=later) is None
+    assert accounts.read_cookie(value, "another-key", now=later) is None
+    tampered = value[:-1] + ("0" if value[-1] != "0" else "1")
+    assert accounts.read_cookie(tampered, KEY, now=later) is None
+    assert accounts.read_cookie(value + "0", KEY, now=later) is None
+    assert accounts.read_cookie(None, KEY) is None
+    # the storefront's customer cookie for the same id is never an agent session
+    customer = customer_auth.make_cookie(3, KEY, now=1_000_000)
+    assert accounts.read_cookie(customer, KEY, now=later) is None
+
+
+def test_signed_out_and_deactivated_sessions_are_refused(staff_db):
+    with Session(staff_db) as session:
+        agent = session.execute(select(Agent).where(Agent.username == "agent")).scalars().one()
+        value = accounts.make_cookie(agent.id, KEY)
+        revoked = accounts.Revocations()
+        staff = accounts.staff_for_cookie(session, value, KEY, revoked)
+        assert staff is not None and staff.username == "agent"
+        revoked.revoke(staff.nonce, staff.issued)
+        assert accounts.staff_for_cookie(session, value, KEY, revoked) is None
+        fresh = accounts.make_cookie(agent.id, KEY)
+        agent.active = False
+        session.flush()
+        assert accounts.staff_for_cookie(session, fresh, KEY, revoked) is None
+        session.rollback()
