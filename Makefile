@@ -10,9 +10,9 @@ STAMP := $(VENV)/.installed
 HELDOUT := tests/nlu/heldout.yml
 MIN_MACRO_F1 ?= 0.90
 
-.PHONY: setup run test train bench model lint shop-db
+.PHONY: setup run test train bench model lint shop-db notices browser
 
-setup: $(STAMP) shop-db model
+setup: $(STAMP) shop-db model browser
 
 # Python 3.10 from PATH or pyenv; Rasa 3.6 needs >=3.8,<3.11.
 $(STAMP): requirements.lock
@@ -32,6 +32,18 @@ $(STAMP): requirements.lock
 	$(PY) -m pip install -q --upgrade "pip==26.3"
 	$(PY) -m pip install -q -r requirements.lock
 	touch $(STAMP)
+
+# Debian's chromium (and a Chinese font for screenshots) for the browser tests; Playwright drives
+# it, no browser download.
+BROWSER_PACKAGES := chromium fonts-wqy-microhei
+browser:
+	@[ -x /usr/bin/chromium ] && [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || { \
+	  echo "Installing $(BROWSER_PACKAGES) (apt-get) for the browser tests ..."; mkdir -p $(LOGS); \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); export DEBIAN_FRONTEND=noninteractive; \
+	  $$sudo apt-get install -y -q $(BROWSER_PACKAGES) > $(LOGS)/apt-browser.log 2>&1 \
+	  || { $$sudo apt-get update -q >> $(LOGS)/apt-browser.log 2>&1 \
+	       && $$sudo apt-get install -y -q $(BROWSER_PACKAGES) >> $(LOGS)/apt-browser.log 2>&1; } \
+	  || { tail -20 $(LOGS)/apt-browser.log; exit 1; }; }
 
 # The demo shop database (var/shop.db, or SHOP_DATABASE_URL): migrated and seeded once.
 shop-db: $(STAMP)
@@ -64,7 +76,13 @@ run: setup
 	$(PY) -m bot.run
 
 bench: setup
+	$(PY) bench/actions.py
+	$(PY) bench/nlg.py
 	$(PY) bench/nlu.py
+
+# Proactive notices that are due now, once (the running assistant also does this periodically).
+notices: $(STAMP)
+	$(PY) -m bot.notices
 
 lint: $(STAMP)
 	$(PY) -m ruff check actions bot bench tests
