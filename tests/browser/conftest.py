@@ -1,17 +1,12 @@
 """A real browser (Debian's chromium driven by Playwright) against the real stack on free ports."""
 
-import os
 import re
-import subprocess
-import sys
-import uuid
 from pathlib import Path
 
 import pytest
 
-from bot import processes
-from bot.settings import ROOT, Settings
-from tests.e2e.conftest import Assistant, free_port
+from bot.settings import ROOT
+from tests.e2e.conftest import running_stack, stack_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "results" / "browser"
@@ -30,34 +25,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 @pytest.fixture(scope="session")
 def shop_stack(tmp_path_factory):
     """The web app, action server and Rasa server with a freshly seeded demo shop."""
-    models = ROOT / "models"
-    if not list(models.glob("*.tar.gz")):
-        pytest.fail("no trained model in models/: run `make train` (make test does)")
-    var_dir = tmp_path_factory.mktemp("browser-var")
-    settings = Settings(
-        host="127.0.0.1",
-        rasa_port=free_port(),
-        action_port=free_port(),
-        web_port=free_port(),
-        rasa_token=uuid.uuid4().hex,
-        signing_key=uuid.uuid4().hex,
-        var_dir=var_dir,
-        models_dir=models,
-        endpoints=ROOT / "endpoints.yml",
-        credentials=ROOT / "credentials.yml",
-    )
-    seed = subprocess.run(
-        [sys.executable, "-m", "actions.seed"],
-        cwd=ROOT,
-        env={**os.environ, "SHOP_VAR_DIR": str(var_dir), "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-    )
-    assert seed.returncode == 0, seed.stderr[-2000:]
-    children = processes.stack(settings, Path(var_dir) / "logs")
-    processes.start_all(children, timeout=300)
-    yield Assistant(settings)
-    processes.stop_all(children)
+    settings = stack_settings(tmp_path_factory.mktemp("browser-var"), ROOT / "endpoints.yml")
+    with running_stack(settings) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

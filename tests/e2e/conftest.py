@@ -1,5 +1,6 @@
 """Starts the real action server and Rasa server once for the end-to-end tests."""
 
+import contextlib
 import json
 import os
 import socket
@@ -7,6 +8,7 @@ import subprocess
 import sys
 import urllib.request
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -19,10 +21,16 @@ pytestmark = pytest.mark.e2e
 
 
 class Assistant:
-    """Talks to the running Rasa server over the REST channel and the HTTP API."""
+    """Talks to the running Rasa server over the REST channel and the HTTP API.
+
+    It remembers the script each customer last wrote in (the rule of bot/nlg/script.py), so
+    the `responses` fixture can give the default texts in the script the assistant must answer in.
+    """
 
     def __init__(self, settings: Settings):
         self.settings = settings
+        self.scripts = {}
+        self.last_sender = None
 
     def _post(self, path: str, body: dict) -> object:
         request = urllib.request.Request(
@@ -33,9 +41,25 @@ class Assistant:
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.loads(response.read())
 
-    def say(self, sender: str, text: str) -> list:
+    def say(self, sender: str, text: str, metadata: dict | None = None) -> list:
         """Sends a message as the customer and returns the bot's replies."""
-        return self._post("/webhooks/rest/webhook", {"sender": sender, "message": text})
+        from bot.nlg.script import script_of
+
+        self.last_sender = sender
+        self.scripts[sender] = script_of(text) or self.scripts.get(sender, "simplified")
+        body = {"sender": sender, "message": text}
+        if metadata:
+            body["metadata"] = metadata
+        return self._post("/webhooks/rest/webhook", body)
+
+    def script(self, sender: str | None = None) -> str:
+        """The script the customer (by default the last one who spoke) is answered in."""
+        return self.scripts.get(sender or self.last_sender, "simplified")
+
+    def trigger(self, sender: str, intent: str, entities: dict) -> dict:
+        """Triggers an external event in a conversation, as the notice job does."""
+        path = f"/conversations/{sender}/trigger_intent?token={self.settings.rasa_token}"
+        return self._post(path + "&output_channel=latest", {"name": intent, "entities": entities})
 
     def tracker(self, sender: str) -> dict:
         """The conversation's tracker from the token-protected HTTP API."""
@@ -51,13 +75,22 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def assistant(tmp_path_factory):
+def texts(replies) -> list:
+    """The texts of the replies (a product, order or parcel card comes as a reply of its own)."""
+    return [reply["text"] for reply in replies if reply.get("text")]
+
+
+def cards(replies) -> list:
+    """The custom payload cards among the replies."""
+    return [reply["custom"] for reply in replies if isinstance(reply.get("custom"), dict)]
+
+
+def stack_settings(var_dir: Path, endpoints: Path) -> Settings:
+    """Settings for a test stack on free ports with fresh secrets and the newest model."""
     models = ROOT / "models"
     if not list(models.glob("*.tar.gz")):
         pytest.fail("no trained model in models/: run `make train` (make test does)")
-    var_dir = tmp_path_factory.mktemp("var")
-    settings = Settings(
+    return Settings(
         host="127.0.0.1",
         rasa_port=free_port(),
         action_port=free_port(),
@@ -66,21 +99,38 @@ def assistant(tmp_path_factory):
         signing_key=uuid.uuid4().hex,
         var_dir=var_dir,
         models_dir=models,
-        endpoints=ROOT / "endpoints.yml",
+        endpoints=endpoints,
         credentials=ROOT / "credentials.yml",
+        default_persona="default",
+        notice_interval=0,  # tests trigger notices themselves
     )
+
+
+@contextlib.contextmanager
+def running_stack(settings: Settings):
+    """Seeds the demo shop (SHOP_DATABASE_URL, or SQLite in the settings' var dir) and runs
+    the web app, action server and Rasa server until the block ends."""
     seed = subprocess.run(
         [sys.executable, "-m", "actions.seed"],
         cwd=ROOT,
-        env={**os.environ, "SHOP_VAR_DIR": str(var_dir), "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "SHOP_VAR_DIR": str(settings.var_dir), "PYTHONPATH": str(ROOT)},
         capture_output=True,
         text=True,
     )
     assert seed.returncode == 0, seed.stderr[-2000:]
-    children = processes.stack(settings, Path(var_dir) / "logs")
+    children = processes.stack(settings, Path(settings.var_dir) / "logs")
     processes.start_all(children, timeout=300)
-    yield Assistant(settings)
-    processes.stop_all(children)
+    try:
+        yield Assistant(settings)
+    finally:
+        processes.stop_all(children)
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory):
+    settings = stack_settings(tmp_path_factory.mktemp("var"), ROOT / "endpoints.yml")
+    with running_stack(settings) as running:
+        yield running
 
 
 @pytest.fixture
@@ -88,11 +138,36 @@ def sender():
     return f"test-{uuid.uuid4().hex[:12]}"
 
 
+class ScriptedResponses(Mapping):
+    """The domain's default texts by name, in the script of the customer who spoke last.
+
+    The default persona speaks exactly these texts; a customer who writes Traditional Chinese
+    gets them converted to Traditional (bot/nlg/script.py), so index after `assistant.say`.
+    """
+
+    def __init__(self, texts: dict, assistant: Assistant):
+        self._texts = texts
+        self._assistant = assistant
+
+    def __getitem__(self, name: str) -> list:
+        from bot.nlg.script import to_script
+
+        script = self._assistant.script()
+        return [to_script(text, script) for text in self._texts[name]]
+
+    def __iter__(self):
+        return iter(self._texts)
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+
 @pytest.fixture(scope="session")
-def responses():
-    """Default texts of every response in the domain, by name."""
+def responses(assistant):
+    """Default texts of every response in the domain, by name (see ScriptedResponses)."""
     domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
-    return {name: [v["text"] for v in variants] for name, variants in domain["responses"].items()}
+    texts = {name: [v["text"] for v in variants] for name, variants in domain["responses"].items()}
+    return ScriptedResponses(texts, assistant)
 
 
 @pytest.fixture(scope="session")

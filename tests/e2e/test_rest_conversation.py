@@ -2,11 +2,9 @@
 
 import pytest
 
+from tests.e2e.conftest import texts
+
 pytestmark = pytest.mark.e2e
-
-
-def texts(replies):
-    return [reply.get("text", "") for reply in replies]
 
 
 def test_simplified_greeting(assistant, sender, responses):

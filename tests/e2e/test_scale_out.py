@@ -1,0 +1,127 @@
+"""The scale-out configuration: PostgreSQL shop and tracker store, Redis locks, RabbitMQ events.
+
+Runs the same processes with `endpoints.scale-out.yml` and `SHOP_DATABASE_URL` against the
+services on this machine's standard ports; skipped, with the reason printed, when one is missing.
+"""
+
+import asyncio
+import json
+import socket
+import uuid
+
+import pytest
+
+from bot.settings import ROOT
+from tests.e2e.conftest import running_stack, stack_settings, texts
+
+pytestmark = pytest.mark.e2e
+
+HOST = "127.0.0.1"
+
+
+def _reachable(port: int) -> bool:
+    try:
+        with socket.create_connection((HOST, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _missing_services() -> list:
+    wanted = {"PostgreSQL": 5432, "Redis": 6379, "RabbitMQ": 5672}
+    return [name for name, port in wanted.items() if not _reachable(port)]
+
+
+def _postgres(sql: str, database: str = "postgres") -> list:
+    import psycopg2
+
+    connection = psycopg2.connect(host=HOST, user="postgres", dbname=database)
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            return cursor.fetchall() if cursor.description else []
+    finally:
+        connection.close()
+
+
+async def _drain_events(queue_name: str) -> list:
+    import aio_pika
+
+    connection = await aio_pika.connect_robust(f"amqp://guest:guest@{HOST}/")
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(queue_name, durable=True)
+        bodies = []
+        while True:
+            message = await queue.get(no_ack=True, fail=False)
+            if message is None:
+                return bodies
+            bodies.append(json.loads(message.body))
+
+
+@pytest.fixture(scope="module")
+def scaled(tmp_path_factory):
+    missing = _missing_services()
+    if missing:
+        pytest.skip(f"scale-out services not reachable: {', '.join(missing)}")
+    suffix = uuid.uuid4().hex[:8]
+    shop_db, tracker_db = f"shop_e2e_{suffix}", f"tracker_e2e_{suffix}"
+    _postgres(f"CREATE DATABASE {shop_db}")
+    asyncio.run(_drain_events("shop_assist_events"))
+    env = {
+        "SHOP_DEMO": "1",  # seed the demo shop (and its demo accounts) into PostgreSQL
+        "SHOP_DATABASE_URL": f"postgresql+psycopg2://postgres@{HOST}/{shop_db}",
+        "TRACKER_DB_HOST": HOST,
+        "TRACKER_DB_NAME": tracker_db,
+        "TRACKER_DB_USER": "postgres",
+        "TRACKER_DB_PASSWORD": "",
+        "REDIS_HOST": HOST,
+        "RABBITMQ_HOST": HOST,
+        "RABBITMQ_USER": "guest",
+        "RABBITMQ_PASSWORD": "guest",
+    }
+    var_dir = tmp_path_factory.mktemp("var-scaled")
+    settings = stack_settings(var_dir, ROOT / "endpoints.scale-out.yml")
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        try:
+            with running_stack(settings) as running:
+                yield running, shop_db, tracker_db
+        finally:
+            for database in (shop_db, tracker_db):
+                _postgres(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+
+
+def test_conversation_is_stored_in_postgres_and_published_to_rabbitmq(scaled):
+    assistant, shop_db, tracker_db = scaled
+    sender = f"scale-{uuid.uuid4().hex[:8]}"
+    replies = assistant.say(sender, "这款油烟机还有货吗")
+    assert any(reply.get("text") for reply in replies)
+
+    rows = _postgres(
+        f"SELECT count(*) FROM events WHERE sender_id = '{sender}' AND type_name = 'user'",
+        tracker_db,
+    )
+    assert rows[0][0] == 1
+    published = asyncio.run(_drain_events("shop_assist_events"))
+    user_events = [
+        e for e in published if e.get("sender_id") == sender and e.get("event") == "user"
+    ]
+    assert [event["text"] for event in user_events] == ["这款油烟机还有货吗"]
+
+
+def test_orders_are_answered_from_the_postgres_shop(scaled):
+    assistant, shop_db, _ = scaled
+    [(products,)] = _postgres("SELECT count(*) FROM products", shop_db)
+    assert products >= 60
+    [(order_id, tail)] = _postgres(
+        "SELECT o.order_number, c.phone_tail FROM orders o JOIN customers c"
+        " ON c.id = o.customer_id WHERE o.state = 'shipped' ORDER BY o.order_number LIMIT 1",
+        shop_db,
+    )
+    sender = f"scale-{uuid.uuid4().hex[:8]}"
+    assistant.say(sender, f"帮我查下订单 {order_id}")
+    answers = texts(assistant.say(sender, tail))
+    assert any(order_id in answer for answer in answers)
