@@ -34,12 +34,16 @@ from actions import clock, db, seed  # noqa: E402
 from actions import repository as repo  # noqa: E402
 from actions.authenticity import ActionCheckAuthenticity  # noqa: E402
 from actions.catalog import ActionCheckStock, ActionProductInfo  # noqa: E402
+from actions.delivery import ActionCheckFreeShipping, ActionEstimateDelivery  # noqa: E402
 from actions.discounts import ActionCheckDiscount  # noqa: E402
 from actions.gifts import ActionSuggestGift  # noqa: E402
 from actions.identity import sign_customer_id  # noqa: E402
 from actions.installation import ActionInstallationInfo  # noqa: E402
+from actions.logistics import ActionTrackLogistics  # noqa: E402
 from actions.membership import ActionCheckMembership  # noqa: E402
 from actions.models import AntiCounterfeitCode, Customer, Order, Product  # noqa: E402
+from actions.orders import ActionCheckOrderStatus, ActionCheckRefundStatus  # noqa: E402
+from actions.price_protection import ActionPriceProtection  # noqa: E402
 from actions.repository.installation import active_appointment_for_order  # noqa: E402
 from actions.warranty import ActionCheckWarranty  # noqa: E402
 
@@ -163,8 +167,24 @@ def action_timings(rows: Dict[str, Any], writes: bool) -> List[Timing]:
     The code check records the check, so it runs only when `writes` is allowed.
     """
     products, customers, codes = rows["products"], rows["customers"], rows["codes"]
+    orders = rows["orders"]
     n = len(products)
+
+    def order(i: int) -> Tuple[Dict[str, Any], None]:
+        row = orders[(i * 7) % len(orders)]
+        return {"order_id": row.order_number, "phone_tail": row.phone_tail}, None
+
     cases = [
+        ("action_check_order_status", ActionCheckOrderStatus(), order),
+        ("action_track_logistics (writes chase tickets)", ActionTrackLogistics(), order),
+        ("action_check_refund_status", ActionCheckRefundStatus(), order),
+        ("action_price_protection (writes tickets)", ActionPriceProtection(), order),
+        ("action_estimate_delivery", ActionEstimateDelivery(), lambda i: ({"city": "成都"}, None)),
+        (
+            "action_check_free_shipping",
+            ActionCheckFreeShipping(),
+            lambda i: ({"city": "拉萨", "product": products[i % n]}, None),
+        ),
         ("action_check_stock", ActionCheckStock(), lambda i: ({"product": products[i % n]}, None)),
         (
             "action_product_info",
@@ -203,7 +223,7 @@ def action_timings(rows: Dict[str, Any], writes: bool) -> List[Timing]:
         ),
     ]
     if not writes:
-        cases = [case for case in cases if case[0] != "action_check_authenticity (code)"]
+        cases = [case for case in cases if "code" not in case[0] and "writes" not in case[0]]
     timings = []
     for name, action, arguments in cases:
 
