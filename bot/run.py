@@ -34,6 +34,7 @@ def main() -> int:
         processes.stop_all(children)
         return 130
     print(f"Storefront      {config.web_url}/  (shop with the chat widget; demo sign-in on top)")
+    print(f"Agent console   {config.web_url}/agent  (demo accounts: agent, supervisor)")
     print(
         f"Rasa server     {config.rasa_url}  (REST: /webhooks/rest/webhook, socket.io: /socket.io)"
     )
