@@ -15,11 +15,12 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Mapping, Optional
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from bot.nlg import script, style, template
 from bot.nlg.personas import DEFAULT_PERSONA, Persona, PersonaStore, Variant
 from bot.nlg.profile import ProfileStyles, signed_customer_id
+from bot.nlu.normalise import to_simplified
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,23 @@ class Context:
     facts: Dict[str, Any]
     sender: str = ""
     turn: int = 0
+    recent_bot_texts: Tuple[str, ...] = ()
+
+
+def _recent_bot_texts(events: List[Mapping[str, Any]], count: int = 4) -> Tuple[str, ...]:
+    """The texts of the bot's last few messages, in Simplified script."""
+    texts = [str(e.get("text") or "") for e in events if e.get("event") == "bot" and e.get("text")]
+    return tuple(to_simplified(text) for text in texts[-count:])
+
+
+def _style_now(persona: Persona, ctx: Context) -> Optional[str]:
+    """The style for this reply: an expressive customer is acknowledged once, not every time."""
+    if ctx.style != "expressive":
+        return ctx.style
+    before = str((persona.styles.get("expressive") or {}).get("before") or "")
+    if before and any(before in text for text in ctx.recent_bot_texts):
+        return None
+    return ctx.style
 
 
 def effective_persona(
@@ -137,6 +155,7 @@ class Renderer:
             facts=facts,
             sender=str(tracker.get("sender_id") or ""),
             turn=len(events),
+            recent_bot_texts=_recent_bot_texts(events),
         )
 
     def _style(self, slots: Mapping[str, Any], events: List[Mapping[str, Any]]) -> Optional[str]:
@@ -191,7 +210,7 @@ class Renderer:
                 text = template.fill(variant["text"], ctx.facts)
             except (template.MissingFact, template.TemplateSyntaxLeft) as error:
                 return self._safe(persona, ctx, response, f"{type(error).__name__}: {error}")
-            text = style.adapt(text, response, ctx.style, persona.styles, ctx.facts)
+            text = style.adapt(text, response, _style_now(persona, ctx), persona.styles, ctx.facts)
             message["text"] = script.to_script(text, ctx.script)
         buttons = [
             {**button, "title": script.to_script(str(button.get("title", "")), ctx.script)}

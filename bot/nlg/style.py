@@ -26,7 +26,8 @@ error sentences and notices keep their wording):
 - dominant: the short answer and the price first: a price fact (``price_yuan``, ``amount``,
   ``refund_amount``, ``threshold``) is put in front as ``¥…｜``, and only the first sentence
   and the sentences carrying a figure are kept;
-- expressive: the persona's acknowledgement goes in front (``styles.expressive.before``);
+- expressive: the persona's acknowledgement goes in front (``styles.expressive.before``),
+  but not while one of the bot's last four messages already carries it;
 - amiable: pre-sale answers end with the persona's offer to pick for them
   (``styles.amiable.after``);
 - analytical: answers end with the persona's note on figures and policy terms

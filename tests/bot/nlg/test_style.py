@@ -1,5 +1,7 @@
 """Customer style: inferred from how they write (rules in bot/nlg/style.py), and its effect."""
 
+import dataclasses
+
 import pytest
 
 from bot.nlg.style import adapt, infer_style
@@ -73,3 +75,16 @@ def test_each_persona_frames_in_its_own_voice(renderer, facts):
     assert texts["master"].startswith("主人眼光真是太好啦！")
     assert texts["crazy"].startswith("啊啊啊宝子")
     assert texts["advisor"].startswith("您的问题问到了关键处。")
+
+
+def test_an_expressive_customer_is_acknowledged_once_not_every_reply(renderer, facts):
+    first = renderer.render_response(
+        "utter_product_info", context("master", style="expressive", facts=facts)
+    )["text"]
+    assert first.startswith("主人眼光真是太好啦！")
+    later = dataclasses.replace(
+        context("master", style="expressive", facts=facts), recent_bot_texts=(first,)
+    )
+    again = renderer.render_response("utter_product_info", later)["text"]
+    assert not again.startswith("主人眼光真是太好啦！")
+    assert again in first
