@@ -46,7 +46,14 @@ class ActionDefaultAskAffirmation(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
-        """Sends buttons for the likeliest intents plus "something else"."""
+        """Sends buttons for the likeliest intents plus "something else".
+
+        A message without a single known word (flagged ``unknown_words`` by the NLU) has no
+        likely intent worth offering: the customer is asked to rephrase instead.
+        """
+        if tracker.latest_message.get("unknown_words"):
+            dispatcher.utter_message(response="utter_ask_rephrase")
+            return []
         labels = intent_labels()
         buttons = [
             {"title": labels[name], "payload": f"/{name}"}

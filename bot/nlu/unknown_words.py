@@ -4,8 +4,9 @@ DIET always picks some intent, and keyboard mashing like ``zxqv blorp`` can land
 ``thank`` with high confidence. This component remembers every word token of the
 training data; at inference, when at most ``max_known_share`` of a message's word
 tokens are known and no entity was found, the message becomes ``nlu_fallback`` just as
-the FallbackClassifier would make it (the DIET ranking stays below it, so the
-two-stage fallback can still offer the likeliest intents). Tokens that are only digits
+the FallbackClassifier would make it, flagged ``unknown_words`` in the parse result so the
+two-stage fallback asks the customer to rephrase instead of offering DIET's guesses (the
+ranking stays below it for the agent console). Tokens that are only digits
 or punctuation are not words and do not count.
 """
 
@@ -36,6 +37,7 @@ from bot.nlu.normaliser import ORIGINAL_TEXT
 
 WORD = re.compile(r"[^\W\d_]")  # a letter or a CJK character
 VOCABULARY_FILE = "vocabulary.json"
+UNKNOWN_WORDS = "unknown_words"  # parse result flag: no known word, nothing worth offering
 
 
 def word_tokens(message: Message) -> List[str]:
@@ -125,6 +127,7 @@ class UnknownWordsGuard(GraphComponent):
                 PREDICTED_CONFIDENCE_KEY: self._config["confidence"],
             }
             message.set(INTENT, fallback, add_to_output=True)
+            message.set(UNKNOWN_WORDS, True, add_to_output=True)
             message.data.setdefault(INTENT_RANKING_KEY, [])
             message.data[INTENT_RANKING_KEY].insert(0, dict(fallback))
         return messages

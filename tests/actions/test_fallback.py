@@ -34,3 +34,12 @@ def test_affirmation_offers_two_intents_and_something_else(dispatcher):
     payloads = [button["payload"] for button in message["buttons"]]
     assert payloads == ["/request_return", "/request_exchange", "/out_of_scope"]
     assert message["buttons"][0]["title"] == intent_labels()["request_return"]
+
+
+def test_a_message_without_known_words_is_asked_to_be_rephrased(dispatcher):
+    tracker = make_tracker("zxqv blorp", intent="nlu_fallback", ranking=RANKING)
+    tracker.latest_message["unknown_words"] = True
+    asyncio.run(ActionDefaultAskAffirmation().run(dispatcher, tracker, {}))
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_ask_rephrase"
+    assert "buttons" not in message or not message["buttons"]

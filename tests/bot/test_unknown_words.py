@@ -46,6 +46,7 @@ def test_keyboard_mashing_becomes_fallback_with_the_ranking_kept(tmp_path):
     [message] = trained_guard(tmp_path).process(prepared("zxqv blorp"))
     assert message.get("intent")["name"] == "nlu_fallback"
     assert [r["name"] for r in message.get("intent_ranking")] == ["nlu_fallback", "thank"]
+    assert message.as_dict(only_output_properties=True)["unknown_words"] is True
 
 
 def test_a_message_with_a_known_word_keeps_its_intent(tmp_path):
