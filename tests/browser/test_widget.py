@@ -27,6 +27,8 @@ def open_shop(page: Page, shop_stack, path: str = "/") -> None:
 
 def open_chat(page: Page) -> None:
     """Opens the widget and waits until it is connected and its greeting (or history) is shown."""
+    # after a reload the widget reopens itself once ready; clicking before that races with it
+    expect(page.locator("#chat-widget")).to_have_attribute("data-ready", "true")
     if page.locator("#chat-panel").is_hidden():
         page.click("#chat-launcher")
     expect(page.locator("#chat-panel")).to_be_visible()
