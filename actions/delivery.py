@@ -334,6 +334,8 @@ class ActionCheckFreeShipping(ShopAction):
                     response="utter_free_shipping_card", card_until=until.isoformat()
                 )
                 return []
+            if profile is not None and not city:
+                city = profile.city or ""  # a signed-in customer's own city need not be asked
         policy = {
             "mainland_threshold": format_yuan(FREE_SHIPPING_THRESHOLD_FEN["mainland"]),
             "remote_threshold": format_yuan(FREE_SHIPPING_THRESHOLD_FEN["remote"]),

@@ -5,6 +5,7 @@ import asyncio
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from actions import delivery
@@ -258,3 +259,15 @@ def test_expired_card_gets_the_regular_policy(shop, dispatcher):
 
 def test_customer_is_unknown_without_an_identity_helper(shop):
     assert ActionCheckFreeShipping().verified_customer_id(make_tracker()) is None
+
+
+def test_signed_in_customer_is_answered_for_their_own_city(shop, dispatcher):
+    with session_scope(shop) as session:
+        customer = session.execute(select(Customer).order_by(Customer.id)).scalars().first()
+        customer.free_shipping_card_until = THURSDAY - timedelta(days=1)
+        customer_id, city = customer.id, customer.city
+    response, facts, _ = run(KnownCustomer(customer_id), dispatcher, text="包邮吗")
+    assert response == "utter_free_shipping_threshold"
+    assert facts["city"] == city
+    anonymous, _, _ = run(ActionCheckFreeShipping(), CollectingDispatcher(), text="包邮吗")
+    assert anonymous == "utter_free_shipping_policy"
