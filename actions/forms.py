@@ -17,7 +17,8 @@ from actions.identity import verified_customer_id
 Slots = Dict[Text, Any]
 
 
-def _requested(tracker: Tracker, slot: str) -> bool:
+def requested(tracker: Tracker, slot: str) -> bool:
+    """Whether the form is asking for this slot now."""
     return tracker.get_slot("requested_slot") == slot
 
 
@@ -52,7 +53,7 @@ class ValidateOrderLookupForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
         """Takes an order number typed without context while it is being asked for."""
-        if not _requested(tracker, "order_id"):
+        if not requested(tracker, "order_id"):
             return {}
         found = parsing.find_order_id(_text(tracker))
         if found:
@@ -64,7 +65,7 @@ class ValidateOrderLookupForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
         """Takes four bare digits while the phone tail is being asked for."""
-        if not _requested(tracker, "phone_tail"):
+        if not requested(tracker, "phone_tail"):
             return {}
         runs = parsing.digit_runs(_text(tracker))
         return {"phone_tail": runs[0]} if len(runs) == 1 else {}
@@ -84,7 +85,7 @@ class ValidateOrderLookupForm(FormValidationAction):
         """Accepts exactly four digits."""
         if parsing.is_phone_tail(value):
             return {"phone_tail": parsing.normalise(str(value)).strip()}
-        if _requested(tracker, "phone_tail"):
+        if requested(tracker, "phone_tail"):
             dispatcher.utter_message(response="utter_invalid_phone_tail")
         return {"phone_tail": None}
 
@@ -100,7 +101,7 @@ class ValidateSizeAdviceForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
         """Reads a height from the bare reply while it is being asked for."""
-        if _requested(tracker, "height") and parsing.parse_height_cm(_text(tracker)):
+        if requested(tracker, "height") and parsing.parse_height_cm(_text(tracker)):
             return {"height": _text(tracker)}
         return {}
 
@@ -108,7 +109,7 @@ class ValidateSizeAdviceForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
         """Reads a weight from the bare reply while it is being asked for."""
-        if _requested(tracker, "weight") and parsing.parse_weight_kg(_text(tracker)):
+        if requested(tracker, "weight") and parsing.parse_weight_kg(_text(tracker)):
             return {"weight": _text(tracker)}
         return {}
 
@@ -167,7 +168,7 @@ class ValidateProductForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
         """Takes a short bare reply as the product name while it is being asked for."""
-        if not _requested(tracker, "product") or tracker.get_slot("product"):
+        if not requested(tracker, "product") or tracker.get_slot("product"):
             return {}
         reply = short_reply(tracker)
         return {"product": reply} if reply else {}

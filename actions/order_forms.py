@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import db, parsing
-from actions.forms import ValidateOrderLookupForm
+from actions.forms import ValidateOrderLookupForm, requested
 from actions.identity import verified_customer_id
 from actions.repository.orders import find_order
 
@@ -28,11 +28,6 @@ NOT_AN_ANSWER = {
     "request_human",
     "choose_persona",
 }
-
-
-def requested(tracker: Tracker, slot: str) -> bool:
-    """Whether the form is asking for this slot now."""
-    return tracker.get_slot("requested_slot") == slot
 
 
 def message_text(tracker: Tracker) -> str:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -14,11 +13,11 @@ from sqlalchemy.orm import Session
 from actions import aftersale_policy as policy
 from actions import repository as repo
 from actions.base import Events, ShopAction
+from actions.clock import moment_text as shop_time
 from actions.identity import identified_order
 from actions.models import Order, ReturnRequest, utcnow
 from actions.settings import to_shop_time
 
-TIME_FORMAT = "%Y-%m-%d %H:%M"
 # What customers type when the order shows unpaid but they believe they paid.
 SAYS_PAID = re.compile(r"(已|已经|都)?(付|支付|付款|扣款|扣钱|扣费)(过|了|成功)|扣了|付过|已付")
 REFUND_RESPONSES = {
@@ -39,11 +38,6 @@ def order_not_found(dispatcher: CollectingDispatcher) -> Events:
     """Say the order was not found and forget the number and tail so the customer can retry."""
     dispatcher.utter_message(response="utter_order_not_found")
     return [SlotSet("order_id", None), SlotSet("phone_tail", None)]
-
-
-def shop_time(moment: Optional[datetime]) -> Optional[str]:
-    """Format a stored moment in the shop's time zone (Asia/Shanghai), or None."""
-    return to_shop_time(moment).strftime(TIME_FORMAT) if moment is not None else None
 
 
 def latest_text(tracker: Tracker) -> str:
