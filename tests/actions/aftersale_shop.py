@@ -8,7 +8,6 @@ compensation authority.
 import asyncio
 from datetime import date
 
-from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.db import make_engine, session_scope
@@ -22,6 +21,7 @@ from actions.models import (
     Shipment,
     Sku,
 )
+from tests.actions.conftest import make_tracker
 from tests.actions.test_identity import D, H, _order, build_shop, signed
 
 TAIL = "1234"
@@ -140,15 +140,7 @@ def build_aftersale_shop(tmp_path, monkeypatch):
 
 def tracker(slots=None, text="", intent="inform", metadata=None, events=None, entities=None):
     """A tracker for an order of Alice's (phone tail 1234 unless slots say otherwise)."""
-    latest = {
-        "text": text,
-        "intent": {"name": intent, "confidence": 0.9},
-        "entities": entities or [],
-        "metadata": metadata or {},
-    }
-    return Tracker(
-        "customer-1", slots or {}, latest, events or [], False, None, {}, "action_listen"
-    )
+    return make_tracker(text, intent, slots, entities=entities, metadata=metadata, events=events)
 
 
 def order_slots(key, **extra):

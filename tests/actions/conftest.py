@@ -15,14 +15,20 @@ def make_tracker(
     slots: Optional[Dict[str, Any]] = None,
     ranking: Optional[list] = None,
     entities: Optional[list] = None,
+    metadata: Optional[Dict[str, Any]] = None,
+    events: Optional[list] = None,
 ) -> Tracker:
+    """A tracker whose latest message has the text, intent, entities and channel metadata."""
     latest = {
         "text": text,
         "intent": {"name": intent, "confidence": 0.9},
         "intent_ranking": ranking or [{"name": intent, "confidence": 0.9}],
         "entities": entities or [],
+        "metadata": metadata or {},
     }
-    return Tracker("customer-1", slots or {}, latest, [], False, None, {}, "action_listen")
+    return Tracker(
+        "customer-1", slots or {}, latest, events or [], False, None, {}, "action_listen"
+    )
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from actions.db import session_scope
 from actions.identity import sign_customer_id
 from actions.models import Customer
 from actions.seed import DEMO_NOW
+from tests.actions.conftest import make_tracker
 
 KEY = "test-signing-key"
 
@@ -29,14 +30,7 @@ def tracker(
     metadata = {}
     if customer_id is not None:
         metadata = {"customer_id": customer_id, "customer_sig": sign_customer_id(customer_id, KEY)}
-    latest = {
-        "text": text,
-        "intent": {"name": intent, "confidence": 0.9},
-        "intent_ranking": [{"name": intent, "confidence": 0.9}],
-        "entities": entities or [],
-        "metadata": metadata,
-    }
-    return Tracker("customer-1", slots or {}, latest, [], False, None, {}, "action_listen")
+    return make_tracker(text, intent, slots, entities=entities, metadata=metadata)
 
 
 def run_action(action, dispatcher, track: Tracker):

@@ -25,6 +25,7 @@ from actions.models import (
     utcnow,
 )
 from actions.seed import migrate
+from tests.actions.conftest import make_tracker
 
 KEY = "test-signing-key"
 D, H = timedelta(days=1), timedelta(hours=1)
@@ -221,13 +222,7 @@ def build_shop(tmp_path, monkeypatch):
 
 def tracker_for(text="", slots=None, metadata=None):
     """A tracker whose latest message carries text and channel metadata."""
-    latest = {
-        "text": text,
-        "intent": {"name": "inform", "confidence": 0.9},
-        "entities": [],
-        "metadata": metadata or {},
-    }
-    return Tracker("customer-1", slots or {}, latest, [], False, None, {}, "action_listen")
+    return make_tracker(text, slots=slots, metadata=metadata)
 
 
 def signed(customer_id, key=KEY):
