@@ -21,8 +21,8 @@ from actions.models import (
     Shipment,
     Sku,
 )
-from tests.actions.conftest import make_tracker
-from tests.actions.test_identity import D, H, _order, build_shop, signed
+from tests.actions.conftest import make_tracker, order_row
+from tests.actions.test_identity import D, H, build_shop, signed
 
 TAIL = "1234"
 NUMBERS = {
@@ -92,7 +92,7 @@ def build_aftersale_shop(tmp_path, monkeypatch):
             )
 
         def delivered(number, sku, price, days, fee=0):
-            order = _order(
+            order = order_row(
                 number,
                 alice,
                 "delivered",
@@ -123,11 +123,11 @@ def build_aftersale_shop(tmp_path, monkeypatch):
             delivered(NUMBERS["small_drop"], bottle, 8900, 1),
             delivered(NUMBERS["big_drop"], grey, 299900, 1),
         ]
-        paid = _order(
+        paid = order_row(
             NUMBERS["paid_trousers"], alice, "paid", now - 5 * H, 19900, paid_at=now - 5 * H
         )
         paid.items = [OrderItem(sku_id=sizes["M"].id, quantity=1, unit_price_fen=19900)]
-        long_ago = _order(
+        long_ago = order_row(
             NUMBERS["long_ago"], alice, "completed", now - 31 * D, 8900, paid_at=now - 30 * D
         )
         long_ago.items = [OrderItem(sku_id=bottle.id, quantity=1, unit_price_fen=8900)]

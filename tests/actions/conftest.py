@@ -7,6 +7,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import db, seed
 from actions.db import make_engine
+from actions.models import Order
 
 
 def make_tracker(
@@ -28,6 +29,23 @@ def make_tracker(
     }
     return Tracker(
         "customer-1", slots or {}, latest, events or [], False, None, {}, "action_listen"
+    )
+
+
+def order_row(number, customer, state, created, total, **extra) -> Order:
+    """An order of the customer at their address, paid in full without discount or fee."""
+    return Order(
+        order_number=number,
+        customer=customer,
+        state=state,
+        created_at=created,
+        items_total_fen=total,
+        discount_fen=0,
+        shipping_fee_fen=0,
+        payable_fen=total,
+        shipping_city=customer.city,
+        address_masked=customer.address_masked,
+        **extra,
     )
 
 

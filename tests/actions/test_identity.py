@@ -15,7 +15,6 @@ from actions.db import make_engine, session_scope
 from actions.identity import identified_order, sign_customer_id, verified_customer_id
 from actions.models import (
     Customer,
-    Order,
     OrderItem,
     Product,
     ReturnRequest,
@@ -25,7 +24,7 @@ from actions.models import (
     utcnow,
 )
 from actions.seed import migrate
-from tests.actions.conftest import make_tracker
+from tests.actions.conftest import make_tracker, order_row
 
 KEY = "test-signing-key"
 D, H = timedelta(days=1), timedelta(hours=1)
@@ -43,22 +42,6 @@ def _customer(name, tail, city):
         city=city,
         address_masked=f"{city}市西湖区文三路**号",
         personality_type="amiable",
-    )
-
-
-def _order(number, customer, state, created, total, **extra):
-    return Order(
-        order_number=number,
-        customer=customer,
-        state=state,
-        created_at=created,
-        items_total_fen=total,
-        discount_fen=0,
-        shipping_fee_fen=0,
-        payable_fen=total,
-        shipping_city=customer.city,
-        address_masked=customer.address_masked,
-        **extra,
     )
 
 
@@ -99,14 +82,16 @@ def build_shop(tmp_path, monkeypatch):
         s.add_all([grey, bottle])
         s.flush()
 
-        unpaid = _order("2024112000001", alice, "unpaid", now - 1 * H, 8900)
+        unpaid = order_row("2024112000001", alice, "unpaid", now - 1 * H, 8900)
         unpaid.items = [OrderItem(sku_id=bottle.id, quantity=1, unit_price_fen=8900)]
-        paid = _order("2024112000002", alice, "paid", now - 3 * H, 317700, paid_at=now - 2 * H)
+        paid = order_row("2024112000002", alice, "paid", now - 3 * H, 317700, paid_at=now - 2 * H)
         paid.items = [
             OrderItem(sku_id=grey.id, quantity=1, unit_price_fen=299900),
             OrderItem(sku_id=bottle.id, quantity=2, unit_price_fen=8900),
         ]
-        moving = _order("2024112000003", alice, "shipped", now - 2 * D, 299900, paid_at=now - 2 * D)
+        moving = order_row(
+            "2024112000003", alice, "shipped", now - 2 * D, 299900, paid_at=now - 2 * D
+        )
         moving.items = [OrderItem(sku_id=grey.id, quantity=1, unit_price_fen=299900)]
         moving_parcel = Shipment(
             carrier="顺丰",
@@ -121,7 +106,7 @@ def build_shop(tmp_path, monkeypatch):
             (now - 2 * H, "杭州", "到达杭州转运中心"),
         )
         moving.shipments = [moving_parcel]
-        stuck = _order("2024112000004", alice, "shipped", now - 5 * D, 8900, paid_at=now - 5 * D)
+        stuck = order_row("2024112000004", alice, "shipped", now - 5 * D, 8900, paid_at=now - 5 * D)
         stuck.items = [OrderItem(sku_id=bottle.id, quantity=1, unit_price_fen=8900)]
         stuck_parcel = Shipment(
             carrier="京东",
@@ -134,7 +119,7 @@ def build_shop(tmp_path, monkeypatch):
             (now - 60 * H, "广州", "到达广州分拨中心"),
         )
         stuck.shipments = [stuck_parcel]
-        delivered = _order(
+        delivered = order_row(
             "2024112000005",
             alice,
             "delivered",
@@ -159,11 +144,11 @@ def build_shop(tmp_path, monkeypatch):
             (now - 1 * D, "杭州", "已签收，签收人：快递柜"),
         )
         delivered.shipments = [delivered_parcel]
-        cancelled = _order(
+        cancelled = order_row(
             "2024112000006", alice, "cancelled", now - 9 * D, 8900, cancelled_at=now - 8 * D
         )
         cancelled.items = [OrderItem(sku_id=bottle.id, quantity=1, unit_price_fen=8900)]
-        pending = _order(
+        pending = order_row(
             "2024112000007",
             alice,
             "delivered",
@@ -173,7 +158,7 @@ def build_shop(tmp_path, monkeypatch):
             delivered_at=now - 3 * D,
         )
         pending.items = [OrderItem(sku_id=grey.id, quantity=1, unit_price_fen=299900)]
-        bobs = _order("2024112000009", bob, "shipped", now - 1 * D, 8900, paid_at=now - 1 * D)
+        bobs = order_row("2024112000009", bob, "shipped", now - 1 * D, 8900, paid_at=now - 1 * D)
         bobs.items = [OrderItem(sku_id=bottle.id, quantity=1, unit_price_fen=8900)]
         bobs.shipments = [
             Shipment(

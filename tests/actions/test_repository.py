@@ -34,6 +34,7 @@ from actions.models import (
     Sku,
 )
 from actions.seed import migrate
+from tests.actions.conftest import order_row
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2024, 11, 23, 10, 30, tzinfo=SHANGHAI)
@@ -104,22 +105,6 @@ def _customer(name, tail, city, personality, **extra):
         address_masked=f"{city}市西湖区文三路**号",
         personality_type=personality,
         created_at=NOW - 300 * D,
-        **extra,
-    )
-
-
-def _order(number, customer, state, created, total, **extra):
-    return Order(
-        order_number=number,
-        customer=customer,
-        state=state,
-        created_at=created,
-        items_total_fen=total,
-        discount_fen=0,
-        shipping_fee_fen=0,
-        payable_fen=total,
-        shipping_city=customer.city,
-        address_masked=customer.address_masked,
         **extra,
     )
 
@@ -227,7 +212,7 @@ def shop(engine):
             )
         s.flush()
 
-        shipped = _order(
+        shipped = order_row(
             "2024112012345",
             alice,
             "shipped",
@@ -251,7 +236,7 @@ def shop(engine):
             ShipmentEvent(occurred_at=NOW - 55 * H, location="宁波", description="发往杭州"),
         ]
         shipped.shipments = [stalled]
-        delivered = _order(
+        delivered = order_row(
             "2024111500001",
             alice,
             "delivered",
@@ -280,9 +265,9 @@ def shop(engine):
             ),
         ]
         delivered.shipments = [parcel]
-        paid = _order("2024112100777", bob, "paid", NOW - 10 * H, 8900, paid_at=NOW - 9 * H)
+        paid = order_row("2024112100777", bob, "paid", NOW - 10 * H, 8900, paid_at=NOW - 9 * H)
         paid.items = [OrderItem(sku_id=bottle.id, quantity=1, unit_price_fen=8900)]
-        milk = _order(
+        milk = order_row(
             "2024111000042",
             alice,
             "completed",
@@ -294,7 +279,7 @@ def shop(engine):
             completed_at=NOW - 3 * D,
         )
         milk.items = [OrderItem(sku_id=can.id, quantity=3, unit_price_fen=33800)]
-        cancelled = _order(
+        cancelled = order_row(
             "2024110100010", bob, "cancelled", NOW - 22 * D, 16900, cancelled_at=NOW - 21 * D
         )
         cancelled.items = [OrderItem(sku_id=navy_m.id, quantity=1, unit_price_fen=16900)]
