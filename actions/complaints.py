@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from actions import aftersale_policy as policy
 from actions import repository as repo
+from actions.assist_mode import compensation_limit_fen
 from actions.base import Events, ShopAction
 from actions.identity import identified_order
 from actions.models import ComplaintTicket, Order, utcnow
@@ -33,7 +34,6 @@ from actions.order_forms import (
 from actions.orders import order_card, order_not_found, shop_time
 from actions.repository import _inputs
 from actions.repository import aftersale as aftersale_repo
-from actions.repository.price_protection import frontline_limit_fen
 
 Slots = Dict[Text, Any]
 DESCRIPTION, DEMAND, OPTION, TICKET = (
@@ -160,7 +160,7 @@ class ActionAskComplaintOption(ShopAction):
         facts.update(
             options="；".join(f"{n}. {title}" for n, (_, title) in enumerate(options, 1)),
             beyond_frontline=policy.beyond_frontline(
-                str(tracker.get_slot(DEMAND) or ""), severity, frontline_limit_fen(session)
+                str(tracker.get_slot(DEMAND) or ""), severity, compensation_limit_fen(session)
             ),
         )
         dispatcher.utter_message(
@@ -205,7 +205,7 @@ class ActionFileComplaint(ShopAction):
         code = tracker.get_slot(OPTION)
         title = dict(policy.complaint_options(ticket.category)).get(code, code)
         compensation = policy.OPTION_COMPENSATION_FEN.get(code, 0)
-        limit = frontline_limit_fen(session)
+        limit = compensation_limit_fen(session)
         escalate = compensation > limit or policy.beyond_frontline(
             str(ticket.demand or ""), ticket.severity, limit
         )

@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from actions import assist_mode
 from actions import settings as settings_module
 
 _lock = threading.Lock()
@@ -93,6 +94,9 @@ def reset() -> None:
 def session_scope(engine: Optional[Engine] = None) -> Iterator[Session]:
     """Open a session for one unit of work: committed on success, rolled back on error, then closed.
 
+    In a draft (an agent console preview, see `actions.assist_mode`) the work is always rolled
+    back, so a preview shows what the bot would do without doing it.
+
     Args:
         engine: Engine to bind to; the process-wide engine when omitted.
 
@@ -104,7 +108,10 @@ def session_scope(engine: Optional[Engine] = None) -> Iterator[Session]:
     session: Session = factory()
     try:
         yield session
-        session.commit()
+        if assist_mode.is_draft():
+            session.rollback()
+        else:
+            session.commit()
     except BaseException:
         session.rollback()
         raise

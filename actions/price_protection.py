@@ -16,12 +16,13 @@ from sqlalchemy.orm import Session
 
 from actions import aftersale_policy as policy
 from actions import repository as repo
+from actions.assist_mode import compensation_limit_fen
 from actions.base import Events, ShopAction
 from actions.identity import identified_order
 from actions.models import ComplaintTicket, Order, utcnow
 from actions.orders import order_facts, order_not_found, shop_time
 from actions.repository import aftersale as aftersale_repo
-from actions.repository.price_protection import frontline_limit_fen, lowest_price_between
+from actions.repository.price_protection import lowest_price_between
 
 KIND = "price_protection"
 OPTION = "refund_difference"
@@ -77,7 +78,7 @@ class ActionPriceProtection(ShopAction):
         if order is None:
             return order_not_found(dispatcher)
         now = utcnow()
-        limit = frontline_limit_fen(session)
+        limit = compensation_limit_fen(session)
         facts = order_facts(session, order)
         facts.update(
             window_days=policy.PRICE_PROTECTION_DAYS,

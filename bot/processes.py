@@ -93,11 +93,11 @@ def stack(settings: Settings, log_dir: Path) -> List[ManagedProcess]:
     actions = ManagedProcess(
         name="action server",
         command=[
-            str(VENV_BIN / "rasa"),
-            "run",
-            "actions",
-            "--actions",
-            "actions",
+            str(VENV_BIN / "python"),
+            "-m",
+            "actions.server",
+            "--host",
+            settings.host,
             "--port",
             str(settings.action_port),
         ],

@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional
 
 from actions.identity import sign_customer_id
+from bot.agent.anger import is_angry
 
 MODES = ("auto", "assist", "human")
 # Why a conversation needs a person, most urgent first (labels live in the console's script).
 REASONS = (
     "system_error",
     "compensation_above_limit",
+    "angry_customer",
     "complaint",
     "customer_request",
     "repeated_fallback",
@@ -26,6 +28,10 @@ FALLBACK_INTENT = "nlu_fallback"
 REPEATED_FALLBACKS = 2
 HUMAN_INTENT = "request_human"
 COMPLAINT_INTENT = "complain"
+ANGRY_REASON = "angry_customer"
+# Metadata of the user event that records an agent's correction of a message's intent.
+CORRECTED_FROM_KEY = "assist_corrected_from"
+CORRECTED_BY_KEY = "assist_agent"
 MAX_TRANSCRIPT = 300
 
 
@@ -91,7 +97,7 @@ def mode_of(events: Iterable[Dict[str, Any]]) -> Dict[str, Optional[str]]:
     state: Dict[str, Optional[str]] = {"mode": "auto", "agent": None}
     for event in events:
         kind = event.get("event")
-        if kind == "resume":
+        if kind in ("resume", "session_started"):  # a new session is never paused in Rasa
             state = {"mode": "auto", "agent": None}
         elif kind == "pause":
             meta = event.get("metadata") or {}
@@ -134,8 +140,19 @@ def _intent(event: Dict[str, Any]) -> Optional[str]:
     return name if isinstance(name, str) else None
 
 
+def _is_customer_text(event: Dict[str, Any]) -> bool:
+    """A user event with something the customer typed (no widget command, no external event)."""
+    text = str(event.get("text") or "")
+    intent = _intent(event) or ""
+    return bool(text) and not _is_command(text) and not intent.startswith(EXTERNAL_PREFIX)
+
+
 def _reasons_since_handback(events: List[Dict[str, Any]]) -> Dict[str, float]:
-    """Each reason with the time it first appeared since the bot last took the conversation back."""
+    """Each reason with the time it first appeared since the bot last took the conversation back.
+
+    `angry_customer` comes from the customer's own words (see `bot.agent.anger`), whatever
+    intent Rasa read; the other reasons from intents and the `handoff_reason` slot.
+    """
     start = 0
     for index, event in enumerate(events):
         if event.get("event") == "resume":
@@ -150,6 +167,8 @@ def _reasons_since_handback(events: List[Dict[str, Any]]) -> Dict[str, float]:
         kind = event.get("event")
         if kind == "user":
             intent = _intent(event)
+            if _is_customer_text(event) and is_angry(str(event.get("text"))):
+                note(ANGRY_REASON, event)
             if intent == HUMAN_INTENT:
                 note("customer_request", event)
             elif intent == COMPLAINT_INTENT:
@@ -214,11 +233,30 @@ def _nlu(event: Dict[str, Any]) -> Dict[str, Any]:
     }
 
 
+def _correction(event: Dict[str, Any], reverted: Dict[str, Any]) -> Optional[Dict[str, str]]:
+    """Who corrected the reverted customer message, when this user event is that correction."""
+    meta = event.get("metadata") or {}
+    if CORRECTED_FROM_KEY not in meta or str(event.get("text") or "") != reverted["text"]:
+        return None
+    old, agent = meta.get(CORRECTED_FROM_KEY), meta.get(CORRECTED_BY_KEY)
+    return {
+        "corrected_from": old if isinstance(old, str) else reverted["nlu"]["intent"],
+        "corrected_by": agent if isinstance(agent, str) else "",
+    }
+
+
 def transcript(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """The conversation as the console shows it: customer, bot, agent and notices, each marked.
 
     Customer messages carry Rasa's NLU reading (intent, confidence, entities); commands the widget
     sends for the customer (`/greet`) are left out. Only the last MAX_TRANSCRIPT entries are kept.
+
+    An agent who corrects the intent of a customer message leaves a `rewind` event (Rasa's
+    `UserUtteranceReverted`) followed by a `user` event with the same text, the corrected intent
+    and metadata `{"assist_corrected_from": old intent, "assist_agent": username}`. The message
+    is then shown once, where and when the customer wrote it: the correcting event replaces the
+    earlier entry, and its `nlu` gains `"corrected_from"` and `"corrected_by"`. A rewind that the
+    next user event does not correct in this way changes nothing in the transcript.
 
     Args:
         events: The tracker's events, oldest first.
@@ -228,18 +266,30 @@ def transcript(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
         `trigger` is a proactive notice the shop started (its external intent as text).
     """
     entries: List[Dict[str, Any]] = []
+    latest_customer: Optional[int] = None  # the entry of the latest user event, if it made one
+    reverted: Optional[int] = None  # the entry a rewind took back, until the next user event
     for event in events:
         kind = event.get("event")
         stamp = float(event.get("timestamp") or 0.0)
-        if kind == "user":
+        if kind == "rewind":
+            reverted = latest_customer
+        elif kind == "user":
             text = str(event.get("text") or "")
             intent = _intent(event) or ""
+            correction = None if reverted is None else _correction(event, entries[reverted])
+            if reverted is not None and correction is not None:
+                earlier = entries[reverted]
+                entries[reverted] = {**earlier, "nlu": {**_nlu(event), **correction}}
+                latest_customer, reverted = reverted, None
+                continue
+            reverted = latest_customer = None
             if intent.startswith(EXTERNAL_PREFIX + "_"):
                 entries.append({"role": "trigger", "text": intent, "time": stamp})
             elif text and not _is_command(text):
                 entries.append(
                     {"role": "customer", "text": text, "time": stamp, "nlu": _nlu(event)}
                 )
+                latest_customer = len(entries) - 1
         elif kind == "bot":
             meta = event.get("metadata") or {}
             data = event.get("data") or {}

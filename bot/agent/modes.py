@@ -145,22 +145,3 @@ async def switch_mode(
     if new_events:
         await append_events(rasa_url, token, conversation_id, new_events)
     return wanted
-
-
-async def send_agent_message(
-    rasa_url: str,
-    token: str,
-    conversation_id: str,
-    events: List[Dict[str, Any]],
-    text: object,
-    staff: StaffSession,
-) -> Dict[str, Any]:
-    """Record an agent's message on the tracker and deliver it to the customer's widget.
-
-    Raises:
-        ModeRefused: see `agent_message_event`.
-        RasaUnavailable: when Rasa does not take the event.
-    """
-    event = agent_message_event(events, text, staff)
-    await append_events(rasa_url, token, conversation_id, [event])
-    return event

@@ -11,6 +11,7 @@
     repeated_fallback: "多次未识别",
     complaint: "投诉",
     compensation_above_limit: "赔付超出机器人权限",
+    angry_customer: "顾客情绪激动",
     system_error: "系统故障",
   };
   var MODES = { auto: "机器人自动", assist: "辅助（机器人起草，人工发送）", human: "人工" };
@@ -18,6 +19,7 @@
   var MEMBER = { regular: "普通会员", silver: "白银会员", gold: "黄金会员", platinum: "铂金会员", diamond: "钻石会员" };
   var PERSONALITY = { dominant: "力量型（果断直接）", expressive: "活泼型（热情外向）", amiable: "和平型（随和友善）", analytical: "完美型（重细节数据）" };
   var TICKET_KIND = { complaint: "投诉", logistics_chase: "物流催件", delivery_investigation: "签收调查", price_protection: "价保" };
+  var SOURCES = { bot: "机器人将执行", intent: "可能的意图", response: "备选回复" };
   var SEVERITY = { low: "低", medium: "中", high: "高" };
   var ERRORS = {
     held_by_another_agent: "该会话已由其他客服接管",
@@ -26,6 +28,8 @@
     message_too_long: "消息太长了",
     rasa_unavailable: "暂时连不上机器人服务，请稍后再试",
     sign_in_required: "登录已过期，请重新登录",
+    above_authority: "超出您的补偿权限，请转主管处理",
+    stale_suggestion: "顾客又发来新消息，建议已更新",
   };
 
   function byId(id) {
@@ -230,7 +234,13 @@
   }
 
   function showSummary(s) {
+    var wasAuto = !summary || summary.mode === "auto" || summary.conversation_id !== s.conversation_id;
     summary = s;
+    if (wasAuto && s.mode !== "auto") setTimeout(startWatching, 0);
+    if (s.mode === "auto") {
+      watching += 1;
+      showSuggestions({ suggestions: [] });
+    }
     var mode = byId("conv-mode");
     mode.textContent = MODES[s.mode] || s.mode;
     mode.setAttribute("data-mode", s.mode);
@@ -260,6 +270,8 @@
 
   function open(id) {
     current = id;
+    summary = null;
+    clearEditing();
     shown = { transcript: null, profile: null };
     byId("conv-body").hidden = false;
     byId("transcript").textContent = "";
@@ -291,6 +303,14 @@
     var input = byId("agent-input");
     var text = input.value.trim();
     if (!text || !current) return;
+    if (editing && suggestionSet && editing.messageId === suggestionSet.message_id) {
+      var chosen = suggestionSet.suggestions.filter(function (s) { return s.rank === editing.rank; })[0];
+      if (chosen) {
+        sendSuggestion(chosen, text);
+        return;
+      }
+    }
+    clearEditing();
     byId("agent-send").disabled = true;
     api("POST", "/agent/api/conversations/" + encodeURIComponent(current) + "/messages", { text: text })
       .then(function () {
@@ -310,6 +330,122 @@
       byId("agent-form").requestSubmit();
     }
   });
+
+  // Suggestions: a long poll per open conversation that a person holds; each new customer
+  // message brings a ranked set, recorded as shown once it is on the screen.
+  var suggestionSet = null;
+  var editing = null;
+  var watching = 0;
+  var limitFen = Number(document.body.getAttribute("data-limit-fen") || 0);
+
+  function suggestionItem(s) {
+    var item = el("li", "sugg");
+    item.setAttribute("data-rank", String(s.rank));
+    item.setAttribute("data-source", s.source);
+    var head = el("p", "sugg-head");
+    head.appendChild(el("span", "sugg-rank", "#" + s.rank));
+    head.appendChild(el("span", "sugg-source", (SOURCES[s.source] || s.source) + (s.intent ? "：" + s.intent : "") + (s.action ? "：" + s.action : "")));
+    if (s.confidence !== null && s.confidence !== undefined) {
+      head.appendChild(el("span", "sugg-confidence", "置信度 " + Math.round(Number(s.confidence) * 100) + "%"));
+    }
+    if (s.compensation_fen) {
+      var money_ = el("span", "sugg-money", "补偿 " + money(s.compensation_fen));
+      money_.setAttribute("data-over", String(s.compensation_fen > limitFen));
+      head.appendChild(money_);
+    }
+    if (s.escalation) head.appendChild(el("span", "sugg-escalation", "超出权限：升级主管"));
+    item.appendChild(head);
+    item.appendChild(el("p", "sugg-text", s.text));
+    if (s.cards && s.cards.length) {
+      item.appendChild(el("p", "sugg-cards", "附带卡片：" + s.cards.map(function (c) { return c.card || "custom"; }).join("、")));
+    }
+    var actions = el("div", "sugg-actions");
+    var send = el("button", "sugg-send", "发送");
+    send.type = "button";
+    send.setAttribute("aria-label", "发送建议 " + s.rank);
+    send.addEventListener("click", function () { sendSuggestion(s, s.text); });
+    var edit = el("button", "sugg-edit", "编辑");
+    edit.type = "button";
+    edit.setAttribute("aria-label", "编辑建议 " + s.rank);
+    edit.addEventListener("click", function () {
+      editing = { rank: s.rank, messageId: suggestionSet.message_id };
+      byId("agent-input").value = s.text;
+      byId("editing-note").textContent = "（正在编辑建议 #" + s.rank + "）";
+      byId("agent-input").focus();
+    });
+    var reject = el("button", "sugg-reject", "不合适");
+    reject.type = "button";
+    reject.setAttribute("aria-label", "拒绝建议 " + s.rank);
+    reject.addEventListener("click", function () {
+      conversationPost("/suggestions/reject", { message_id: suggestionSet.message_id, rank: s.rank })
+        .then(function () { item.classList.add("sugg-rejected"); reject.disabled = true; status("已标记为不合适"); })
+        .catch(function (e) { status(e.message); });
+    });
+    [send, edit, reject].forEach(function (b) { actions.appendChild(b); });
+    item.appendChild(actions);
+    return item;
+  }
+
+  function showSuggestions(data) {
+    var box = byId("suggestions-box");
+    var list = byId("suggestions");
+    list.textContent = "";
+    suggestionSet = data.suggestions && data.suggestions.length ? data : null;
+    box.hidden = !suggestionSet;
+    box.setAttribute("data-message", suggestionSet ? data.message_id : "");
+    if (!suggestionSet) return;
+    byId("suggestions-for").textContent = "针对：" + data.text;
+    data.suggestions.forEach(function (s) { list.appendChild(suggestionItem(s)); });
+    conversationPost("/suggestions/shown", { message_id: data.message_id }).catch(function () {});
+  }
+
+  function conversationPost(suffix, body) {
+    return api("POST", "/agent/api/conversations/" + encodeURIComponent(current) + suffix, body);
+  }
+
+  function clearEditing() {
+    editing = null;
+    byId("editing-note").textContent = "";
+  }
+
+  function sendSuggestion(s, text) {
+    if (!suggestionSet) return;
+    conversationPost("/suggestions/send", { message_id: suggestionSet.message_id, rank: s.rank, text: text })
+      .then(function (data) {
+        status(data.decision === "edited" ? "已发送（编辑后）" : "已发送建议");
+        byId("agent-input").value = "";
+        clearEditing();
+        showSuggestions({ suggestions: [] });
+        return refreshConversation();
+      })
+      .catch(function (e) { status(e.message); });
+  }
+
+  function watchSuggestions(id, generation, after) {
+    if (id !== current || generation !== watching || !summary || summary.mode === "auto") return;
+    var path = "/agent/api/conversations/" + encodeURIComponent(id) + "/suggestions?wait=20" + (after ? "&after=" + encodeURIComponent(after) : "");
+    api("GET", path)
+      .then(function (data) {
+        if (id !== current || generation !== watching) return;
+        var next = after;
+        if (!data.unchanged) {
+          showSuggestions(data);
+          next = data.message_id || after;
+          if (data.suggestions && data.suggestions.length) document.body.setAttribute("data-suggested", data.message_id);
+        }
+        setTimeout(function () { watchSuggestions(id, generation, next); }, 0);
+      })
+      .catch(function (e) {
+        status(e.message);
+        setTimeout(function () { watchSuggestions(id, generation, after); }, 2000);
+      });
+  }
+
+  function startWatching() {
+    watching += 1;
+    showSuggestions({ suggestions: [] });
+    watchSuggestions(current, watching, null);
+  }
 
   function poll() {
     Promise.all([refreshLists(), refreshConversation()])

@@ -189,3 +189,133 @@ def test_proactive_notices_are_triggers_not_customer_messages():
     lines = conversations.transcript(events)
     assert lines[0] == {"role": "trigger", "text": "EXTERNAL_follow_up_visit", "time": 2.0}
     assert [line["role"] for line in lines] == ["trigger", "bot"]
+
+
+def test_an_angry_customer_is_queued_with_the_reason_and_waiting_time():
+    events = START + [
+        user("/greet", "greet", 2.0),
+        user("我的快递怎么还没到", "ask_logistics", 3.0),
+        bot("正在为您查询", 3.1),
+        user("氣死我了！！！快遞一週都沒動", "ask_logistics", 20.0),
+        user("骗子", "nlu_fallback", 30.0, 0.2),
+    ]
+    summary = conversations.summarise("a-1", events, KEY)
+    assert summary.needs_human and summary.reasons == ["angry_customer"]
+    assert summary.waiting_since == 20.0  # the first angry message
+    assert summary.as_dict(now=80.0)["waiting_seconds"] == 60
+
+
+def test_calm_complaints_and_commands_do_not_count_as_angry():
+    events = START + [
+        user("收到是坏的", "report_damage", 2.0),
+        user("怎么还没到", "ask_logistics", 3.0),
+        user("/垃圾", "greet", 4.0),
+        user("EXTERNAL: 骗子", "EXTERNAL_follow_up_visit", 5.0),
+    ]
+    summary = conversations.summarise("a-1", events, KEY)
+    assert summary.reasons == [] and not summary.needs_human
+    assert summary.waiting_since is None
+
+
+def test_angry_customer_ranks_after_compensation_and_before_complaint():
+    assert conversations.REASONS.index("angry_customer") == (
+        conversations.REASONS.index("compensation_above_limit") + 1
+    )
+    events = START + [
+        user("我要投诉", "complain", 2.0),
+        user("你们这群骗子，再不处理我就去12315", "complain", 3.0),
+        slot("handoff_reason", "compensation_above_limit", 4.0),
+        user("转人工", "request_human", 5.0),
+    ]
+    summary = conversations.summarise("a-1", events, KEY)
+    assert summary.reasons == [
+        "compensation_above_limit",
+        "angry_customer",
+        "complaint",
+        "customer_request",
+    ]
+    assert summary.waiting_since == 2.0
+
+
+def test_anger_before_the_bot_took_the_conversation_back_is_forgotten():
+    angry = START + [
+        user("垃圾客服！！！", "nlu_fallback", 2.0, 0.3),
+        {"event": "pause", "timestamp": 3.0, "metadata": {"mode": "human", "agent": "agent"}},
+        {"event": "resume", "timestamp": 4.0},
+        user("好的谢谢", "thank", 5.0),
+    ]
+    assert conversations.summarise("a-1", angry, KEY).reasons == []
+
+
+def corrected(text, intent, t, old, agent="agent", entities=()):
+    meta = {"assist_corrected_from": old, "assist_agent": agent}
+    return user(text, intent, t, 1.0, entities, metadata=meta)
+
+
+def test_a_corrected_intent_replaces_the_customer_message_once():
+    entity = {"entity": "order_id", "value": "123"}
+    events = START + [
+        user("订单123到哪了", "nlu_fallback", 2.0, 0.4, [entity]),
+        {"event": "pause", "timestamp": 2.5, "metadata": {"mode": "assist", "agent": "agent"}},
+        {"event": "rewind", "timestamp": 3.0},
+        corrected("订单123到哪了", "ask_logistics", 3.0, "nlu_fallback", "zhang", [entity]),
+        {"event": "action", "timestamp": 3.1, "name": "action_listen"},
+        bot("您的订单已在派送中", 4.0, {"sender": "agent", "agent": "zhang"}),
+    ]
+    lines = conversations.transcript(events)
+    assert [line["role"] for line in lines] == ["customer", "agent"]
+    assert lines[0]["text"] == "订单123到哪了" and lines[0]["time"] == 2.0
+    assert lines[0]["nlu"] == {
+        "intent": "ask_logistics",
+        "confidence": 1.0,
+        "entities": [{"entity": "order_id", "value": "123"}],
+        "corrected_from": "nlu_fallback",
+        "corrected_by": "zhang",
+    }
+
+
+def test_only_the_reverted_message_is_replaced_and_later_ones_keep_their_reading():
+    events = START + [
+        user("有货吗", "ask_stock", 2.0),
+        bot("有货", 2.1),
+        user("那个坏了", "nlu_fallback", 3.0, 0.3),
+        {"event": "rewind", "timestamp": 4.0},
+        corrected("那个坏了", "report_damage", 4.0, "nlu_fallback"),
+        user("谢谢", "thank", 5.0),
+    ]
+    lines = conversations.transcript(events)
+    assert [line["text"] for line in lines] == ["有货吗", "有货", "那个坏了", "谢谢"]
+    assert lines[0]["nlu"]["intent"] == "ask_stock" and "corrected_from" not in lines[0]["nlu"]
+    assert lines[2]["nlu"]["intent"] == "report_damage"
+    assert lines[2]["nlu"]["corrected_from"] == "nlu_fallback"
+    assert lines[2]["nlu"]["corrected_by"] == "agent"
+    assert "corrected_from" not in lines[3]["nlu"]
+
+
+def test_a_rewind_without_a_correction_changes_nothing():
+    before = START + [user("有货吗", "ask_stock", 2.0), bot("有货", 2.1)]
+    expected = conversations.transcript(before)
+    assert conversations.transcript(before + [{"event": "rewind", "timestamp": 3.0}]) == expected
+    # the customer's next message is shown as a new message, not as a correction
+    plain = before + [{"event": "rewind", "timestamp": 3.0}, user("有货吗", "ask_stock", 4.0)]
+    assert [line["text"] for line in conversations.transcript(plain)] == [
+        "有货吗",
+        "有货",
+        "有货吗",
+    ]
+    # a correction of a different text does not replace the message
+    other = before + [
+        {"event": "rewind", "timestamp": 3.0},
+        corrected("红色有货吗", "ask_stock", 4.0, "nlu_fallback"),
+    ]
+    texts = [line["text"] for line in conversations.transcript(other)]
+    assert texts == ["有货吗", "有货", "红色有货吗"]
+    # a rewind after a widget command has no customer message to replace
+    command = START + [
+        user("有货吗", "ask_stock", 2.0),
+        user("/greet", "greet", 3.0),
+        {"event": "rewind", "timestamp": 4.0},
+        corrected("/greet", "goodbye", 4.0, "greet"),
+    ]
+    lines = conversations.transcript(command)
+    assert len(lines) == 1 and "corrected_from" not in lines[0]["nlu"]

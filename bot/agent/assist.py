@@ -1,0 +1,281 @@
+"""Suggestions for the agent console: fetched from the Rasa server, cached, sent, recorded.
+
+The Rasa server drafts them (`bot.assist`); this module asks for them with a signed request, keeps
+the latest set per conversation, message and authority (so every poll and every agent shows the
+same ranked list), and builds the tracker events that record each decision:
+
+- shown: `{"event": "agent", "data": {"assist": "shown", "for_message", "agent", "suggestions"}}`
+- rejected: `{"event": "agent", "data": {"assist": "rejected", "for_message", "agent", "rank", ...}}`
+- sent: the agent's `bot` event, metadata `sender` = `agent` and `assist` = `{"decision":
+  "accepted"|"edited"|"written", "rank", "source", "intent", "confidence", "for_message",
+  "edit_distance", "seconds_to_send"}`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import time
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+import aiohttp
+
+from bot.agent.accounts import StaffSession
+from bot.agent.metrics import edit_distance
+from bot.agent.trackers import RasaUnavailable
+from bot.assist.signing import SIGNATURE_HEADER, sign_body
+
+CACHE_SIZE = 256
+WATCH_INTERVAL = 0.05
+
+
+class SuggestionCache:
+    """The latest suggestions per (conversation, customer message, authority), newest kept."""
+
+    def __init__(self, size: int = CACHE_SIZE) -> None:
+        """An empty cache holding at most `size` sets."""
+        self.size = size
+        self._sets: "OrderedDict[Tuple[str, str, int], Dict[str, Any]]" = OrderedDict()
+        self._pending: Dict[Tuple[str, str, int], "asyncio.Future[Dict[str, Any]]"] = {}
+
+    def get(
+        self, conversation_id: str, message_id: str, authority: int
+    ) -> Optional[Dict[str, Any]]:
+        """A cached set, or None."""
+        return self._sets.get((conversation_id, message_id, authority))
+
+    def put(self, conversation_id: str, found: Dict[str, Any], authority: int) -> None:
+        """Keeps a set under the message it answers."""
+        key = (conversation_id, str(found.get("message_id")), authority)
+        self._sets[key] = found
+        self._sets.move_to_end(key)
+        while len(self._sets) > self.size:
+            self._sets.popitem(last=False)
+
+    def forget(self, conversation_id: str, message_id: str) -> None:
+        """Drops a message's sets once one of its suggestions was sent (for every authority)."""
+        for key in [k for k in self._sets if k[:2] == (conversation_id, message_id)]:
+            del self._sets[key]
+
+    async def fetch_once(
+        self, conversation_id: str, message_id: str, authority: int, fetch: Any
+    ) -> Dict[str, Any]:
+        """The cached set, or one fetch shared by everyone asking at the same time."""
+        key = (conversation_id, message_id, authority)
+        cached = self._sets.get(key)
+        if cached is not None:
+            return cached
+        pending = self._pending.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: "asyncio.Future[Dict[str, Any]]" = asyncio.get_running_loop().create_future()
+        self._pending[key] = future
+        try:
+            found = await fetch()
+            self.put(conversation_id, found, authority)
+            future.set_result(found)
+            return found
+        except BaseException as error:
+            future.set_exception(error)
+            future.exception()  # retrieved here so an unawaited future logs nothing
+            raise
+        finally:
+            self._pending.pop(key, None)
+
+
+async def _post(rasa_url: str, path: str, body: Dict[str, Any], key: str, timeout: float) -> Any:
+    raw = json.dumps(body, ensure_ascii=False).encode()
+    headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign_body(raw, key)}
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as client:
+            async with client.post(
+                f"{rasa_url}/webhooks/assist/{path}", data=raw, headers=headers
+            ) as response:
+                data = await response.json(content_type=None)
+                if response.status == 409:
+                    return {"stale": True, **(data or {})}
+                if response.status != 200:
+                    raise RasaUnavailable(f"assist {path} answered {response.status}")
+                return data
+    except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
+        raise RasaUnavailable(str(error)) from error
+
+
+async def draft(
+    rasa_url: str, key: str, conversation_id: str, authority_fen: int
+) -> Dict[str, Any]:
+    """Ranked suggestions for the latest customer message (`{"stale": True}` when there is none)."""
+    body = {"conversation_id": conversation_id, "authority_fen": authority_fen}
+    return await _post(rasa_url, "suggestions", body, key, timeout=20.0)
+
+
+async def perform(
+    rasa_url: str,
+    key: str,
+    conversation_id: str,
+    message_id: str,
+    suggestion: Dict[str, Any],
+    staff: StaffSession,
+    events: List[Dict[str, Any]],
+) -> Dict[str, Any]:
+    """Has Rasa do what the suggestion stands for and deliver the agent's events."""
+    body = {
+        "conversation_id": conversation_id,
+        "message_id": message_id,
+        "authority_fen": staff.compensation_limit_fen,
+        "choice": {
+            "source": suggestion.get("source"),
+            "intent": suggestion.get("intent"),
+            "action": suggestion.get("action"),
+            "confidence": suggestion.get("confidence"),
+            "agent": staff.username,
+        },
+        "events": events,
+    }
+    return await _post(rasa_url, "perform", body, key, timeout=30.0)
+
+
+def latest_customer_message(events: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    """The latest customer message event (not a widget command or proactive trigger)."""
+    for event in reversed(events):
+        if event.get("event") != "user":
+            continue
+        text = str(event.get("text") or "")
+        intent = str(((event.get("parse_data") or {}).get("intent") or {}).get("name") or "")
+        if not text.startswith("/") and not intent.startswith("EXTERNAL"):
+            return event
+    return None
+
+
+def latest_state(db_path: Path, conversation_id: str) -> Tuple[Optional[str], bool]:
+    """The latest customer message id and whether a person holds the conversation.
+
+    Read cheaply from the SQLite tracker store: only user, pause, resume and session rows.
+    """
+    if not db_path.exists():
+        return None, False
+    connection = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
+    try:
+        rows = connection.execute(
+            "SELECT type_name, data FROM events WHERE sender_id = ? AND type_name IN"
+            " ('user', 'pause', 'resume', 'session_started') ORDER BY id DESC LIMIT 40",
+            (conversation_id,),
+        ).fetchall()
+    except sqlite3.OperationalError:
+        return None, False
+    finally:
+        connection.close()
+    message_id, held = None, None
+    for kind, raw in rows:
+        if held is None and kind in ("pause", "resume", "session_started"):
+            held = kind == "pause"
+        if message_id is None and kind == "user":
+            try:
+                event = json.loads(raw)
+            except ValueError:
+                continue
+            if latest_customer_message([event]) is not None:
+                message_id = event.get("message_id")
+        if message_id is not None and held is not None:
+            break
+    return message_id, bool(held)
+
+
+async def wait_for_message(
+    db_path: Path, conversation_id: str, after: Optional[str], timeout: float
+) -> Tuple[Optional[str], bool]:
+    """Waits until the conversation has a customer message other than `after` (or times out)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        message_id, held = await asyncio.to_thread(latest_state, db_path, conversation_id)
+        if message_id and message_id != after:
+            return message_id, held
+        if time.monotonic() >= deadline:
+            return message_id, held
+        await asyncio.sleep(WATCH_INTERVAL)
+
+
+def shown_event(found: Dict[str, Any], staff: StaffSession) -> Dict[str, Any]:
+    """The event recording that an agent was shown a set of suggestions."""
+    return {
+        "event": "agent",
+        "text": None,
+        "data": {
+            "assist": "shown",
+            "for_message": found.get("message_id"),
+            "agent": staff.username,
+            "suggestions": [
+                {k: s.get(k) for k in ("rank", "source", "intent", "confidence", "text")}
+                for s in found.get("suggestions") or []
+            ],
+        },
+    }
+
+
+def rejected_event(
+    message_id: str, suggestion: Dict[str, Any], staff: StaffSession
+) -> Dict[str, Any]:
+    """The event recording that an agent rejected a suggestion."""
+    return {
+        "event": "agent",
+        "text": None,
+        "data": {
+            "assist": "rejected",
+            "for_message": message_id,
+            "agent": staff.username,
+            "rank": suggestion.get("rank"),
+            "source": suggestion.get("source"),
+            "intent": suggestion.get("intent"),
+        },
+    }
+
+
+def decision(
+    text: str,
+    suggestion: Optional[Dict[str, Any]],
+    customer_message: Optional[Dict[str, Any]],
+    now: float,
+) -> Dict[str, Any]:
+    """The `assist` metadata of a message an agent sends."""
+    asked_at = float((customer_message or {}).get("timestamp") or now)
+    record: Dict[str, Any] = {
+        "decision": "written",
+        "rank": None,
+        "source": None,
+        "intent": None,
+        "confidence": None,
+        "for_message": (customer_message or {}).get("message_id"),
+        "edit_distance": 0,
+        "seconds_to_send": round(max(0.0, now - asked_at), 3),
+    }
+    if suggestion is not None:
+        distance = edit_distance(str(suggestion.get("text") or ""), text)
+        record.update(
+            decision="accepted" if distance == 0 else "edited",
+            rank=suggestion.get("rank"),
+            source=suggestion.get("source"),
+            intent=suggestion.get("intent"),
+            confidence=suggestion.get("confidence"),
+            edit_distance=distance,
+        )
+    return record
+
+
+def card_events(suggestion: Dict[str, Any], staff: StaffSession) -> List[Dict[str, Any]]:
+    """The suggestion's cards, sent by the agent with the text."""
+    return [
+        {
+            "event": "bot",
+            "text": None,
+            "data": {"custom": card},
+            "metadata": {
+                "sender": "agent",
+                "agent": staff.username,
+                "agent_name": staff.display_name,
+            },
+        }
+        for card in suggestion.get("cards") or []
+    ]

@@ -1,0 +1,262 @@
+"""The console's suggestion routes, the agent's own messages, and the metrics page.
+
+- `GET  …/suggestions?after=<message id>` waits (up to `wait` seconds) for a customer message
+  other than `after` in a conversation a person holds, then answers its ranked suggestions.
+- `POST …/suggestions/shown` `{message_id}` records that the agent saw them.
+- `POST …/suggestions/reject` `{message_id, rank}` records a rejection.
+- `POST …/suggestions/send` `{message_id, rank, text}` sends a suggestion, as it is or edited:
+  Rasa performs what it stands for and the customer receives the agent's text.
+- `POST …/messages` `{text}` sends what the agent wrote.
+- `GET /agent/metrics` and `/agent/metrics.csv`: acceptance, edits, handoffs, response times.
+
+Nothing that promises more compensation than the signed-in agent's authority is sent: neither a
+suggestion drafted with a higher authority nor an edited or written text (`bot.agent.authority`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any, Callable, Dict, List, Optional
+
+from sanic import Blueprint
+from sanic.request import Request
+from sanic.response import HTTPResponse, json, text
+
+from bot.agent import assist, metrics, modes, trackers
+from bot.agent.accounts import StaffSession
+from bot.agent.authority import promised_compensation_fen, within_authority
+from bot.agent.guard import Guard, conversation_events, error, json_body, secure
+from bot.settings import Settings
+
+MAX_WAIT_SECONDS = 25.0
+METRICS_WINDOW_SECONDS = 30 * 24 * 3600
+METRICS_ROWS_SHOWN = 200
+
+logger = logging.getLogger(__name__)
+
+
+def _over_authority(
+    staff: StaffSession, message: str, suggestion: Optional[Dict[str, Any]]
+) -> bool:
+    amount = promised_compensation_fen(message)
+    if suggestion is not None:
+        amount = max(amount, int(suggestion.get("compensation_fen") or 0))
+    return not within_authority(amount, staff.compensation_limit_fen)
+
+
+def register(bp: Blueprint, guard: Guard, render: Callable[..., HTTPResponse]) -> None:
+    """Adds the suggestion, message and metrics routes to the console's blueprint."""
+    cache = assist.SuggestionCache()
+
+    async def suggestions_for(
+        config: Settings, conversation_id: str, message_id: str, staff: StaffSession
+    ) -> Dict[str, Any]:
+        authority = staff.compensation_limit_fen
+
+        async def fetch() -> Dict[str, Any]:
+            return await assist.draft(
+                config.rasa_url, config.signing_key, conversation_id, authority
+            )
+
+        return await cache.fetch_once(conversation_id, message_id, authority, fetch)
+
+    @bp.get("/agent/api/conversations/<conversation_id>/suggestions")
+    async def suggestions(request: Request, conversation_id: str) -> HTTPResponse:
+        staff, refused = await guard.check(request)
+        if refused:
+            return refused
+        assert staff is not None
+        if not trackers.valid_conversation_id(conversation_id):
+            return error("bad_conversation_id", 400)
+        config: Settings = request.app.ctx.settings
+        after = request.args.get("after") or None
+        try:
+            wait = min(MAX_WAIT_SECONDS, max(0.0, float(request.args.get("wait") or 0)))
+        except ValueError:
+            wait = 0.0
+        message_id, held = await assist.wait_for_message(
+            config.tracker_db, conversation_id, after, wait
+        )
+        if not message_id or not held:
+            return secure(json({"message_id": message_id, "held": held, "suggestions": []}))
+        if message_id == after:
+            return secure(json({"message_id": message_id, "held": True, "unchanged": True}))
+        try:
+            found = await suggestions_for(config, conversation_id, message_id, staff)
+        except trackers.RasaUnavailable as failure:
+            logger.warning("no suggestions: %s", failure)
+            return error("rasa_unavailable", 502)
+        if found.get("stale"):
+            return secure(json({"message_id": None, "held": True, "suggestions": []}))
+        body = {**found, "held": True, "authority_fen": staff.compensation_limit_fen}
+        return secure(json(body, ensure_ascii=False))
+
+    async def record(config: Settings, conversation_id: str, events: List[Dict[str, Any]]) -> None:
+        await trackers.append_events(config.rasa_url, config.rasa_token, conversation_id, events)
+
+    async def cached_set(
+        request: Request, conversation_id: str, staff: StaffSession
+    ) -> Optional[Dict[str, Any]]:
+        message_id = str(json_body(request).get("message_id") or "")
+        if not message_id:
+            return None
+        return cache.get(conversation_id, message_id, staff.compensation_limit_fen)
+
+    def ranked(found: Dict[str, Any], rank: object) -> Optional[Dict[str, Any]]:
+        for suggestion in found.get("suggestions") or []:
+            if suggestion.get("rank") == rank:
+                return suggestion
+        return None
+
+    @bp.post("/agent/api/conversations/<conversation_id>/suggestions/shown")
+    async def shown(request: Request, conversation_id: str) -> HTTPResponse:
+        staff, refused = await guard.check(request, changes=True)
+        if refused:
+            return refused
+        assert staff is not None
+        found = await cached_set(request, conversation_id, staff)
+        if found is None:
+            return error("stale_suggestion", 409)
+        try:
+            await record(
+                request.app.ctx.settings, conversation_id, [assist.shown_event(found, staff)]
+            )
+        except trackers.RasaUnavailable:
+            return error("rasa_unavailable", 502)
+        return secure(json({"ok": True}))
+
+    @bp.post("/agent/api/conversations/<conversation_id>/suggestions/reject")
+    async def reject(request: Request, conversation_id: str) -> HTTPResponse:
+        staff, refused = await guard.check(request, changes=True)
+        if refused:
+            return refused
+        assert staff is not None
+        found = await cached_set(request, conversation_id, staff)
+        suggestion = ranked(found or {}, json_body(request).get("rank"))
+        if found is None or suggestion is None:
+            return error("stale_suggestion", 409)
+        event = assist.rejected_event(str(found["message_id"]), suggestion, staff)
+        try:
+            await record(request.app.ctx.settings, conversation_id, [event])
+        except trackers.RasaUnavailable:
+            return error("rasa_unavailable", 502)
+        return secure(json({"ok": True}))
+
+    async def checked_message(
+        request: Request,
+        conversation_id: str,
+        staff: StaffSession,
+        suggestion: Optional[Dict[str, Any]],
+    ) -> Any:
+        """The agent's message event with its decision, or the refusal."""
+        events, missing = await conversation_events(request, conversation_id)
+        if missing:
+            return missing
+        assert events is not None
+        message = json_body(request).get("text")
+        try:
+            event = modes.agent_message_event(events, message, staff)
+        except modes.ModeRefused as refusal:
+            return error(refusal.code, 409)
+        if _over_authority(staff, event["text"], suggestion):
+            return error("above_authority", 403)
+        customer = assist.latest_customer_message(events)
+        event["metadata"]["assist"] = assist.decision(
+            event["text"], suggestion, customer, time.time()
+        )
+        return event
+
+    @bp.post("/agent/api/conversations/<conversation_id>/suggestions/send")
+    async def send_suggestion(request: Request, conversation_id: str) -> HTTPResponse:
+        staff, refused = await guard.check(request, changes=True)
+        if refused:
+            return refused
+        assert staff is not None
+        found = await cached_set(request, conversation_id, staff)
+        suggestion = ranked(found or {}, json_body(request).get("rank"))
+        if found is None or suggestion is None:
+            return error("stale_suggestion", 409)
+        event = await checked_message(request, conversation_id, staff, suggestion)
+        if isinstance(event, HTTPResponse):
+            return event
+        if event["metadata"]["assist"]["for_message"] != found["message_id"]:
+            return error("stale_suggestion", 409)
+        config: Settings = request.app.ctx.settings
+        try:
+            done = await assist.perform(
+                config.rasa_url,
+                config.signing_key,
+                conversation_id,
+                str(found["message_id"]),
+                suggestion,
+                staff,
+                [
+                    # a set sent before the console said it was shown was shown all the same
+                    *(
+                        []
+                        if staff.username in found.get("shown_to", [])
+                        else [assist.shown_event(found, staff)]
+                    ),
+                    event,
+                    *assist.card_events(suggestion, staff),
+                ],
+            )
+        except trackers.RasaUnavailable as failure:
+            logger.warning("a suggestion was not sent: %s", failure)
+            return error("rasa_unavailable", 502)
+        cache.forget(conversation_id, str(found["message_id"]))
+        if done.get("stale"):
+            return error("stale_suggestion", 409)
+        return secure(json({"ok": True, "decision": event["metadata"]["assist"]["decision"]}))
+
+    @bp.post("/agent/api/conversations/<conversation_id>/messages")
+    async def send_message(request: Request, conversation_id: str) -> HTTPResponse:
+        staff, refused = await guard.check(request, changes=True)
+        if refused:
+            return refused
+        assert staff is not None
+        event = await checked_message(request, conversation_id, staff, None)
+        if isinstance(event, HTTPResponse):
+            return event
+        try:
+            await record(request.app.ctx.settings, conversation_id, [event])
+        except trackers.RasaUnavailable as failure:
+            logger.warning("rasa refused an agent message: %s", failure)
+            return error("rasa_unavailable", 502)
+        return secure(json({"ok": True, "decision": "written"}))
+
+    async def all_rows(config: Settings) -> Any:
+        since = time.time() - METRICS_WINDOW_SECONDS
+        found = await asyncio.to_thread(trackers.active_conversations, config.tracker_db, since)
+        rows, handoffs = [], []
+        for conversation_id, events in found.items():
+            rows.extend(metrics.decision_rows(conversation_id, events))
+            handoffs.extend(metrics.handoffs(events))
+        return rows, handoffs
+
+    @bp.get("/agent/metrics")
+    async def metrics_page(request: Request) -> HTTPResponse:
+        staff, refused = await guard.check(request)
+        if refused:
+            return render("agent_signin.html", status=refused.status)
+        rows, handoffs = await all_rows(request.app.ctx.settings)
+        return render(
+            "agent_metrics.html",
+            staff=staff,
+            summary=metrics.summarise(rows, handoffs),
+            rows=metrics.latest(rows, METRICS_ROWS_SHOWN),
+            period_label="最近 30 天",
+        )
+
+    @bp.get("/agent/metrics.csv")
+    async def metrics_csv(request: Request) -> HTTPResponse:
+        staff, refused = await guard.check(request)
+        if refused:
+            return refused
+        rows, _ = await all_rows(request.app.ctx.settings)
+        # with a byte order mark, spreadsheet programs read the Chinese as UTF-8
+        response = text("\ufeff" + metrics.to_csv(rows), content_type="text/csv; charset=utf-8")
+        response.headers["Content-Disposition"] = 'attachment; filename="assist-metrics.csv"'
+        return secure(response)
