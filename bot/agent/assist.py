@@ -151,9 +151,14 @@ def latest_customer_message(events: List[Dict[str, Any]]) -> Optional[Dict[str, 
 
 
 def latest_state(db_path: Path, conversation_id: str) -> Tuple[Optional[str], bool]:
-    """The latest customer message id and whether a person holds the conversation.
+    """The customer message waiting for an answer, and whether a person holds the conversation.
 
-    Read cheaply from the SQLite tracker store: only user, pause, resume and session rows.
+    Read cheaply from the SQLite tracker store (user, bot, pause, resume and session rows only).
+    A message the bot or an agent has answered already waits for nothing (a system notice such as
+    "an agent joined" is no answer).
+
+    Returns:
+        `(message id or None, held)`.
     """
     if not db_path.exists():
         return None, False
@@ -161,37 +166,51 @@ def latest_state(db_path: Path, conversation_id: str) -> Tuple[Optional[str], bo
     try:
         rows = connection.execute(
             "SELECT type_name, data FROM events WHERE sender_id = ? AND type_name IN"
-            " ('user', 'pause', 'resume', 'session_started') ORDER BY id DESC LIMIT 40",
+            " ('user', 'bot', 'pause', 'resume', 'session_started') ORDER BY id DESC LIMIT 60",
             (conversation_id,),
         ).fetchall()
     except sqlite3.OperationalError:
         return None, False
     finally:
         connection.close()
-    message_id, held = None, None
+    held: Optional[bool] = None
+    answered = False
     for kind, raw in rows:
         if held is None and kind in ("pause", "resume", "session_started"):
             held = kind == "pause"
-        if message_id is None and kind == "user":
-            try:
-                event = json.loads(raw)
-            except ValueError:
-                continue
-            if latest_customer_message([event]) is not None:
-                message_id = event.get("message_id")
-        if message_id is not None and held is not None:
-            break
-    return message_id, bool(held)
+        if kind not in ("user", "bot"):
+            continue
+        try:
+            event = json.loads(raw)
+        except ValueError:
+            continue
+        if kind == "bot" and (event.get("metadata") or {}).get("sender") != "system":
+            answered = True
+        elif kind == "user" and latest_customer_message([event]) is not None:
+            waiting = None if answered else event.get("message_id")
+            return waiting, bool(held) if held is not None else _held_before(rows)
+    return None, bool(held)
+
+
+def _held_before(rows: List[Tuple[str, str]]) -> bool:
+    for kind, _ in rows:
+        if kind in ("pause", "resume", "session_started"):
+            return kind == "pause"
+    return False
 
 
 async def wait_for_message(
     db_path: Path, conversation_id: str, after: Optional[str], timeout: float
 ) -> Tuple[Optional[str], bool]:
-    """Waits until the conversation has a customer message other than `after` (or times out)."""
+    """Waits for a held conversation's customer message other than `after`, or the time is up.
+
+    Returns:
+        `latest_state` at that moment.
+    """
     deadline = time.monotonic() + timeout
     while True:
         message_id, held = await asyncio.to_thread(latest_state, db_path, conversation_id)
-        if message_id and message_id != after:
+        if held and message_id and message_id != after:
             return message_id, held
         if time.monotonic() >= deadline:
             return message_id, held
