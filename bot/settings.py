@@ -6,6 +6,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,6 +31,7 @@ class Settings:
     credentials: Path
     default_persona: str = "default"
     notice_interval: float = 300.0
+    tracker_store: str = ""
 
     @property
     def rasa_url(self) -> str:
@@ -56,6 +58,11 @@ class Settings:
         """SQLite file of the embedded tracker store."""
         return self.var_dir / "tracker.db"
 
+    @property
+    def tracker_store_url(self) -> str:
+        """SQLAlchemy URL of Rasa's tracker store: the scale-out PostgreSQL one, else the file."""
+        return self.tracker_store or f"sqlite:///{self.tracker_db}"
+
 
 def _signing_key(var_dir: Path) -> str:
     """SHOP_SIGNING_KEY, or a random key kept in var/signing_key so identities survive restarts."""
@@ -70,6 +77,18 @@ def _signing_key(var_dir: Path) -> str:
     path.write_text(key)
     path.chmod(0o600)
     return key
+
+
+def _scale_out_tracker_store() -> str:
+    """The PostgreSQL tracker store `endpoints.scale-out.yml` names (its variables), if any."""
+    host = os.environ.get("TRACKER_DB_HOST")
+    if not host:
+        return ""
+    user = quote(os.environ.get("TRACKER_DB_USER") or "", safe="")
+    password = quote(os.environ.get("TRACKER_DB_PASSWORD") or "", safe="")
+    login = f"{user}:{password}@" if password else f"{user}@" if user else ""
+    name = os.environ.get("TRACKER_DB_NAME") or "rasa"
+    return f"postgresql+psycopg2://{login}{host}:5432/{name}"
 
 
 def load() -> Settings:
@@ -88,4 +107,5 @@ def load() -> Settings:
         credentials=Path(_env("RASA_CREDENTIALS", str(ROOT / "credentials.yml"))),
         default_persona=_env("SHOP_DEFAULT_PERSONA", "default"),
         notice_interval=float(_env("SHOP_NOTICE_INTERVAL", "300")),
+        tracker_store=_scale_out_tracker_store(),
     )

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 import time
 from collections import OrderedDict
-from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 import aiohttp
 
+from bot.agent import trackers
 from bot.agent.accounts import StaffSession
 from bot.agent.metrics import edit_distance
 from bot.agent.trackers import RasaUnavailable
@@ -150,29 +149,23 @@ def latest_customer_message(events: List[Dict[str, Any]]) -> Optional[Dict[str, 
     return None
 
 
-def latest_state(db_path: Path, conversation_id: str) -> Tuple[Optional[str], bool]:
+def latest_state(store_url: str, conversation_id: str) -> Tuple[Optional[str], bool]:
     """The customer message waiting for an answer, and whether a person holds the conversation.
 
-    Read cheaply from the SQLite tracker store (user, bot, pause, resume and session rows only).
+    Read cheaply from Rasa's tracker store (user, bot, pause, resume and session rows only).
     A message the bot or an agent has answered already waits for nothing (a system notice such as
     "an agent joined" is no answer).
+
+    Args:
+        store_url: SQLAlchemy URL of Rasa's tracker store.
+        conversation_id: The conversation.
 
     Returns:
         `(message id or None, held)`.
     """
-    if not db_path.exists():
-        return None, False
-    connection = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
-    try:
-        rows = connection.execute(
-            "SELECT type_name, data FROM events WHERE sender_id = ? AND type_name IN"
-            " ('user', 'bot', 'pause', 'resume', 'session_started') ORDER BY id DESC LIMIT 60",
-            (conversation_id,),
-        ).fetchall()
-    except sqlite3.OperationalError:
-        return None, False
-    finally:
-        connection.close()
+    rows = trackers.latest_events(
+        store_url, conversation_id, ("user", "bot", "pause", "resume", "session_started"), 60
+    )
     held: Optional[bool] = None
     answered = False
     for kind, raw in rows:
@@ -200,7 +193,7 @@ def _held_before(rows: List[Tuple[str, str]]) -> bool:
 
 
 async def wait_for_message(
-    db_path: Path, conversation_id: str, after: Optional[str], timeout: float
+    store_url: str, conversation_id: str, after: Optional[str], timeout: float
 ) -> Tuple[Optional[str], bool]:
     """Waits for a held conversation's customer message other than `after`, or the time is up.
 
@@ -209,7 +202,7 @@ async def wait_for_message(
     """
     deadline = time.monotonic() + timeout
     while True:
-        message_id, held = await asyncio.to_thread(latest_state, db_path, conversation_id)
+        message_id, held = await asyncio.to_thread(latest_state, store_url, conversation_id)
         if held and message_id and message_id != after:
             return message_id, held
         if time.monotonic() >= deadline:

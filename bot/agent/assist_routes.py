@@ -77,7 +77,7 @@ def register(bp: Blueprint, guard: Guard, render: Callable[..., HTTPResponse]) -
         except ValueError:
             wait = 0.0
         message_id, held = await assist.wait_for_message(
-            config.tracker_db, conversation_id, after, wait
+            config.tracker_store_url, conversation_id, after, wait
         )
         if not message_id or not held:
             return secure(json({"message_id": message_id, "held": held, "suggestions": []}))
@@ -229,7 +229,9 @@ def register(bp: Blueprint, guard: Guard, render: Callable[..., HTTPResponse]) -
 
     async def all_rows(config: Settings) -> Any:
         since = time.time() - METRICS_WINDOW_SECONDS
-        found = await asyncio.to_thread(trackers.active_conversations, config.tracker_db, since)
+        found = await asyncio.to_thread(
+            trackers.active_conversations, config.tracker_store_url, since
+        )
         rows, handoffs = [], []
         for conversation_id, events in found.items():
             rows.extend(metrics.decision_rows(conversation_id, events))

@@ -149,7 +149,7 @@ def create_blueprint() -> Blueprint:
         config: Settings = request.app.ctx.settings
         now = time.time()
         found = await asyncio.to_thread(
-            trackers.active_conversations, config.tracker_db, now - ACTIVE_WINDOW_SECONDS
+            trackers.active_conversations, config.tracker_store_url, now - ACTIVE_WINDOW_SECONDS
         )
         summaries = [
             conversations.summarise(cid, events, config.signing_key)

@@ -104,7 +104,7 @@ async def conversation_events(
         return None, error("bad_conversation_id", 400)
     config: Settings = request.app.ctx.settings
     events = await asyncio.to_thread(
-        trackers.conversation_events, config.tracker_db, conversation_id
+        trackers.conversation_events, config.tracker_store_url, conversation_id
     )
     if events is None:
         return None, error("no_such_conversation", 404)

@@ -2,8 +2,9 @@
 
 Rasa's HTTP API is token-protected; nothing here keeps a copy of a conversation.
 
-Listing needs the store itself (Rasa's HTTP API has no "all conversations" call): the embedded
-default is the SQLite tracker store, opened read-only per call. Every write goes through Rasa.
+Listing needs the store itself (Rasa's HTTP API has no "all conversations" call): Rasa's SQL
+tracker store, the embedded SQLite file (opened read-only) or the scale-out PostgreSQL database,
+read with SQLAlchemy. Every write goes through Rasa.
 """
 
 from __future__ import annotations
@@ -11,12 +12,15 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import sqlite3
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 from urllib.parse import quote
 
 import aiohttp
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 MAX_CONVERSATIONS = 200
@@ -31,12 +35,6 @@ def valid_conversation_id(value: object) -> bool:
     return isinstance(value, str) and bool(CONVERSATION_ID.match(value))
 
 
-def _connect(db_path: Path) -> Optional[sqlite3.Connection]:
-    if not db_path.exists():
-        return None
-    return sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
-
-
 def _decode(raw: Optional[str]) -> Optional[Dict[str, Any]]:
     try:
         event = json.loads(raw or "")
@@ -45,61 +43,100 @@ def _decode(raw: Optional[str]) -> Optional[Dict[str, Any]]:
     return event if isinstance(event, dict) else None
 
 
-def active_conversations(db_path: Path, since: float) -> Dict[str, List[Dict[str, Any]]]:
+class _Store:
+    """Read-only access to Rasa's SQL tracker store (its `events` table), SQLite or PostgreSQL."""
+
+    def __init__(self, url: str) -> None:
+        self.url = make_url(url)
+        self.sqlite_file = (
+            Path(self.url.database or "") if self.url.get_backend_name() == "sqlite" else None
+        )
+        if self.sqlite_file is not None:
+            # read-only: the console never writes Rasa's store (every write goes through Rasa)
+            ro = f"sqlite:///file:{self.sqlite_file}?mode=ro&uri=true"
+            self.engine = create_engine(ro, future=True, connect_args={"timeout": 5})
+        else:
+            self.engine = create_engine(url, future=True, pool_pre_ping=True, pool_size=5)
+
+    def rows(self, sql: str, **params: Any) -> List[Any]:
+        """The rows of a query; none while the store (or its table) does not exist yet."""
+        if self.sqlite_file is not None and not self.sqlite_file.exists():
+            return []
+        try:
+            with self.engine.connect() as connection:
+                return list(connection.execute(text(sql), params))
+        except (OperationalError, ProgrammingError):  # Rasa has not created its table yet
+            return []
+
+
+@lru_cache(maxsize=8)
+def _store(url: str) -> _Store:
+    return _Store(url)
+
+
+def active_conversations(store_url: str, since: float) -> Dict[str, List[Dict[str, Any]]]:
     """Every conversation with an event after `since`, with all its events (oldest first).
 
     Args:
-        db_path: The SQLite tracker store.
+        store_url: SQLAlchemy URL of Rasa's tracker store.
         since: Unix time; quieter conversations are left out.
 
     Returns:
         Conversation id → its events as Rasa stores them (the newest MAX_CONVERSATIONS).
     """
-    connection = _connect(db_path)
-    if connection is None:
-        return {}
-    try:
-        rows = connection.execute(
-            "SELECT sender_id, data FROM events WHERE sender_id IN ("
-            " SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) >= ?"
-            " ORDER BY MAX(timestamp) DESC LIMIT ?) ORDER BY id",
-            (since, MAX_CONVERSATIONS),
-        ).fetchall()
-    except sqlite3.OperationalError:  # Rasa has not created its table yet
-        return {}
-    finally:
-        connection.close()
+    recent = _store(store_url).rows(
+        "SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) >= :since"
+        " ORDER BY MAX(timestamp) DESC LIMIT :most",
+        since=since,
+        most=MAX_CONVERSATIONS,
+    )
     conversations: Dict[str, List[Dict[str, Any]]] = {}
-    for sender_id, raw in rows:
-        event = _decode(raw)
-        if event is not None:
-            conversations.setdefault(sender_id, []).append(event)
+    wanted = [row[0] for row in recent]
+    for start in range(0, len(wanted), 50):
+        chunk = wanted[start : start + 50]
+        names = {f"s{i}": sender for i, sender in enumerate(chunk)}
+        placeholders = ", ".join(f":{name}" for name in names)
+        rows = _store(store_url).rows(
+            f"SELECT sender_id, data FROM events WHERE sender_id IN ({placeholders}) ORDER BY id",
+            **names,
+        )
+        for sender_id, raw in rows:
+            event = _decode(raw)
+            if event is not None:
+                conversations.setdefault(sender_id, []).append(event)
     return conversations
 
 
-def conversation_events(db_path: Path, conversation_id: str) -> Optional[List[Dict[str, Any]]]:
+def conversation_events(store_url: str, conversation_id: str) -> Optional[List[Dict[str, Any]]]:
     """All events of one conversation, oldest first; None when Rasa never saw it.
 
     Args:
-        db_path: The SQLite tracker store.
+        store_url: SQLAlchemy URL of Rasa's tracker store.
         conversation_id: Rasa's sender id (already validated).
 
     Returns:
         The events, or None.
     """
-    connection = _connect(db_path)
-    if connection is None:
-        return None
-    try:
-        rows = connection.execute(
-            "SELECT data FROM events WHERE sender_id = ? ORDER BY id", (conversation_id,)
-        ).fetchall()
-    except sqlite3.OperationalError:
-        return None
-    finally:
-        connection.close()
+    rows = _store(store_url).rows(
+        "SELECT data FROM events WHERE sender_id = :sender ORDER BY id", sender=conversation_id
+    )
     events = [event for event in (_decode(raw) for (raw,) in rows) if event is not None]
     return events or None
+
+
+def latest_events(
+    store_url: str, conversation_id: str, kinds: Sequence[str], limit: int
+) -> List[Any]:
+    """The newest events of the given types, newest first, as `(type_name, data)` rows."""
+    names = {f"k{i}": kind for i, kind in enumerate(kinds)}
+    placeholders = ", ".join(f":{name}" for name in names)
+    return _store(store_url).rows(
+        f"SELECT type_name, data FROM events WHERE sender_id = :sender"
+        f" AND type_name IN ({placeholders}) ORDER BY id DESC LIMIT :most",
+        sender=conversation_id,
+        most=limit,
+        **names,
+    )
 
 
 async def append_events(

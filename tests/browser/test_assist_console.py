@@ -6,6 +6,8 @@ agent's message. An edited suggestion is recorded as edited; a frontline agent's
 compensation than the limit is refused and never reaches the customer.
 """
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -98,3 +100,9 @@ def test_agent_sends_the_top_suggestion_and_an_edited_one(page, agent_page, shop
     assert sent[edited]["decision"] == "edited"
     assert sent[edited]["edit_distance"] == len("（已为您备注）")
     assert not any("200元" in text for text in sent)
+
+    agent_page.click("a[href='/agent/metrics']")
+    expect(agent_page.locator("h1")).to_contain_text("辅助回复指标")
+    expect(agent_page.locator("[data-metric=top1_rate]")).to_have_text(re.compile(r"^\d+\.\d%$"))
+    expect(agent_page.locator("[data-metric=edit_rate]")).not_to_have_text("—")
+    assert agent_page.locator("a[href='/agent/metrics.csv']").count() == 1

@@ -125,3 +125,25 @@ def test_orders_are_answered_from_the_postgres_shop(scaled):
     assistant.say(sender, f"帮我查下订单 {order_id}")
     answers = texts(assistant.say(sender, tail))
     assert any(order_id in answer for answer in answers)
+
+
+def test_the_agent_console_reads_the_postgres_tracker_store(scaled):
+    from actions.db import make_engine, session_scope
+    from actions.seed import create_agent
+    from tests.e2e.test_assist import Console
+
+    assistant, shop_db, _ = scaled
+    engine = make_engine(f"postgresql+psycopg2://postgres@{HOST}/{shop_db}")
+    with session_scope(engine) as session:  # a shop's own staff account (no demo accounts here)
+        create_agent(session, "pg-agent", "pg-agent-pass", "agent", "值班客服")
+    engine.dispose()
+    sender = f"scale-{uuid.uuid4().hex[:8]}"
+    assistant.say(sender, "转人工")
+    agent = Console(assistant.settings.web_url, "pg-agent", "pg-agent-pass")
+    status, listing = agent.call("/agent/api/conversations")
+    assert status == 200
+    assert sender in [row["conversation_id"] for row in listing["queue"]]
+    assert agent.call(f"/agent/api/conversations/{sender}/mode", {"mode": "assist"})[0] == 200
+    assistant.say(sender, "这款油烟机还有货吗")
+    status, found = agent.call(f"/agent/api/conversations/{sender}/suggestions?wait=10")
+    assert status == 200 and len(found["suggestions"]) >= 3
