@@ -63,7 +63,12 @@ def read_header(value: Optional[str], key: str) -> Optional[Tuple[str, int]]:
     if not value or not key:
         return None
     parts = value.split(".")
-    if len(parts) != 3 or parts[0] not in MODES or not parts[1].isdigit() or len(parts[1]) > 9:
+    if (
+        len(parts) != 3
+        or parts[0] not in MODES
+        or not (parts[1].isascii() and parts[1].isdigit())
+        or len(parts[1]) > 9
+    ):
         return None
     mode, authority = parts[0], int(parts[1])
     if not hmac.compare_digest(_signature(mode, authority, key), parts[2].lower()):
@@ -75,6 +80,12 @@ def enter(mode: str, authority_fen: int) -> None:
     """Marks the current request (its context) as an assisted call."""
     _draft.set(mode == "draft")
     _authority.set(authority_fen)
+
+
+def leave() -> None:
+    """Marks the current request (its context) as the bot's own call: written, frontline limit."""
+    _draft.set(False)
+    _authority.set(None)
 
 
 def is_draft() -> bool:

@@ -29,6 +29,8 @@ def build_app() -> Sanic:
     async def assisted_call(request: Request) -> None:
         value = request.headers.get(assist_mode.HEADER)
         if value is None:
+            # a kept-alive connection serves its requests in one task: forget the last one's mode
+            assist_mode.leave()
             return
         found = assist_mode.read_header(value, os.environ.get(SIGNING_KEY_ENV, ""))
         if found is None:

@@ -89,6 +89,10 @@ QUESTIONS = [
 ]
 
 
+class BenchError(RuntimeError):
+    """The stack did not behave as the benchmark needs (set-up failed)."""
+
+
 @dataclass
 class Sent:
     """One customer message on its way."""
@@ -219,7 +223,7 @@ class Console:
             self.base + "/agent/signin", data=form, allow_redirects=False
         ) as answer:
             if answer.status != 302 or not answer.cookies:
-                raise SystemExit(f"the demo agent could not sign in ({answer.status})")
+                raise BenchError(f"the demo agent could not sign in ({answer.status})")
             name, morsel = next(iter(answer.cookies.items()))
             self.headers["Cookie"] = f"{name}={morsel.value}"
 
@@ -246,27 +250,29 @@ class Bench:
         self.results = Results()
         self.stopping = False
 
-    async def open(self, conversation: str) -> str:
-        """Hello, a request for a person, assist mode; returns the latest message id."""
+    async def open(self, conversation: str) -> Optional[str]:
+        """Hello, a request for a person, assist mode; returns the message waiting, if any."""
         for text in ("你好", "转人工"):
             status = await self.customers.say(conversation, text)
             if status != 200:
-                raise SystemExit(f"the REST channel answered {status} during set-up")
+                raise BenchError(f"the REST channel answered {status} during set-up")
         path = f"/agent/api/conversations/{conversation}"
         status, body = await self.console.call("POST", path + "/mode", {"mode": "assist"})
         if status != 200:
-            raise SystemExit(f"switching to assist mode answered {status}: {body}")
-        status, body = await self.console.call("GET", path + "/suggestions?wait=10")
-        if status != 200 or not body.get("message_id"):
-            raise SystemExit(f"the first suggestions poll answered {status}: {body}")
-        return str(body["message_id"])
+            raise BenchError(f"switching to assist mode answered {status}: {body}")
+        status, body = await self.console.call("GET", path + "/suggestions?wait=0")
+        if status != 200 or not body.get("held"):
+            raise BenchError(f"the first suggestions poll answered {status}: {body}")
+        return body.get("message_id")
 
-    async def watch(self, conversation: str, after: str) -> None:
+    async def watch(self, conversation: str, after: Optional[str]) -> None:
         """Keeps one long-poll open for the conversation, as the console's script does."""
         path = f"/agent/api/conversations/{conversation}/suggestions?wait={POLL_WAIT_SECONDS}"
         while not self.stopping:
             try:
-                status, body = await self.console.call("GET", f"{path}&after={after}")
+                status, body = await self.console.call(
+                    "GET", path + (f"&after={after}" if after else "")
+                )
             except (aiohttp.ClientError, asyncio.TimeoutError) as failure:
                 self.results.failures.append(f"{conversation}: poll failed: {failure!r}")
                 await asyncio.sleep(1.0)
@@ -446,8 +452,14 @@ def report(
     print(line("one conversation alone: sent -> on screen", measured(alone.latencies_ms)))
     print(line("  of which: customer POST answered", measured(alone.post_ms)))
     print(line("  Rasa /webhooks/assist/suggestions alone", draft_alone))
+    thirds = [[] for _ in range(3)]
+    for round_, value in results.latencies_ms:
+        if round_ > 0:
+            thirds[min(2, (round_ - 1) * 3 // (args.rounds - 1))].append(value)
+    trend = " / ".join(f"{statistics.median(t):.0f}" if t else "-" for t in thirds)
+    print(f"\np50 in the first / middle / last third of the rounds: {trend} ms")
     average = statistics.mean(counts) if counts else 0.0
-    print(f"\nsuggestions per message: {average:.2f} on average (min {min(counts, default=0)})")
+    print(f"suggestions per message: {average:.2f} on average (min {min(counts, default=0)})")
     print(f"long-poll answers: {results.polls}")
     if latencies:
         p95 = percentile(latencies, 0.95)
@@ -515,6 +527,9 @@ def main() -> int:
             raise SystemExit(f"the stack did not start: {failure}") from failure
         try:
             asyncio.run(measure(settings, args))
+        except BenchError as failure:
+            print(f"the benchmark could not run: {failure}", file=sys.stderr)
+            return 1
         finally:
             processes.stop_all(children)
     finally:

@@ -62,25 +62,26 @@ class SuggestionCache:
     async def fetch_once(
         self, conversation_id: str, message_id: str, authority: int, fetch: Any
     ) -> Dict[str, Any]:
-        """The cached set, or one fetch shared by everyone asking at the same time."""
+        """The cached set, or one fetch shared by everyone asking at the same time.
+
+        The fetch runs as a task of its own, so an agent who leaves (their request cancelled)
+        does not cancel it for the others waiting on it.
+        """
         key = (conversation_id, message_id, authority)
         cached = self._sets.get(key)
         if cached is not None:
             return cached
-        pending = self._pending.get(key)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: "asyncio.Future[Dict[str, Any]]" = asyncio.get_running_loop().create_future()
-        self._pending[key] = future
+        task = self._pending.get(key)
+        if task is None:
+            task = asyncio.ensure_future(self._fetch(key, fetch))
+            self._pending[key] = task
+        return await asyncio.shield(task)
+
+    async def _fetch(self, key: Tuple[str, str, int], fetch: Any) -> Dict[str, Any]:
         try:
             found = await fetch()
-            self.put(conversation_id, found, authority)
-            future.set_result(found)
+            self.put(key[0], found, key[2])
             return found
-        except BaseException as error:
-            future.set_exception(error)
-            future.exception()  # retrieved here so an unawaited future logs nothing
-            raise
         finally:
             self._pending.pop(key, None)
 

@@ -30,20 +30,34 @@ COMPENSATION_WORDS = (
     "代金券",
     "礼金",
 )
-_NUMBER = r"(\d+(?:\.\d{1,2})?|[零〇一二两三四五六七八九十百千]+)"
+_DIGITS = r"\d[\d,]*(?:\.\d{1,2})?\s*[百千万]?"
+_NUMERALS = r"[零〇一二两三四五六七八九十百千万]+"
+_NUMBER = rf"({_DIGITS}|{_NUMERALS})"
 _AMOUNTS = (
     re.compile(_NUMBER + r"\s*(?:元|块|圆|rmb)", re.IGNORECASE),
-    re.compile(r"[¥￥]\s*" + _NUMBER),
+    re.compile(r"[¥￥]\s*(" + _DIGITS + ")"),
 )
-_SENTENCES = re.compile(r"[。！？!?；;\n]")
+_SENTENCES = re.compile(r"[。．！？!?；;\n]")
+_UNIT = {"百": 100, "千": 1000, "万": 10000}
+
+
+def _small(numeral: str) -> int:
+    """A Chinese numeral below ten thousand (二十五, 两百), 0 when it is none."""
+    return chinese_number(numeral) or 0 if numeral else 0
 
 
 def _fen(number: str) -> int:
-    if re.fullmatch(r"\d+(?:\.\d{1,2})?", number):
-        yuan, _, cents = number.partition(".")
-        return int(yuan) * 100 + int((cents + "00")[:2])
-    value = chinese_number(number)
-    return (value or 0) * 100
+    """Fen in an amount: 200 / 1,000 / 35.5 / 1.5万 / 3百 / 两百 / 一万二."""
+    number = number.replace(",", "").replace(" ", "")
+    match = re.fullmatch(r"(\d+)(?:\.(\d{1,2}))?([百千万]?)", number)
+    if match:
+        whole, cents, unit = match.groups()
+        fen = int(whole) * 100 + int(((cents or "") + "00")[:2])
+        return fen * _UNIT.get(unit, 1)
+    if "万" in number:
+        high, _, low = number.partition("万")
+        return (_small(high) or 1) * 10000 * 100 + _small(low) * 100
+    return _small(number) * 100
 
 
 def _amounts(sentence: str) -> Iterable[int]:
@@ -61,9 +75,9 @@ def promised_compensation_fen(text: str) -> int:
     Returns:
         The amount in fen.
     """
-    plain = normalise(text or "")
     largest = 0
-    for sentence in _SENTENCES.split(plain):
+    for raw in _SENTENCES.split(text or ""):
+        sentence = normalise(raw)  # after splitting: normalising turns 。 and line ends into others
         if any(word in sentence for word in COMPENSATION_WORDS):
             largest = max([largest, *_amounts(sentence)])
     return largest

@@ -23,6 +23,7 @@ from rasa.core.nlg import NaturalLanguageGenerator
 from rasa.core.processor import MessageProcessor
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import (
+    ActionExecuted,
     BotUttered,
     ConversationPaused,
     ConversationResumed,
@@ -158,6 +159,38 @@ def _with_intent(user: UserUttered, intent: str, confidence: float, **metadata: 
     )
 
 
+@dataclass
+class _Ranking:
+    """Suggestions in the order found, without two that would tell the customer the same."""
+
+    found: List[Suggestion] = field(default_factory=list)
+    seen: set = field(default_factory=set)
+
+    def keep(
+        self,
+        run: _Run,
+        source: str,
+        intent: Optional[str],
+        confidence: Optional[float],
+        action: Optional[str] = None,
+    ) -> None:
+        """Ranks a drafted run next, unless it says nothing or repeats an earlier one."""
+        suggestion = Suggestion(
+            rank=len(self.found) + 1,
+            source=source,
+            intent=intent,
+            confidence=confidence,
+            messages=run.messages,
+            responses=[name for name, _ in run.used],
+            action=action,
+        )
+        _money(suggestion, run.used)
+        if not suggestion.messages or suggestion.key in self.seen:
+            return
+        self.seen.add(suggestion.key)
+        self.found.append(suggestion)
+
+
 class Drafter:
     """Drafts and performs suggestions with one Rasa processor."""
 
@@ -228,14 +261,19 @@ class Drafter:
         )
         return (ranked[0][0] if ranked else None), ranked
 
-    async def _conversation(self, conversation_id: str) -> Tuple[DialogueStateTracker, int]:
+    async def _conversation(
+        self, conversation_id: str
+    ) -> Tuple[DialogueStateTracker, int, UserUttered]:
+        """The stored conversation, and the index and event of its latest customer message."""
         tracker = await self.processor.tracker_store.retrieve(conversation_id)
         if tracker is None:
             raise StaleMessage("no such conversation")
         index = latest_customer_message(tracker)
         if index is None:
             raise StaleMessage("no customer message yet")
-        return tracker, index
+        user = list(tracker.events)[index]
+        assert isinstance(user, UserUttered)
+        return tracker, index, user
 
     def _resumed(
         self, tracker: DialogueStateTracker, index: int, user: UserUttered
@@ -273,70 +311,43 @@ class Drafter:
         Raises:
             StaleMessage: when the conversation has no customer message.
         """
-        tracker, index = await self._conversation(conversation_id)
-        user: UserUttered = list(tracker.events)[index]  # type: ignore[assignment]
+        tracker, index, user = await self._conversation(conversation_id)
         top = user.intent or {}
-        found: List[Suggestion] = []
-        seen = set()
-
-        def keep(
-            run: _Run,
-            source: str,
-            intent: Optional[str],
-            confidence: Optional[float],
-            action: Optional[str] = None,
-        ) -> None:
-            suggestion = Suggestion(
-                rank=len(found) + 1,
-                source=source,
-                intent=intent,
-                confidence=confidence,
-                messages=run.messages,
-                responses=[name for name, _ in run.used],
-                action=action,
-            )
-            _money(suggestion, run.used)
-            if not suggestion.messages or suggestion.key in seen:
-                return
-            seen.add(suggestion.key)
-            found.append(suggestion)
-
+        ranking = _Ranking()
         real = await self._draft_one(tracker, index, user, authority_fen)
-        keep(real, "bot", top.get("name"), _float(top.get("confidence")))
+        ranking.keep(real, "bot", top.get("name"), _float(top.get("confidence")))
         for name, confidence in _alternative_intents(user)[:MAX_ALTERNATIVE_INTENTS]:
-            if len(found) >= wanted:
+            if len(ranking.found) >= wanted:
                 break
-            run = await self._draft_one(
-                tracker, index, _with_intent(user, name, confidence), authority_fen
-            )
-            keep(run, "intent", name, confidence)
-        if len(found) < wanted:
-            await self._fill_with_responses(
-                tracker, index, user, authority_fen, keep, wanted, found
-            )
+            other = _with_intent(user, name, confidence)
+            run = await self._draft_one(tracker, index, other, authority_fen)
+            ranking.keep(run, "intent", name, confidence)
+        if len(ranking.found) < wanted:
+            after_user = self._resumed(tracker, index, user)
+            await self._fill_with_responses(after_user, authority_fen, ranking, wanted)
         return {
             "message_id": user.message_id,
             "text": user.text,
             "intent": top.get("name"),
             "confidence": _float(top.get("confidence")),
-            "suggestions": [s.as_dict() for s in found],
+            "suggestions": [s.as_dict() for s in ranking.found],
         }
 
     async def _fill_with_responses(
-        self, tracker, index, user, authority_fen, keep, wanted, found
-    ) -> None:  # noqa: ANN001
-        after_user = self._resumed(tracker, index, user)
+        self, after_user: DialogueStateTracker, authority_fen: int, ranking: "_Ranking", wanted: int
+    ) -> None:
+        """Adds the next most likely responses that render without missing facts."""
         _, ranked = self._prediction(after_user)
         safe = await self.processor.nlg.generate(NO_SUCH_RESPONSE, after_user, "socketio")
         safe_text = (safe or {}).get("text")
         for name, probability in ranked:
-            if len(found) >= wanted:
+            if len(ranking.found) >= wanted:
                 break
             if not name.startswith(UTTER_PREFIX):
                 continue
             run = await self._run(after_user.copy(), "draft", authority_fen, only_action=name)
             if run.messages and run.messages[0].get("text") != safe_text:
-                keep(run, "response", None, float(probability), action=name)
+                ranking.keep(run, "response", None, float(probability), action=name)
 
     async def perform(
         self,
@@ -361,8 +372,7 @@ class Drafter:
         Raises:
             StaleMessage: when the customer wrote again meanwhile.
         """
-        tracker, index = await self._conversation(conversation_id)
-        user: UserUttered = list(tracker.events)[index]  # type: ignore[assignment]
+        tracker, index, user = await self._conversation(conversation_id)
         if message_id != user.message_id:
             raise StaleMessage("the customer wrote again")
         work = tracker.copy()
@@ -390,7 +400,7 @@ class Drafter:
             if not isinstance(e, (BotUttered, ConversationResumed, ConversationPaused))
         ]
         if produced and not _ends_listening(produced):
-            produced.append(_listen())
+            produced.append(ActionExecuted(ACTION_LISTEN_NAME))
         appended = produced + [Event.from_parameters(dict(e)) for e in agent_events]
         tracker.update_with_events(appended, self.processor.domain)
         await self.processor.save_tracker(tracker)
@@ -400,12 +410,6 @@ class Drafter:
 def _ends_listening(events: List[Event]) -> bool:
     names = [getattr(e, "action_name", None) for e in events]
     return bool(names) and names[-1] == ACTION_LISTEN_NAME
-
-
-def _listen() -> Event:
-    from rasa.shared.core.events import ActionExecuted
-
-    return ActionExecuted(ACTION_LISTEN_NAME)
 
 
 def _float(value: Any) -> Optional[float]:
