@@ -79,6 +79,7 @@ bench: setup
 	$(PY) bench/actions.py
 	$(PY) bench/nlg.py
 	$(PY) bench/nlu.py
+	$(PY) bench/assist.py
 
 # Proactive notices that are due now, once (the running assistant also does this periodically).
 notices: $(STAMP)

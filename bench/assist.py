@@ -1,21 +1,22 @@
 """Agent-assist latency: from a customer's message to its suggestions on the agent's screen.
 
 Starts the real stack (web app, action server, Rasa server) on free ports with a freshly seeded
-demo shop in a temporary var dir (logs stay there), signs the demo agent in, and opens
-`--conversations` conversations: each customer says hello and asks for a person, and the agent
-switches each one to assist mode. Then every conversation has one console long-poll open
-(`GET /agent/api/conversations/<id>/suggestions?wait=20&after=<message id>`, polled again after
-each answer, as the console's script does) while the customers send realistic questions over the
-REST channel, one every `--interval` seconds, round-robin, for `--rounds` rounds.
+demo shop in a temporary directory (the processes log there; `--keep` keeps it), signs the demo
+agent in, and opens `--conversations` conversations: each customer says hello and asks for a
+person, and the agent switches each one to assist mode. Then every conversation has one console
+long-poll open (`GET /agent/api/conversations/<id>/suggestions?wait=20&after=<message id>`,
+polled again after each answer, as the console's script does) while the customers send questions
+over the REST channel, one every `--interval` seconds, round-robin, for `--rounds` rounds.
 
 Latency is the moment the long-poll answer with a message's suggestions arrives minus the moment
 the customer's POST was sent. The first round is warm-up and left out of the figures. A message
 fails when a call answers non-200, its answer has fewer than 3 suggestions, it is superseded before
 its suggestions arrive, or none arrive in time. Afterwards the same is measured with one
-conversation and no other load (`--pieces` messages, one a second), and Rasa's draft endpoint
-(`/webhooks/assist/suggestions`) is timed alone, to show where the time goes.
+conversation and nothing else going on (`--pieces` messages, one after the other), and after each
+one Rasa's draft endpoint (`/webhooks/assist/suggestions`) is called directly for the same message,
+to show where the time goes. The CPU each process used while the customers wrote is printed too.
 
-    .venv/bin/python bench/assist.py                 # 20 conversations, 25 rounds (about 75 s)
+    .venv/bin/python bench/assist.py                 # 20 conversations, 20 rounds: about 2 minutes
     .venv/bin/python bench/assist.py --rounds 10 --keep
 """
 
@@ -54,7 +55,7 @@ POLL_WAIT_SECONDS = 20
 DRAIN_SECONDS = 30.0
 AGENT = ("agent", "agent-demo")
 AUTHORITY_FEN = 5000  # only for timing Rasa's draft endpoint directly (no console involved)
-PIECES_INTERVAL = 1.0
+PIECES_PAUSE = 0.3  # quiet time around each direct draft call
 
 # What customers ask once a person holds the conversation; {product} and {order} are filled in
 # from the seeded shop.
@@ -100,7 +101,7 @@ class Sent:
     conversation: str
     text: str
     round: int
-    sent_at: float
+    sent_at: float = 0.0
     posted_at: Optional[float] = None
 
 
@@ -114,6 +115,7 @@ class Results:
     suggestion_counts: List[Tuple[int, int]] = field(default_factory=list)
     failures: List[str] = field(default_factory=list)
     polls: int = 0
+    busy: Dict[str, float] = field(default_factory=dict)  # process -> share of one core
 
 
 def free_port() -> int:
@@ -128,6 +130,43 @@ def percentile(samples: List[float], share: float) -> float:
     ordered = sorted(samples)
     rank = max(0, min(len(ordered) - 1, round(share * len(ordered)) - 1))
     return ordered[rank]
+
+
+def cpu_seconds(pid: int) -> Optional[float]:
+    """CPU time (user + system) a process has used so far, from /proc; None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuProbe:
+    """CPU used by each stack process and by this benchmark between two moments."""
+
+    def __init__(self, pids: Dict[str, int]) -> None:
+        self.pids = pids
+        self.started: Dict[str, Optional[float]] = {}
+        self.wall = 0.0
+
+    def _now(self) -> Dict[str, Optional[float]]:
+        used = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        used["bench client"] = time.process_time()
+        return used
+
+    def start(self) -> None:
+        """Notes the CPU used so far."""
+        self.started, self.wall = self._now(), time.perf_counter()
+
+    def busy(self) -> Dict[str, float]:
+        """Share of one core each process was busy since `start` (100% = one whole core)."""
+        wall = time.perf_counter() - self.wall
+        shares = {}
+        for name, now in self._now().items():
+            before = self.started.get(name)
+            if now is not None and before is not None and wall > 0:
+                shares[name] = (now - before) / wall
+        return shares
 
 
 def stack_settings(var_dir: Path) -> Settings:
@@ -242,9 +281,16 @@ class Console:
 class Bench:
     """The loaded run: customers writing, one console long-poll per conversation."""
 
-    def __init__(self, customers: Customers, console: Console, conversations: List[str]) -> None:
+    def __init__(
+        self,
+        customers: Customers,
+        console: Console,
+        conversations: List[str],
+        probe: Optional[CpuProbe] = None,
+    ) -> None:
         self.customers = customers
         self.console = console
+        self.probe = probe
         self.conversations = conversations
         self.pending: Dict[str, Deque[Sent]] = {c: deque() for c in conversations}
         self.results = Results()
@@ -314,6 +360,7 @@ class Bench:
 
     async def send(self, sent: Sent) -> None:
         """The customer's POST; the message is waiting for suggestions from before it is sent."""
+        sent.sent_at = time.perf_counter()
         self.pending[sent.conversation].append(sent)
         try:
             status = await self.customers.say(sent.conversation, sent.text)
@@ -338,6 +385,8 @@ class Bench:
         ]
         await asyncio.sleep(0.5)  # every long-poll is open before the first message
         sends = []
+        if self.probe is not None:
+            self.probe.start()
         started = time.perf_counter()
         tick = 0
         for round_ in range(rounds):
@@ -346,13 +395,14 @@ class Bench:
                 if delay > 0:
                     await asyncio.sleep(delay)
                 text = question(index, round_, products, orders)
-                sent = Sent(conversation, text, round_, time.perf_counter())
-                sends.append(asyncio.create_task(self.send(sent)))
+                sends.append(asyncio.create_task(self.send(Sent(conversation, text, round_))))
                 tick += 1
         await asyncio.gather(*sends)
         deadline = time.perf_counter() + DRAIN_SECONDS
         while any(self.pending.values()) and time.perf_counter() < deadline:
             await asyncio.sleep(0.1)
+        if self.probe is not None:
+            self.results.busy = self.probe.busy()
         for conversation, waiting in self.pending.items():
             for sent in waiting:
                 self.results.failures.append(
@@ -381,33 +431,52 @@ async def time_pieces(
     customers: Customers,
     console: Console,
     client: aiohttp.ClientSession,
-    args: argparse.Namespace,
+    samples: int,
     products: List[str],
     orders: List[str],
 ) -> Tuple[Results, List[float]]:
-    """The same measurement with one conversation and no other load, then Rasa's draft alone.
+    """One conversation, nothing else going on: each message end to end, then its draft alone.
+
+    After a message's suggestions arrived, Rasa's `/webhooks/assist/suggestions` is called
+    directly for the same message (signed like the web app's call), so the two compare.
 
     Returns:
-        The single-conversation results, and milliseconds of each direct call to Rasa's
-        `/webhooks/assist/suggestions` for that conversation's latest message.
+        The single-conversation results and the milliseconds of each direct draft call.
     """
-    alone = Bench(customers, console, [f"bench-{uuid.uuid4().hex[:8]}-alone"])
-    found = await alone.run(args.pieces + 1, PIECES_INTERVAL, products, orders)
-    url = f"{settings.rasa_url}/webhooks/assist/suggestions"
-    body = json.dumps({"conversation_id": alone.conversations[0], "authority_fen": AUTHORITY_FEN})
-    raw = body.encode()
+    conversation = f"bench-{uuid.uuid4().hex[:8]}-alone"
+    alone = Bench(customers, console, [conversation])
+    watcher = asyncio.create_task(alone.watch(conversation, await alone.open(conversation)))
+    raw = json.dumps({"conversation_id": conversation, "authority_fen": AUTHORITY_FEN}).encode()
     headers = {
         "Content-Type": "application/json",
         SIGNATURE_HEADER: sign_body(raw, settings.signing_key),
     }
     draft_ms = []
-    for _ in range(args.pieces):
+    await asyncio.sleep(0.5)
+    for round_ in range(samples + 1):  # the first is warm-up
+        await alone.send(Sent(conversation, question(0, round_, products, orders), round_))
+        deadline = time.perf_counter() + DRAIN_SECONDS
+        while alone.pending[conversation] and time.perf_counter() < deadline:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(PIECES_PAUSE)
+        if round_ == 0:
+            continue
         started = time.perf_counter()
-        async with client.post(url, data=raw, headers=headers) as answer:
+        async with client.post(
+            f"{settings.rasa_url}/webhooks/assist/suggestions", data=raw, headers=headers
+        ) as answer:
             await answer.read()
             if answer.status == 200:
                 draft_ms.append((time.perf_counter() - started) * 1000)
-    return found, draft_ms
+        await asyncio.sleep(PIECES_PAUSE)
+    alone.stopping = True
+    watcher.cancel()
+    await asyncio.gather(watcher, return_exceptions=True)
+    alone.results.failures += [
+        f"{conversation} r{sent.round}: no suggestions within {DRAIN_SECONDS:.0f}s"
+        for sent in alone.pending[conversation]
+    ]
+    return alone.results, draft_ms
 
 
 def line(name: str, samples: List[float]) -> str:
@@ -461,6 +530,9 @@ def report(
     average = statistics.mean(counts) if counts else 0.0
     print(f"suggestions per message: {average:.2f} on average (min {min(counts, default=0)})")
     print(f"long-poll answers: {results.polls}")
+    if results.busy:
+        shares = ", ".join(f"{name} {share:.0%}" for name, share in results.busy.items())
+        print(f"CPU while the customers wrote (100% = one core of {os.cpu_count()}): {shares}")
     if latencies:
         p95 = percentile(latencies, 0.95)
         verdict = "met" if p95 < TARGET_P95_MS else "NOT met"
@@ -473,7 +545,7 @@ def report(
         print(f"  … {len(failures) - 40} more")
 
 
-async def measure(settings: Settings, args: argparse.Namespace) -> None:
+async def measure(settings: Settings, args: argparse.Namespace, pids: Dict[str, int]) -> None:
     """Runs the loaded bench and the pieces against the running stack; prints the figures."""
     products, orders = shop_facts(settings.var_dir)
     conversations = [f"bench-{uuid.uuid4().hex[:8]}-{n:02d}" for n in range(args.conversations)]
@@ -485,12 +557,12 @@ async def measure(settings: Settings, args: argparse.Namespace) -> None:
         customers = Customers(rasa_client, settings)
         console = Console(web_client, settings.web_url)
         await console.sign_in(*AGENT)
-        bench = Bench(customers, console, conversations)
+        bench = Bench(customers, console, conversations, CpuProbe(pids))
         started = time.perf_counter()
         results = await bench.run(args.rounds, args.interval, products, orders)
         seconds = time.perf_counter() - started
         pieces = await time_pieces(
-            settings, customers, console, rasa_client, args, products, orders
+            settings, customers, console, rasa_client, args.pieces, products, orders
         )
     report(results, pieces, args, seconds)
 
@@ -498,13 +570,13 @@ async def measure(settings: Settings, args: argparse.Namespace) -> None:
 def main() -> int:
     """Start the stack, measure, print, stop."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=25, help="messages per conversation")
+    parser.add_argument("--rounds", type=int, default=20, help="messages per conversation")
     parser.add_argument("--conversations", type=int, default=20, help="conversations active")
     parser.add_argument(
         "--interval", type=float, default=0.15, help="seconds between customer messages"
     )
     parser.add_argument(
-        "--pieces", type=int, default=20, help="samples of each piece timed alone afterwards"
+        "--pieces", type=int, default=15, help="messages of the one-conversation run afterwards"
     )
     parser.add_argument(
         "--keep", action="store_true", help="keep the temp dir (logs) and say where"
@@ -526,7 +598,8 @@ def main() -> int:
         except processes.StartupError as failure:
             raise SystemExit(f"the stack did not start: {failure}") from failure
         try:
-            asyncio.run(measure(settings, args))
+            pids = {child.name: child.popen.pid for child in children if child.popen}
+            asyncio.run(measure(settings, args, pids))
         except BenchError as failure:
             print(f"the benchmark could not run: {failure}", file=sys.stderr)
             return 1

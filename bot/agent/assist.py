@@ -153,7 +153,8 @@ def latest_customer_message(events: List[Dict[str, Any]]) -> Optional[Dict[str, 
 def latest_state(store_url: str, conversation_id: str) -> Tuple[Optional[str], bool]:
     """The customer message waiting for an answer, and whether a person holds the conversation.
 
-    Read cheaply from Rasa's tracker store (user, bot, pause, resume and session rows only).
+    Read cheaply from Rasa's tracker store: the latest pause, resume or session start, and the
+    newest user and bot rows.
     A message the bot or an agent has answered already waits for nothing (a system notice such as
     "an agent joined" is no answer).
 
@@ -164,33 +165,20 @@ def latest_state(store_url: str, conversation_id: str) -> Tuple[Optional[str], b
     Returns:
         `(message id or None, held)`.
     """
-    rows = trackers.latest_events(
-        store_url, conversation_id, ("user", "bot", "pause", "resume", "session_started"), 60
+    control = trackers.latest_events(
+        store_url, conversation_id, ("pause", "resume", "session_started"), 1
     )
-    held: Optional[bool] = None
-    answered = False
-    for kind, raw in rows:
-        if held is None and kind in ("pause", "resume", "session_started"):
-            held = kind == "pause"
-        if kind not in ("user", "bot"):
-            continue
+    held = bool(control) and control[0][0] == "pause"
+    for kind, raw in trackers.latest_events(store_url, conversation_id, ("user", "bot"), 60):
         try:
             event = json.loads(raw)
         except ValueError:
             continue
         if kind == "bot" and (event.get("metadata") or {}).get("sender") != "system":
-            answered = True
-        elif kind == "user" and latest_customer_message([event]) is not None:
-            waiting = None if answered else event.get("message_id")
-            return waiting, bool(held) if held is not None else _held_before(rows)
-    return None, bool(held)
-
-
-def _held_before(rows: List[Tuple[str, str]]) -> bool:
-    for kind, _ in rows:
-        if kind in ("pause", "resume", "session_started"):
-            return kind == "pause"
-    return False
+            return None, held  # answered already (by the bot or an agent)
+        if kind == "user" and latest_customer_message([event]) is not None:
+            return event.get("message_id"), held
+    return None, held
 
 
 async def wait_for_message(

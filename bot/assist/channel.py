@@ -29,6 +29,7 @@ from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
 from actions.identity import SIGNING_KEY_ENV
+from bot.assist import validation
 from bot.assist.draft import Drafter, StaleMessage, output_channel_of
 from bot.assist.signing import SIGNATURE_HEADER, sign_body
 
@@ -65,7 +66,12 @@ class AssistInput(InputChannel):
         return "assist"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        """The two endpoints; `on_new_message` is unused (no customer speaks here)."""
+        """The two endpoints; `on_new_message` is unused (no customer speaks here).
+
+        Rasa builds the channels once at start-up, which is when its response validation is
+        switched to compiled schemas (`bot.assist.validation`).
+        """
+        validation.install()
         bp = Blueprint("assist_webhook", url_prefix="/webhooks/assist")
 
         def drafter_of(request: Request) -> Optional[Drafter]:

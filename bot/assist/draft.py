@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -40,7 +41,7 @@ FALLBACK_INTENT = "nlu_fallback"
 MAX_ALTERNATIVE_INTENTS = 4
 MIN_SUGGESTIONS = 3
 UTTER_PREFIX = "utter_"
-NO_SUCH_RESPONSE = "utter_assist_probe_safe_default"
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
 # Responses that grant money, and the fact that holds the amount.
 COMPENSATIONS = {
     "utter_price_protection_compensated": "difference_fen",
@@ -128,7 +129,6 @@ class _Run:
     messages: List[Dict[str, Any]]
     used: List[Tuple[str, Dict[str, Any]]]
     events: List[Event]
-    first_action: Optional[str]
 
 
 def latest_customer_message(tracker: DialogueStateTracker) -> Optional[int]:
@@ -229,9 +229,7 @@ class Drafter:
         processor = self._processor(mode, authority_fen, nlg)
         collector = _SocketIOCollector()
         start = len(tracker.events)
-        first_action = only_action
         if only_action is None:
-            first_action, _ = self._prediction(tracker)
             await processor._run_prediction_loop(collector, tracker)
         else:
             generated = await nlg.generate(only_action, tracker, collector.name())
@@ -246,12 +244,10 @@ class Drafter:
             {k: v for k, v in m.items() if k != "recipient_id" and v is not None}
             for m in collector.messages
         ]
-        return _Run(messages, nlg.used, list(tracker.events)[start:], first_action)
+        return _Run(messages, nlg.used, list(tracker.events)[start:])
 
-    def _prediction(
-        self, tracker: DialogueStateTracker
-    ) -> Tuple[Optional[str], List[Tuple[str, float]]]:
-        """The next action the policies choose, and every action with its probability."""
+    def _ranked_actions(self, tracker: DialogueStateTracker) -> List[Tuple[str, float]]:
+        """Every action with the probability the policies give it next, likeliest first."""
         probe = tracker.copy()
         prediction = self.processor._predict_next_with_tracker(probe)
         names = self.processor.domain.action_names_or_texts
@@ -259,7 +255,7 @@ class Drafter:
             ((names[i], p) for i, p in enumerate(prediction.probabilities) if i < len(names)),
             key=lambda pair: -pair[1],
         )
-        return (ranked[0][0] if ranked else None), ranked
+        return ranked
 
     async def _conversation(
         self, conversation_id: str
@@ -336,18 +332,22 @@ class Drafter:
     async def _fill_with_responses(
         self, after_user: DialogueStateTracker, authority_fen: int, ranking: "_Ranking", wanted: int
     ) -> None:
-        """Adds the next most likely responses that render without missing facts."""
-        _, ranked = self._prediction(after_user)
-        safe = await self.processor.nlg.generate(NO_SUCH_RESPONSE, after_user, "socketio")
-        safe_text = (safe or {}).get("text")
-        for name, probability in ranked:
+        """Adds the next most likely responses that need no facts from an action."""
+        for name, probability in self._ranked_actions(after_user):
             if len(ranking.found) >= wanted:
                 break
-            if not name.startswith(UTTER_PREFIX):
-                continue
-            run = await self._run(after_user.copy(), "draft", authority_fen, only_action=name)
-            if run.messages and run.messages[0].get("text") != safe_text:
+            if name.startswith(UTTER_PREFIX) and self._renders_from_slots(name):
+                run = await self._run(after_user.copy(), "draft", authority_fen, only_action=name)
                 ranking.keep(run, "response", None, float(probability), action=name)
+
+    def _renders_from_slots(self, response: str) -> bool:
+        """Whether every variant of a response fills its placeholders from slots alone."""
+        domain = self.processor.domain
+        variants = domain.responses.get(response) or []
+        slots = {slot.name for slot in domain.slots}
+        return bool(variants) and all(
+            set(PLACEHOLDER.findall(str(v.get("text") or ""))) <= slots for v in variants
+        )
 
     async def perform(
         self,

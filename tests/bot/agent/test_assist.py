@@ -255,6 +255,14 @@ def test_message_after_the_pause_waits_too(tracker_db):
     assert assist.latest_state(url(tracker_db), CONVERSATION) == ("m1", True)
 
 
+def test_a_long_conversation_stays_held(tracker_db):
+    talk = []
+    for n in range(80):
+        talk += [user(f"问题{n}", f"q{n}"), bot(f"回复{n}", "agent")]
+    store(tracker_db, [marker("pause"), *talk, user("还有一个问题", "last")])
+    assert assist.latest_state(url(tracker_db), CONVERSATION) == ("last", True)
+
+
 @pytest.mark.parametrize("sender", [None, "bot", "agent"])
 def test_an_answered_message_waits_for_nothing(tracker_db, sender):
     store(tracker_db, [marker("pause"), user("我要退货", "m1"), bot("亲，马上为您处理", sender)])
