@@ -110,39 +110,47 @@ def register(bp: Blueprint, guard: Guard, render: Callable[..., HTTPResponse]) -
                 return suggestion
         return None
 
-    @bp.post("/agent/api/conversations/<conversation_id>/suggestions/shown")
-    async def shown(request: Request, conversation_id: str) -> HTTPResponse:
-        staff, refused = await guard.check(request, changes=True)
-        if refused:
-            return refused
-        assert staff is not None
-        found = await cached_set(request, conversation_id, staff)
-        if found is None:
-            return error("stale_suggestion", 409)
+    async def recorded(
+        request: Request, conversation_id: str, events: List[Dict[str, Any]]
+    ) -> HTTPResponse:
+        """Appends decision events to the tracker and answers the console."""
         try:
-            await record(
-                request.app.ctx.settings, conversation_id, [assist.shown_event(found, staff)]
-            )
+            await record(request.app.ctx.settings, conversation_id, events)
         except trackers.RasaUnavailable:
             return error("rasa_unavailable", 502)
         return secure(json({"ok": True}))
 
-    @bp.post("/agent/api/conversations/<conversation_id>/suggestions/reject")
-    async def reject(request: Request, conversation_id: str) -> HTTPResponse:
+    async def chosen(request: Request, conversation_id: str, with_rank: bool = True) -> Any:
+        """`(staff, set, suggestion)` the console's request names, or the refusal."""
         staff, refused = await guard.check(request, changes=True)
         if refused:
             return refused
         assert staff is not None
         found = await cached_set(request, conversation_id, staff)
-        suggestion = ranked(found or {}, json_body(request).get("rank"))
-        if found is None or suggestion is None:
+        suggestion = ranked(found or {}, json_body(request).get("rank")) if with_rank else None
+        if found is None or (with_rank and suggestion is None):
             return error("stale_suggestion", 409)
+        return staff, found, suggestion
+
+    @bp.post("/agent/api/conversations/<conversation_id>/suggestions/shown")
+    async def shown(request: Request, conversation_id: str) -> HTTPResponse:
+        picked = await chosen(request, conversation_id, with_rank=False)
+        if isinstance(picked, HTTPResponse):
+            return picked
+        staff, found, _ = picked
+        answer = await recorded(request, conversation_id, [assist.shown_event(found, staff)])
+        if answer.status == 200:
+            found.setdefault("shown_to", []).append(staff.username)
+        return answer
+
+    @bp.post("/agent/api/conversations/<conversation_id>/suggestions/reject")
+    async def reject(request: Request, conversation_id: str) -> HTTPResponse:
+        picked = await chosen(request, conversation_id)
+        if isinstance(picked, HTTPResponse):
+            return picked
+        staff, found, suggestion = picked
         event = assist.rejected_event(str(found["message_id"]), suggestion, staff)
-        try:
-            await record(request.app.ctx.settings, conversation_id, [event])
-        except trackers.RasaUnavailable:
-            return error("rasa_unavailable", 502)
-        return secure(json({"ok": True}))
+        return await recorded(request, conversation_id, [event])
 
     async def checked_message(
         request: Request,
@@ -170,14 +178,10 @@ def register(bp: Blueprint, guard: Guard, render: Callable[..., HTTPResponse]) -
 
     @bp.post("/agent/api/conversations/<conversation_id>/suggestions/send")
     async def send_suggestion(request: Request, conversation_id: str) -> HTTPResponse:
-        staff, refused = await guard.check(request, changes=True)
-        if refused:
-            return refused
-        assert staff is not None
-        found = await cached_set(request, conversation_id, staff)
-        suggestion = ranked(found or {}, json_body(request).get("rank"))
-        if found is None or suggestion is None:
-            return error("stale_suggestion", 409)
+        picked = await chosen(request, conversation_id)
+        if isinstance(picked, HTTPResponse):
+            return picked
+        staff, found, suggestion = picked
         event = await checked_message(request, conversation_id, staff, suggestion)
         if isinstance(event, HTTPResponse):
             return event

@@ -222,15 +222,15 @@ def test_amount_from_the_message_and_no_amount(shop, dispatcher):
     assert (response, facts["threshold"]) == ("utter_free_shipping_threshold", "199")
 
 
-class KnownCustomer(ActionCheckFreeShipping):
-    def __init__(self, customer_id):
-        self.customer_id = customer_id
+def known_customer(monkeypatch, customer_id):
+    """The free-shipping action for a signed-in customer (no subclass: the SDK would register it)."""
+    monkeypatch.setattr(
+        ActionCheckFreeShipping, "verified_customer_id", lambda self, tracker: customer_id
+    )
+    return ActionCheckFreeShipping()
 
-    def verified_customer_id(self, tracker):
-        return self.customer_id
 
-
-def test_verified_customer_with_an_active_card(shop, dispatcher):
+def test_verified_customer_with_an_active_card(shop, dispatcher, monkeypatch):
     with session_scope(shop) as session:
         holder = (
             session.execute(
@@ -244,16 +244,16 @@ def test_verified_customer_with_an_active_card(shop, dispatcher):
         assert holder is not None, "the demo shop has a free-shipping card holder"
         until = holder.free_shipping_card_until.astimezone(SHOP_TZ).date().isoformat()
         holder_id = holder.id
-    response, facts, _ = run(KnownCustomer(holder_id), dispatcher, city="拉萨", text="买了20元")
+    response, facts, _ = run(known_customer(monkeypatch, holder_id), dispatcher, city="拉萨", text="买了20元")
     assert (response, facts["card_until"]) == ("utter_free_shipping_card", until)
 
 
-def test_expired_card_gets_the_regular_policy(shop, dispatcher):
+def test_expired_card_gets_the_regular_policy(shop, dispatcher, monkeypatch):
     with session_scope(shop) as session:
         customer = session.execute(select(Customer).order_by(Customer.id)).scalars().first()
         customer.free_shipping_card_until = THURSDAY - timedelta(days=1)
         customer_id = customer.id
-    response, _, _ = run(KnownCustomer(customer_id), dispatcher, city="拉萨", text="买了20元")
+    response, _, _ = run(known_customer(monkeypatch, customer_id), dispatcher, city="拉萨", text="买了20元")
     assert response == "utter_free_shipping_short"
 
 
@@ -261,13 +261,14 @@ def test_customer_is_unknown_without_an_identity_helper(shop):
     assert ActionCheckFreeShipping().verified_customer_id(make_tracker()) is None
 
 
-def test_signed_in_customer_is_answered_for_their_own_city(shop, dispatcher):
+def test_signed_in_customer_is_answered_for_their_own_city(shop, dispatcher, monkeypatch):
     with session_scope(shop) as session:
         customer = session.execute(select(Customer).order_by(Customer.id)).scalars().first()
         customer.free_shipping_card_until = THURSDAY - timedelta(days=1)
         customer_id, city = customer.id, customer.city
-    response, facts, _ = run(KnownCustomer(customer_id), dispatcher, text="包邮吗")
+    response, facts, _ = run(known_customer(monkeypatch, customer_id), dispatcher, text="包邮吗")
     assert response == "utter_free_shipping_threshold"
     assert facts["city"] == city
+    monkeypatch.undo()
     anonymous, _, _ = run(ActionCheckFreeShipping(), CollectingDispatcher(), text="包邮吗")
     assert anonymous == "utter_free_shipping_policy"
