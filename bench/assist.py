@@ -28,9 +28,7 @@ import json
 import os
 import platform
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -118,13 +116,6 @@ class Results:
     busy: Dict[str, float] = field(default_factory=dict)  # process -> share of one core
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def percentile(samples: List[float], share: float) -> float:
     """The value below which `share` of the samples fall (nearest rank)."""
     ordered = sorted(samples)
@@ -167,40 +158,6 @@ class CpuProbe:
             if now is not None and before is not None and wall > 0:
                 shares[name] = (now - before) / wall
         return shares
-
-
-def stack_settings(var_dir: Path) -> Settings:
-    """Settings for a stack on free ports with fresh secrets and the newest model."""
-    models = ROOT / "models"
-    if not list(models.glob("*.tar.gz")):
-        raise SystemExit("no trained model in models/: run `make train` (or `make setup`) first")
-    return Settings(
-        host="127.0.0.1",
-        rasa_port=free_port(),
-        action_port=free_port(),
-        web_port=free_port(),
-        rasa_token=uuid.uuid4().hex,
-        signing_key=uuid.uuid4().hex,
-        var_dir=var_dir,
-        models_dir=models,
-        endpoints=ROOT / "endpoints.yml",
-        credentials=ROOT / "credentials.yml",
-        default_persona="default",
-        notice_interval=0,  # no proactive notices competing for the cores
-    )
-
-
-def seed_shop(var_dir: Path) -> None:
-    """Migrates and seeds the demo shop and the demo accounts into the var dir."""
-    done = subprocess.run(
-        [sys.executable, "-m", "actions.seed"],
-        cwd=ROOT,
-        env={**os.environ, "SHOP_VAR_DIR": str(var_dir), "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        raise SystemExit("seeding the demo shop failed:\n" + done.stderr[-2000:])
 
 
 def shop_facts(var_dir: Path) -> Tuple[List[str], List[str]]:
@@ -588,10 +545,13 @@ def main() -> int:
         )
     folder = Path(tempfile.mkdtemp(prefix="bench-assist-"))
     try:
-        settings = stack_settings(folder / "var")
+        try:
+            settings = processes.throwaway_settings(folder / "var", ROOT / "endpoints.yml")
+        except FileNotFoundError as missing:
+            raise SystemExit(str(missing)) from None
         settings.var_dir.mkdir(parents=True)
         print(f"seeding the demo shop and starting the stack (logs in {folder / 'logs'}) ...")
-        seed_shop(settings.var_dir)
+        processes.seed_demo_shop(settings.var_dir)
         children = processes.stack(settings, folder / "logs")
         try:
             processes.start_all(children, timeout=300)

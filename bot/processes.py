@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
@@ -15,6 +17,55 @@ from typing import Dict, List, Optional
 from bot.settings import ROOT, Settings
 
 VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now, so parallel runs do not collide."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def throwaway_settings(var_dir: Path, endpoints: Path) -> Settings:
+    """Settings for a private stack (tests, benchmarks): free ports, fresh secrets, no notices.
+
+    Raises:
+        FileNotFoundError: when models/ holds no trained model.
+    """
+    models = ROOT / "models"
+    if not list(models.glob("*.tar.gz")):
+        raise FileNotFoundError("no trained model in models/: run `make train` (make test does)")
+    return Settings(
+        host="127.0.0.1",
+        rasa_port=free_port(),
+        action_port=free_port(),
+        web_port=free_port(),
+        rasa_token=uuid.uuid4().hex,
+        signing_key=uuid.uuid4().hex,
+        var_dir=var_dir,
+        models_dir=models,
+        endpoints=endpoints,
+        credentials=ROOT / "credentials.yml",
+        default_persona="default",
+        notice_interval=0,  # notices are triggered on purpose, not by the clock
+    )
+
+
+def seed_demo_shop(var_dir: Path) -> None:
+    """Migrates and seeds the demo shop (SHOP_DATABASE_URL, or SQLite in `var_dir`).
+
+    Raises:
+        RuntimeError: with the end of the seeder's error output when it fails.
+    """
+    done = subprocess.run(
+        [sys.executable, "-m", "actions.seed"],
+        cwd=ROOT,
+        env={**os.environ, "SHOP_VAR_DIR": str(var_dir), "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise RuntimeError("seeding the demo shop failed:\n" + done.stderr[-2000:])
 
 
 @dataclass

@@ -3,7 +3,6 @@
 import asyncio
 import contextvars
 import json
-import socket
 
 import pytest
 from sanic import Sanic
@@ -14,6 +13,7 @@ from actions import assist_mode, server
 from actions.db import make_engine, session_scope
 from actions.identity import SIGNING_KEY_ENV
 from actions.models import COMPENSATION_LIMIT_FEN, Agent, Base
+from bot.processes import free_port
 
 KEY = "assist-test-key"
 
@@ -248,12 +248,6 @@ def test_forged_header_becomes_a_draft_without_authority(app):
 
 def test_no_header_changes_nothing(app):
     assert through_middleware(app, {"Content-Type": "application/json"}) == (False, None)
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 async def get_probe(reader, writer, headers):

@@ -244,7 +244,9 @@ def test_verified_customer_with_an_active_card(shop, dispatcher, monkeypatch):
         assert holder is not None, "the demo shop has a free-shipping card holder"
         until = holder.free_shipping_card_until.astimezone(SHOP_TZ).date().isoformat()
         holder_id = holder.id
-    response, facts, _ = run(known_customer(monkeypatch, holder_id), dispatcher, city="拉萨", text="买了20元")
+    response, facts, _ = run(
+        known_customer(monkeypatch, holder_id), dispatcher, city="拉萨", text="买了20元"
+    )
     assert (response, facts["card_until"]) == ("utter_free_shipping_card", until)
 
 
@@ -253,7 +255,9 @@ def test_expired_card_gets_the_regular_policy(shop, dispatcher, monkeypatch):
         customer = session.execute(select(Customer).order_by(Customer.id)).scalars().first()
         customer.free_shipping_card_until = THURSDAY - timedelta(days=1)
         customer_id = customer.id
-    response, _, _ = run(known_customer(monkeypatch, customer_id), dispatcher, city="拉萨", text="买了20元")
+    response, _, _ = run(
+        known_customer(monkeypatch, customer_id), dispatcher, city="拉萨", text="买了20元"
+    )
     assert response == "utter_free_shipping_short"
 
 

@@ -2,10 +2,6 @@
 
 import contextlib
 import json
-import os
-import socket
-import subprocess
-import sys
 import urllib.request
 import uuid
 from collections.abc import Mapping
@@ -68,13 +64,6 @@ class Assistant:
             return json.loads(response.read())
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on now, so parallel test runs do not collide."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def texts(replies) -> list:
     """The texts of the replies (a product, order or parcel card comes as a reply of its own)."""
     return [reply["text"] for reply in replies if reply.get("text")]
@@ -87,37 +76,17 @@ def cards(replies) -> list:
 
 def stack_settings(var_dir: Path, endpoints: Path) -> Settings:
     """Settings for a test stack on free ports with fresh secrets and the newest model."""
-    models = ROOT / "models"
-    if not list(models.glob("*.tar.gz")):
-        pytest.fail("no trained model in models/: run `make train` (make test does)")
-    return Settings(
-        host="127.0.0.1",
-        rasa_port=free_port(),
-        action_port=free_port(),
-        web_port=free_port(),
-        rasa_token=uuid.uuid4().hex,
-        signing_key=uuid.uuid4().hex,
-        var_dir=var_dir,
-        models_dir=models,
-        endpoints=endpoints,
-        credentials=ROOT / "credentials.yml",
-        default_persona="default",
-        notice_interval=0,  # tests trigger notices themselves
-    )
+    try:
+        return processes.throwaway_settings(var_dir, endpoints)
+    except FileNotFoundError as missing:
+        pytest.fail(str(missing))
 
 
 @contextlib.contextmanager
 def running_stack(settings: Settings):
     """Seeds the demo shop (SHOP_DATABASE_URL, or SQLite in the settings' var dir) and runs
     the web app, action server and Rasa server until the block ends."""
-    seed = subprocess.run(
-        [sys.executable, "-m", "actions.seed"],
-        cwd=ROOT,
-        env={**os.environ, "SHOP_VAR_DIR": str(settings.var_dir), "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-    )
-    assert seed.returncode == 0, seed.stderr[-2000:]
+    processes.seed_demo_shop(settings.var_dir)
     children = processes.stack(settings, Path(settings.var_dir) / "logs")
     processes.start_all(children, timeout=300)
     try:

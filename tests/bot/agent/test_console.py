@@ -20,9 +20,9 @@ import pytest
 
 from actions import seed
 from actions.identity import conversation_id_for, sign_customer_id
+from bot.processes import free_port
 from bot.settings import ROOT
 from bot.web import auth as customer_auth
-from tests.e2e.conftest import free_port
 
 KEY = "console-test-key"
 TOKEN = "rasa-test-token"

@@ -19,9 +19,9 @@ from actions import seed
 from actions.db import make_engine
 from actions.identity import conversation_id_for, sign_customer_id
 from actions.models import Customer, Product, Sku
+from bot.processes import free_port
 from bot.settings import ROOT
 from bot.web import auth
-from tests.e2e.conftest import free_port
 
 KEY = "storefront-test-key"
 EVIL = "<script>alert(1)</script>"
