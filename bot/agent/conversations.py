@@ -224,7 +224,9 @@ def _nlu(event: Dict[str, Any]) -> Dict[str, Any]:
     entities = []
     for entity in parse.get("entities") or []:
         if isinstance(entity, dict) and entity.get("entity"):
-            entities.append({"entity": str(entity["entity"]), "value": str(entity.get("value"))})
+            found = {"entity": str(entity["entity"]), "value": str(entity.get("value"))}
+            if found not in entities:  # the regex and DIET may both find the same one
+                entities.append(found)
     confidence = intent.get("confidence")
     return {
         "intent": str(intent.get("name") or ""),

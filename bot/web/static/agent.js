@@ -316,6 +316,7 @@
       .then(function () {
         input.value = "";
         status("已发送");
+        showSuggestions({ suggestions: [] });  // the message is answered
         return refreshConversation();
       })
       .catch(function (e) { status(e.message); })
@@ -430,6 +431,7 @@
         var next = after;
         if (!data.unchanged) {
           showSuggestions(data);
+          refreshConversation().catch(function () {});  // the message they answer, at once
           next = data.message_id || after;
           if (data.suggestions && data.suggestions.length) document.body.setAttribute("data-suggested", data.message_id);
         }
