@@ -13,18 +13,26 @@ tracker events API with `execute_side_effects`, metadata `sender` = `agent` | `s
 as one `bot_uttered` message that keeps `sender`, `notice` and `agent_name`, so the widget can
 mark them; a Rasa web chat client still shows their `text`.
 
+With several Rasa replicas behind a load balancer, `SOCKETIO_REDIS_URL` (e.g.
+`redis://127.0.0.1:6379/2`) shares every emit through Redis: an agent's message appended through
+one replica's HTTP API reaches the customer whose socket is connected to another.
+
 Everything else (event names, session_confirm, metadata key) is Rasa's channel unchanged.
 """
 
 from __future__ import annotations
 
 import inspect
+import os
 import uuid
 from typing import Any, Dict, Optional, Text
 
 from rasa.core.channels.channel import OutputChannel
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
+from socketio import AsyncRedisManager
 
+REDIS_URL_ENV = "SOCKETIO_REDIS_URL"
+REDIS_CHANNEL = "shop_assist_socketio"
 STAFF_SENDERS = ("agent", "system")
 STAFF_KEYS = ("sender", "notice", "agent_name")
 
@@ -80,6 +88,11 @@ class ShopSocketIOInput(SocketIOInput):
         blueprint = super().blueprint(with_shop_output)
         sio = self.sio
         assert sio is not None
+        redis_url = os.environ.get(REDIS_URL_ENV)
+        if redis_url:
+            # before any client connects: the server initialises its manager on the first one
+            sio.manager = AsyncRedisManager(redis_url, channel=REDIS_CHANNEL)
+            sio.manager.set_server(sio)
 
         async def session_request(sid: Text, data: Optional[Dict]) -> None:
             data = data if isinstance(data, dict) else {}

@@ -80,6 +80,7 @@ def scaled(tmp_path_factory):
         "RABBITMQ_HOST": HOST,
         "RABBITMQ_USER": "guest",
         "RABBITMQ_PASSWORD": "guest",
+        "SOCKETIO_REDIS_URL": f"redis://{HOST}:6379/2",
     }
     var_dir = tmp_path_factory.mktemp("var-scaled")
     settings = stack_settings(var_dir, ROOT / "endpoints.scale-out.yml")
@@ -147,3 +148,52 @@ def test_the_agent_console_reads_the_postgres_tracker_store(scaled):
     assistant.say(sender, "这款油烟机还有货吗")
     status, found = agent.call(f"/agent/api/conversations/{sender}/suggestions?wait=10")
     assert status == 200 and len(found["suggestions"]) >= 3
+
+
+def test_an_agent_message_through_one_replica_reaches_a_socket_on_another(scaled, tmp_path):
+    """Two Rasa replicas share the tracker store, the lock store and socket.io emits (Redis)."""
+    import dataclasses
+    import urllib.request
+
+    import socketio
+
+    from bot import processes
+
+    assistant, _, _ = scaled
+    other = dataclasses.replace(assistant.settings, rasa_port=processes.free_port())
+    [replica] = [p for p in processes.stack(other, tmp_path / "logs") if p.name == "rasa server"]
+    processes.start_all([replica], timeout=300)
+    conversation = f"replica-{uuid.uuid4().hex[:8]}"
+    text = "您好，我是人工客服，已经为您加急处理"
+
+    async def listen_on_first_replica() -> list:
+        received, confirmed = [], asyncio.Event()
+        client = socketio.AsyncClient()
+        client.on("session_confirm", lambda *_: confirmed.set())
+        client.on("bot_uttered", lambda message: received.append(message))
+        # long polling: the aiohttp Rasa pins lacks what the client's websocket transport needs
+        await client.connect(assistant.settings.rasa_url, transports=["polling"])
+        await client.emit("session_request", {"session_id": conversation})
+        await asyncio.wait_for(confirmed.wait(), 10)
+        url = (
+            f"{other.rasa_url}/conversations/{conversation}/tracker/events?token="
+            f"{other.rasa_token}&output_channel=socketio&execute_side_effects=true"
+        )
+        event = {"event": "bot", "text": text, "metadata": {"sender": "agent"}}
+        request = urllib.request.Request(
+            url, data=json.dumps([event]).encode(), headers={"Content-Type": "application/json"}
+        )
+        answer = await asyncio.to_thread(urllib.request.urlopen, request, timeout=30)
+        assert answer.status == 200
+        for _ in range(100):
+            if received:
+                break
+            await asyncio.sleep(0.1)
+        await client.disconnect()
+        return received
+
+    try:
+        received = asyncio.run(listen_on_first_replica())
+    finally:
+        processes.stop_all([replica])
+    assert [message.get("text") for message in received] == [text]
