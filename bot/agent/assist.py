@@ -23,6 +23,7 @@ import aiohttp
 
 from bot.agent import trackers
 from bot.agent.accounts import StaffSession
+from bot.agent.conversations import is_customer_text
 from bot.agent.metrics import edit_distance
 from bot.agent.trackers import RasaUnavailable
 from bot.assist.signing import SIGNATURE_HEADER, sign_body
@@ -141,11 +142,7 @@ async def perform(
 def latest_customer_message(events: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
     """The latest customer message event (not a widget command or proactive trigger)."""
     for event in reversed(events):
-        if event.get("event") != "user":
-            continue
-        text = str(event.get("text") or "")
-        intent = str(((event.get("parse_data") or {}).get("intent") or {}).get("name") or "")
-        if not text.startswith("/") and not intent.startswith("EXTERNAL"):
+        if event.get("event") == "user" and is_customer_text(event):
             return event
     return None
 

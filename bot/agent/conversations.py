@@ -140,7 +140,7 @@ def _intent(event: Dict[str, Any]) -> Optional[str]:
     return name if isinstance(name, str) else None
 
 
-def _is_customer_text(event: Dict[str, Any]) -> bool:
+def is_customer_text(event: Dict[str, Any]) -> bool:
     """A user event with something the customer typed (no widget command, no external event)."""
     text = str(event.get("text") or "")
     intent = _intent(event) or ""
@@ -167,7 +167,7 @@ def _reasons_since_handback(events: List[Dict[str, Any]]) -> Dict[str, float]:
         kind = event.get("event")
         if kind == "user":
             intent = _intent(event)
-            if _is_customer_text(event) and is_angry(str(event.get("text"))):
+            if is_customer_text(event) and is_angry(str(event.get("text"))):
                 note(ANGRY_REASON, event)
             if intent == HUMAN_INTENT:
                 note("customer_request", event)

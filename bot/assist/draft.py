@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from rasa.core.actions.action import action_for_name_or_text
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel
 from rasa.core.nlg import NaturalLanguageGenerator
 from rasa.core.processor import MessageProcessor
@@ -36,6 +37,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from actions import assist_mode
+from bot.agent.conversations import is_customer_text
 
 FALLBACK_INTENT = "nlu_fallback"
 MAX_ALTERNATIVE_INTENTS = 4
@@ -128,19 +130,15 @@ class _RecordingNLG(NaturalLanguageGenerator):
 class _Run:
     messages: List[Dict[str, Any]]
     used: List[Tuple[str, Dict[str, Any]]]
-    events: List[Event]
 
 
 def latest_customer_message(tracker: DialogueStateTracker) -> Optional[int]:
-    """Index in `tracker.events` of the latest customer message (not a widget command)."""
+    """Index in `tracker.events` of the latest customer message (as the console tells them)."""
     events = list(tracker.events)
     for index in range(len(events) - 1, -1, -1):
         event = events[index]
-        if isinstance(event, UserUttered):
-            text = event.text or ""
-            intent = event.intent_name or ""
-            if not text.startswith("/") and not intent.startswith("EXTERNAL"):
-                return index
+        if isinstance(event, UserUttered) and is_customer_text(event.as_dict()):
+            return index
     return None
 
 
@@ -228,34 +226,28 @@ class Drafter:
         nlg = _RecordingNLG(self.processor.nlg)
         processor = self._processor(mode, authority_fen, nlg)
         collector = _SocketIOCollector()
-        start = len(tracker.events)
         if only_action is None:
             await processor._run_prediction_loop(collector, tracker)
-        else:
-            generated = await nlg.generate(only_action, tracker, collector.name())
-            if generated:
-                text = generated.get("text")
-                collector.messages.append(
-                    {"text": text, "buttons": generated.get("buttons"), "custom": None}
-                )
-                for custom in [generated.get("custom")] if generated.get("custom") else []:
-                    collector.messages.append({"text": None, "custom": custom})
+        else:  # one response, uttered the way the loop utters it
+            domain = self.processor.domain
+            action = action_for_name_or_text(only_action, domain, processor.action_endpoint)
+            events = await action.run(collector, nlg, tracker, domain)
+            await processor.execute_side_effects(events, tracker, collector)
         messages = [
             {k: v for k, v in m.items() if k != "recipient_id" and v is not None}
             for m in collector.messages
         ]
-        return _Run(messages, nlg.used, list(tracker.events)[start:])
+        return _Run(messages, nlg.used)
 
     def _ranked_actions(self, tracker: DialogueStateTracker) -> List[Tuple[str, float]]:
         """Every action with the probability the policies give it next, likeliest first."""
         probe = tracker.copy()
         prediction = self.processor._predict_next_with_tracker(probe)
         names = self.processor.domain.action_names_or_texts
-        ranked = sorted(
+        return sorted(
             ((names[i], p) for i, p in enumerate(prediction.probabilities) if i < len(names)),
             key=lambda pair: -pair[1],
         )
-        return ranked
 
     async def _conversation(
         self, conversation_id: str
@@ -399,17 +391,12 @@ class Drafter:
             for e in list(work.events)[start:]
             if not isinstance(e, (BotUttered, ConversationResumed, ConversationPaused))
         ]
-        if produced and not _ends_listening(produced):
+        if produced and getattr(produced[-1], "action_name", None) != ACTION_LISTEN_NAME:
             produced.append(ActionExecuted(ACTION_LISTEN_NAME))
         appended = produced + [Event.from_parameters(dict(e)) for e in agent_events]
         tracker.update_with_events(appended, self.processor.domain)
         await self.processor.save_tracker(tracker)
         return appended
-
-
-def _ends_listening(events: List[Event]) -> bool:
-    names = [getattr(e, "action_name", None) for e in events]
-    return bool(names) and names[-1] == ACTION_LISTEN_NAME
 
 
 def _float(value: Any) -> Optional[float]:
