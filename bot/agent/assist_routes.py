@@ -93,9 +93,6 @@ def register(bp: Blueprint, guard: Guard, render: Callable[..., HTTPResponse]) -
         body = {**found, "held": True, "authority_fen": staff.compensation_limit_fen}
         return secure(json(body, ensure_ascii=False))
 
-    async def record(config: Settings, conversation_id: str, events: List[Dict[str, Any]]) -> None:
-        await trackers.append_events(config.rasa_url, config.rasa_token, conversation_id, events)
-
     async def cached_set(
         request: Request, conversation_id: str, staff: StaffSession
     ) -> Optional[Dict[str, Any]]:
@@ -111,14 +108,18 @@ def register(bp: Blueprint, guard: Guard, render: Callable[..., HTTPResponse]) -
         return None
 
     async def recorded(
-        request: Request, conversation_id: str, events: List[Dict[str, Any]]
+        request: Request, conversation_id: str, events: List[Dict[str, Any]], **answer: Any
     ) -> HTTPResponse:
-        """Appends decision events to the tracker and answers the console."""
+        """Appends events (decisions, the agent's message) to the tracker; answers the console."""
+        config: Settings = request.app.ctx.settings
         try:
-            await record(request.app.ctx.settings, conversation_id, events)
-        except trackers.RasaUnavailable:
+            await trackers.append_events(
+                config.rasa_url, config.rasa_token, conversation_id, events
+            )
+        except trackers.RasaUnavailable as failure:
+            logger.warning("rasa refused an agent's events: %s", failure)
             return error("rasa_unavailable", 502)
-        return secure(json({"ok": True}))
+        return secure(json({"ok": True, **answer}))
 
     async def chosen(request: Request, conversation_id: str, with_rank: bool = True) -> Any:
         """`(staff, set, suggestion)` the console's request names, or the refusal."""
@@ -224,12 +225,7 @@ def register(bp: Blueprint, guard: Guard, render: Callable[..., HTTPResponse]) -
         event = await checked_message(request, conversation_id, staff, None)
         if isinstance(event, HTTPResponse):
             return event
-        try:
-            await record(request.app.ctx.settings, conversation_id, [event])
-        except trackers.RasaUnavailable as failure:
-            logger.warning("rasa refused an agent message: %s", failure)
-            return error("rasa_unavailable", 502)
-        return secure(json({"ok": True, "decision": "written"}))
+        return await recorded(request, conversation_id, [event], decision="written")
 
     async def all_rows(config: Settings) -> Any:
         since = time.time() - METRICS_WINDOW_SECONDS
