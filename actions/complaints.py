@@ -220,6 +220,9 @@ class ActionFileComplaint(ShopAction):
         )
         if escalate:
             dispatcher.utter_message(response="utter_complaint_escalated", **facts)
-            return reset + [SlotSet("handoff_reason", "complaint")]
+            demanded = policy.demanded_amount_fen(str(ticket.demand or "")) or 0
+            over = max(compensation, demanded) > limit
+            reason = "compensation_above_limit" if over else "complaint"
+            return reset + [SlotSet("handoff_reason", reason)]
         dispatcher.utter_message(response="utter_complaint_recorded", **facts)
         return reset

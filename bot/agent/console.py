@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.identity import conversation_id_for
 from actions.models import Customer
-from bot.agent import accounts, assist_routes, conversations, modes, profile, trackers
+from bot.agent import accounts, assist_routes, conversations, modes, profile, throttle, trackers
 from bot.agent.guard import (
     Guard,
     conversation_events,
@@ -66,13 +66,14 @@ def create_blueprint() -> Blueprint:
         lstrip_blocks=True,
     )
     guard = Guard()
+    attempts = throttle.SignInThrottle()
 
     def render(template: str, status: int = 200, **context: Any) -> HTTPResponse:
         return secure(html(templates.get_template(template).render(**context), status=status))
 
     @bp.exception(SQLAlchemyError)
-    async def shop_unavailable(request: Request, error: Exception) -> HTTPResponse:
-        logger.error("shop database unavailable: %s", type(error).__name__)
+    async def shop_unavailable(request: Request, problem: Exception) -> HTTPResponse:
+        logger.error("shop database unavailable: %s", type(problem).__name__)
         return error("shop_unavailable", 503)
 
     @bp.get("/agent")
@@ -89,9 +90,17 @@ def create_blueprint() -> Blueprint:
         if not same_origin(request):
             return error("cross_site_refused", 403)
         username = str(request.form.get("username") or "")[:32]
+        keys = throttle.keys_for(username, request.remote_addr or request.ip)
+        wait = attempts.retry_after(keys)
+        if wait:
+            page = render("agent_signin.html", status=429, locked_minutes=-(-wait // 60))
+            page.headers["Retry-After"] = str(wait)
+            return page
         staff = await in_db(accounts.sign_in, username, str(request.form.get("password") or ""))
         if staff is None:
+            attempts.failed(keys)
             return render("agent_signin.html", status=401, failed=True, username=username)
+        attempts.succeeded(username)
         if not staff.may_use_console:
             return render("agent_signin.html", status=403, refused_role=True)
         config: Settings = request.app.ctx.settings

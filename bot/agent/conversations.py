@@ -147,6 +147,11 @@ def is_customer_text(event: Dict[str, Any]) -> bool:
     return bool(text) and not _is_command(text) and not intent.startswith(EXTERNAL_PREFIX)
 
 
+def _is_correction(event: Dict[str, Any]) -> bool:
+    """A user event an agent added to correct the intent of a message already counted."""
+    return CORRECTED_FROM_KEY in (event.get("metadata") or {})
+
+
 def _reasons_since_handback(events: List[Dict[str, Any]]) -> Dict[str, float]:
     """Each reason with the time it first appeared since the bot last took the conversation back.
 
@@ -202,7 +207,7 @@ def summarise(conversation_id: str, events: List[Dict[str, Any]], key: str) -> S
     texts = [
         str(e.get("text") or "")
         for e in session
-        if e.get("event") == "user" and not _is_command(str(e.get("text") or ""))
+        if e.get("event") == "user" and is_customer_text(e) and not _is_correction(e)
     ]
     stamps = [float(e.get("timestamp") or 0.0) for e in events]
     return Summary(

@@ -87,9 +87,16 @@ def test_what_the_frontline_may_not_grant_is_escalated(shop):
     tr = complaint("燃气灶漏气差点起火", "赔我1000元", "refund_return")
     [message], events = run(ActionFileComplaint(), tr)
     assert message["response"] == "utter_complaint_escalated"
-    assert SlotSet("handoff_reason", "complaint") in events
+    assert SlotSet("handoff_reason", "compensation_above_limit") in events
     [row] = ticket_rows()
     assert row["escalated"] and row["severity"] == "high" and row["follow_up_hours"] == 4
+
+
+def test_a_safety_complaint_without_a_money_demand_is_escalated_as_a_complaint(shop):
+    tr = complaint("热水器漏电 手一碰就麻", "上门检修", "refund_return")
+    [message], events = run(ActionFileComplaint(), tr)
+    assert message["response"] == "utter_complaint_escalated"
+    assert SlotSet("handoff_reason", "complaint") in events
 
 
 def test_classification():

@@ -321,3 +321,14 @@ def test_sign_out_ends_the_session(console):
     status, headers, _ = call(console["base"], "/agent/signout", "POST", pair, form={})
     assert status == 302 and "max-age=0" in (headers.get("Set-Cookie") or "").lower()
     assert call(console["base"], "/agent/api/me", cookie=pair)[0] == 401  # the old cookie is dead
+
+
+def test_repeated_wrong_passwords_lock_the_name_but_not_other_accounts(console):
+    for _ in range(5):
+        assert sign_in(console, "Ghost", "guess")[0] == 401
+    status, headers, page = call(
+        console["base"], "/agent/signin", "POST", form={"username": "ghost", "password": "x"}
+    )
+    assert status == 429 and 0 < int(headers["Retry-After"]) <= 900
+    assert "登录失败次数过多" in page and "15 分钟后再试" in page
+    assert sign_in(console, "agent", "agent-demo")[0] == 302

@@ -272,6 +272,9 @@ def test_a_corrected_intent_replaces_the_customer_message_once():
         "corrected_from": "nlu_fallback",
         "corrected_by": "zhang",
     }
+    summary = conversations.summarise("a-1", events, KEY)
+    assert summary.customer_messages == 1  # the correction is not a second message
+    assert summary.last_customer_text == "订单123到哪了"
 
 
 def test_only_the_reverted_message_is_replaced_and_later_ones_keep_their_reading():

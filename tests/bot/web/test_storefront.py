@@ -231,3 +231,17 @@ def test_an_unreadable_shop_database_gets_a_clear_page(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_an_unreadable_shop_database_gets_a_clear_answer_in_the_console(tmp_path):
+    process, base = start_web(tmp_path, free_port())  # no shop.db tables here
+    try:
+        form = urllib.parse.urlencode({"username": "agent", "password": "agent-demo"}).encode()
+        request = urllib.request.Request(f"{base}/agent/signin", data=form, method="POST")
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            urllib.request.urlopen(request, timeout=10)
+        assert answer.value.code == 503
+        assert json.loads(answer.value.read()) == {"error": "shop_unavailable"}
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -1,0 +1,34 @@
+"""Sign-in throttling: counts per name and per address, the lock's length, and forgetting."""
+
+from bot.agent.throttle import ADDRESS_LIMIT, NAME_LIMIT, SignInThrottle, keys_for
+
+
+def test_a_name_is_locked_after_five_failures_until_the_oldest_one_expires():
+    throttle = SignInThrottle(window=900)
+    keys = keys_for("Agent ", "10.0.0.1")
+    for second in range(NAME_LIMIT):
+        assert throttle.retry_after(keys, now=1000 + second) == 0
+        throttle.failed(keys, now=1000 + second)
+    assert throttle.retry_after(keys, now=1010) == 890
+    assert throttle.retry_after(keys_for("agent", "10.0.0.2"), now=1010) == 890  # same name
+    assert throttle.retry_after(keys_for("supervisor", "10.0.0.1"), now=1010) == 0
+    assert throttle.retry_after(keys, now=1899) == 1
+    assert throttle.retry_after(keys, now=1900) == 0  # the first failure no longer counts
+
+
+def test_an_address_trying_many_names_is_locked():
+    throttle = SignInThrottle(window=900)
+    for attempt in range(ADDRESS_LIMIT):
+        throttle.failed(keys_for(f"name{attempt}", "10.0.0.9"), now=50.0)
+    assert throttle.retry_after(keys_for("agent", "10.0.0.9"), now=60.0) == 890
+    assert throttle.retry_after(keys_for("agent", "10.0.0.8"), now=60.0) == 0
+
+
+def test_a_correct_password_clears_the_names_failures():
+    throttle = SignInThrottle()
+    keys = keys_for("agent", "10.0.0.1")
+    for _ in range(NAME_LIMIT - 1):
+        throttle.failed(keys, now=10.0)
+    throttle.succeeded("AGENT")
+    throttle.failed(keys, now=11.0)
+    assert throttle.retry_after(keys, now=12.0) == 0
