@@ -124,6 +124,47 @@ class ManagedProcess:
             self.popen.wait()
 
 
+class Watchdog:
+    """Watches running children: which died, and which stopped answering their health check.
+
+    A process that is still running but fails `misses_allowed` health checks in a row is reported
+    once as not answering, and once more when it answers again; it is left running (a slow
+    training load or a long garbage collection is no reason to stop the others).
+    """
+
+    def __init__(self, children: List[ManagedProcess], misses_allowed: int = 3) -> None:
+        """Starts with every child counted as answering.
+
+        Args:
+            children: The started processes.
+            misses_allowed: Failed health checks in a row before a child is reported.
+        """
+        self.children = children
+        self.misses_allowed = misses_allowed
+        self._misses: Dict[str, int] = {child.name: 0 for child in children}
+
+    def dead(self) -> List[ManagedProcess]:
+        """The children that are no longer running."""
+        return [child for child in self.children if not child.alive()]
+
+    def check_health(self) -> List[str]:
+        """Asks every running child's health URL once; returns what changed, as sentences."""
+        notes = []
+        for child in self.children:
+            if not child.alive():
+                continue
+            misses = 0 if child.healthy() else self._misses[child.name] + 1
+            if misses == self.misses_allowed:
+                notes.append(
+                    f"{child.name} is running but has not answered its health check "
+                    f"{misses} times in a row; see {child.log_path}"
+                )
+            elif misses == 0 and self._misses[child.name] >= self.misses_allowed:
+                notes.append(f"{child.name} answers its health check again")
+            self._misses[child.name] = misses
+        return notes
+
+
 class StartupError(RuntimeError):
     """A process died or did not become healthy in time."""
 

@@ -9,6 +9,8 @@ import time
 from bot import processes, settings
 from bot.settings import ROOT
 
+HEALTH_EVERY_SECONDS = 10
+
 
 def _save_token(config: settings.Settings) -> None:
     path = config.var_dir / "rasa_token"
@@ -50,8 +52,10 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
+    watchdog = processes.Watchdog(children)
+    ticks = 0
     while not stopping:
-        dead = [p for p in children if not p.alive()]
+        dead = watchdog.dead()
         if dead:
             for process in dead:
                 code = process.popen.returncode if process.popen else None
@@ -62,6 +66,10 @@ def main() -> int:
                 )
             processes.stop_all(children)
             return 1
+        ticks += 1
+        if ticks % HEALTH_EVERY_SECONDS == 0:
+            for note in watchdog.check_health():
+                print(note, file=sys.stderr, flush=True)
         time.sleep(1)
     print("Stopping ...", flush=True)
     processes.stop_all(children)
