@@ -173,7 +173,8 @@ def create_blueprint() -> Blueprint:
             row = summary.as_dict(now)
             row["customer_name"] = customer["nickname"] if customer else None
             rows.append((summary, row))
-        queue = [row for summary, row in rows if summary.needs_human]
+        assert staff is not None
+        queue = [row for summary, row in rows if summary.visible_in_queue_to(staff.role)]
         queue.sort(key=lambda row: -(row["waiting_seconds"] or 0))
         # Conversations where the customer has written (not only a greeting or a notice).
         active = [row for s, row in rows if s.customer_messages or s.mode != "auto"]

@@ -24,6 +24,7 @@ REASONS = (
     "customer_request",
     "repeated_fallback",
 )
+SUPERVISOR_REASON = "compensation_above_limit"
 FALLBACK_INTENT = "nlu_fallback"
 REPEATED_FALLBACKS = 2
 HUMAN_INTENT = "request_human"
@@ -54,6 +55,15 @@ class Summary:
         """In the queue: a reason to hand over, and no person has taken the conversation."""
         return bool(self.reasons) and self.mode == "auto"
 
+    @property
+    def queue(self) -> str:
+        """Whose queue it waits in: `supervisor` for what only a supervisor may grant."""
+        return "supervisor" if SUPERVISOR_REASON in self.reasons else "agents"
+
+    def visible_in_queue_to(self, role: str) -> bool:
+        """Whether a staff role sees this conversation in its queue (supervisors see all)."""
+        return self.needs_human and (role == "supervisor" or self.queue == "agents")
+
     def as_dict(self, now: float) -> Dict[str, Any]:
         """The summary for the console, with the waiting time in whole seconds."""
         waiting = None if self.waiting_since is None else max(0, int(now - self.waiting_since))
@@ -62,6 +72,7 @@ class Summary:
             "mode": self.mode,
             "agent": self.agent,
             "reasons": list(self.reasons),
+            "queue": self.queue,
             "waiting_seconds": waiting,
             "last_activity": self.last_activity,
             "last_customer_text": self.last_customer_text,

@@ -103,6 +103,11 @@
         tag.setAttribute("data-reason", r);
         reasons.appendChild(tag);
       });
+      if (row.queue === "supervisor") {
+        var only = el("span", "reason", "需主管处理");
+        only.setAttribute("data-queue", "supervisor");
+        reasons.appendChild(only);
+      }
       button.appendChild(reasons);
       button.appendChild(el("span", "conv-wait", waited(row.waiting_seconds)));
     } else {

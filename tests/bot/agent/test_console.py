@@ -332,3 +332,45 @@ def test_repeated_wrong_passwords_lock_the_name_but_not_other_accounts(console):
     assert status == 429 and 0 < int(headers["Retry-After"]) <= 900
     assert "登录失败次数过多" in page and "15 分钟后再试" in page
     assert sign_in(console, "agent", "agent-demo")[0] == 302
+
+
+def test_compensation_above_the_frontline_waits_in_the_supervisors_queue(console):
+    escalated = "a-" + "7" * 32
+    now = time.time()
+    store(
+        console["db"],
+        escalated,
+        [
+            {
+                "event": "user",
+                "timestamp": now - 40,
+                "text": "刚买就降价了 差了两百块",
+                "metadata": {},
+                "parse_data": {
+                    "intent": {"name": "price_protection", "confidence": 0.95},
+                    "entities": [],
+                },
+            },
+            {
+                "event": "slot",
+                "timestamp": now - 39,
+                "name": "handoff_reason",
+                "value": "compensation_above_limit",
+            },
+        ],
+    )
+
+    def listing(username, password):
+        pair = cookie_pair(sign_in(console, username, password)[1])
+        _, _, body = call(console["base"], "/agent/api/conversations", cookie=pair)
+        return json.loads(body)
+
+    frontline = listing("agent", "agent-demo")
+    assert escalated not in [row["conversation_id"] for row in frontline["queue"]]
+    assert escalated in [row["conversation_id"] for row in frontline["active"]]
+    [entry] = [
+        row
+        for row in listing("supervisor", "supervisor-demo")["queue"]
+        if row["conversation_id"] == escalated
+    ]
+    assert entry["queue"] == "supervisor" and entry["reasons"] == ["compensation_above_limit"]
