@@ -375,6 +375,19 @@ class Agent(Base):
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
 
 
+class StaffSignOut(Base):
+    """A signed-out console session: its nonce is refused until the session would have expired.
+
+    Kept in the shop database so a sign-out holds across restarts and for every web app replica.
+    """
+
+    __tablename__ = "staff_signouts"
+
+    nonce = Column(String(32), primary_key=True)
+    agent_id = Column(Integer, ForeignKey("agents.id", ondelete="CASCADE"), nullable=False)
+    expires_at = Column(UTCDateTime, nullable=False, index=True)
+
+
 class ComplaintTicket(Base):
     """A complaint or a service ticket (logistics chase, delivery investigation, price protection).
 

@@ -3,7 +3,8 @@
 The cookie holds `<agent id>.<issued unix time>.<nonce>.<hex HMAC>`; the HMAC key is derived from
 the shared signing key with a label of its own, so neither the customer's storefront cookie nor
 the chat signature is ever a valid agent session. Passwords are checked against the salted scrypt
-hashes of `actions.repository.agents`. Signing out revokes the session's nonce until it expires.
+hashes of `actions.repository.agents`. Signing out records the session's nonce in the shop
+database (`staff_signouts`) until the session would have expired.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Dict, Optional
 
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from actions.models import Agent
+from actions.models import Agent, StaffSignOut
 from actions.repository.agents import authenticate_agent
 
 COOKIE_NAME = "agent_session"
@@ -91,23 +94,35 @@ def read_cookie(
     return {"agent_id": agent_id, "issued": issued, "nonce": nonce}
 
 
-class Revocations:
-    """Nonces of signed-out sessions, kept until the sessions would have expired anyway."""
+def sign_out(session: Session, value: Optional[str], key: str, now: Optional[float] = None) -> bool:
+    """Records the session a cookie names as signed out, until it would have expired anyway.
 
-    def __init__(self) -> None:
-        """Starts empty."""
-        self._revoked: Dict[str, int] = {}
+    Sign-outs live in the shop database (`staff_signouts`), so they hold after a restart and for
+    every web app process; expired ones are deleted on the way.
 
-    def revoke(self, nonce: str, issued: int) -> None:
-        """Marks a session as signed out."""
-        self._revoked[nonce] = issued
-        horizon = time.time() - MAX_AGE_SECONDS
-        for old in [n for n, at in self._revoked.items() if at < horizon]:
-            del self._revoked[old]
+    Args:
+        session: Open shop database session.
+        value: The agent cookie as sent by the browser.
+        key: The shared signing key.
+        now: Unix time; the current time when omitted.
 
-    def __contains__(self, nonce: object) -> bool:
-        """Tells whether the session with this nonce was signed out."""
-        return nonce in self._revoked
+    Returns:
+        Whether the cookie named a valid session (which is now signed out).
+    """
+    now = time.time() if now is None else now
+    fields = read_cookie(value, key, now)
+    if fields is None:
+        return False
+    agent_id, issued, nonce = int(fields["agent_id"]), int(fields["issued"]), str(fields["nonce"])
+    session.execute(delete(StaffSignOut).where(StaffSignOut.expires_at < _utc(now)))
+    if session.get(Agent, agent_id) is not None and session.get(StaffSignOut, nonce) is None:
+        expires = _utc(issued + MAX_AGE_SECONDS)
+        session.add(StaffSignOut(nonce=nonce, agent_id=agent_id, expires_at=expires))
+    return True
+
+
+def _utc(stamp: float) -> datetime:
+    return datetime.fromtimestamp(stamp, timezone.utc)
 
 
 def _session(agent: Agent, nonce: str, issued: int) -> StaffSession:
@@ -137,22 +152,19 @@ def sign_in(session: Session, username: object, password: object) -> Optional[St
     return None if agent is None else _session(agent, "", 0)
 
 
-def staff_for_cookie(
-    session: Session, value: Optional[str], key: str, revoked: Revocations
-) -> Optional[StaffSession]:
+def staff_for_cookie(session: Session, value: Optional[str], key: str) -> Optional[StaffSession]:
     """Return the staff member a cookie names, if it is valid, not signed out and still active.
 
     Args:
         session: Open shop database session.
         value: The agent cookie as sent by the browser.
         key: The shared signing key.
-        revoked: Signed-out sessions.
 
     Returns:
         The staff member, or None.
     """
     fields = read_cookie(value, key)
-    if fields is None or fields["nonce"] in revoked:
+    if fields is None or session.get(StaffSignOut, fields["nonce"]) is not None:
         return None
     agent = session.get(Agent, fields["agent_id"])
     if agent is None or not agent.active:

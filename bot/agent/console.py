@@ -122,9 +122,9 @@ def create_blueprint() -> Blueprint:
         if not same_origin(request):
             return error("cross_site_refused", 403)
         config: Settings = request.app.ctx.settings
-        fields = accounts.read_cookie(request.cookies.get(accounts.COOKIE_NAME), config.signing_key)
-        if fields is not None:
-            guard.revoked.revoke(str(fields["nonce"]), int(fields["issued"]))  # type: ignore[arg-type]
+        await in_db(
+            accounts.sign_out, request.cookies.get(accounts.COOKIE_NAME), config.signing_key
+        )
         response = redirect("/agent")
         response.cookies[accounts.COOKIE_NAME] = ""
         cookie = response.cookies[accounts.COOKIE_NAME]

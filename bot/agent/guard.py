@@ -70,17 +70,13 @@ def json_body(request: Request) -> dict:
 class Guard:
     """Checks the staff session cookie (and, for changes, the origin) of console requests."""
 
-    def __init__(self) -> None:
-        """Starts with no revoked sessions."""
-        self.revoked = accounts.Revocations()
-
     async def staff_of(self, request: Request) -> Optional[accounts.StaffSession]:
         """The signed-in staff member, or None."""
         config: Settings = request.app.ctx.settings
         value = request.cookies.get(accounts.COOKIE_NAME)
         if not value:
             return None
-        return await in_db(accounts.staff_for_cookie, value, config.signing_key, self.revoked)
+        return await in_db(accounts.staff_for_cookie, value, config.signing_key)
 
     async def check(
         self, request: Request, changes: bool = False

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from actions import seed
 from actions.db import make_engine
-from actions.models import Agent
+from actions.models import Agent, StaffSignOut
 from actions.repository.agents import hash_password, verify_password
 from bot.agent import accounts
 from bot.web import auth as customer_auth
@@ -76,14 +76,34 @@ def test_forged_moved_and_customer_cookies_are_refused():
 def test_signed_out_and_deactivated_sessions_are_refused(staff_db):
     with Session(staff_db) as session:
         agent = session.execute(select(Agent).where(Agent.username == "agent")).scalars().one()
-        value = accounts.make_cookie(agent.id, KEY)
-        revoked = accounts.Revocations()
-        staff = accounts.staff_for_cookie(session, value, KEY, revoked)
+        agent_id = agent.id
+        value = accounts.make_cookie(agent_id, KEY)
+        staff = accounts.staff_for_cookie(session, value, KEY)
         assert staff is not None and staff.username == "agent"
-        revoked.revoke(staff.nonce, staff.issued)
-        assert accounts.staff_for_cookie(session, value, KEY, revoked) is None
-        fresh = accounts.make_cookie(agent.id, KEY)
+        assert accounts.sign_out(session, value, KEY) and accounts.sign_out(session, value, KEY)
+        session.commit()
+    with Session(staff_db) as session:  # the sign-out is in the database, not in a process
+        assert accounts.staff_for_cookie(session, value, KEY) is None
+        [row] = session.execute(select(StaffSignOut)).scalars().all()
+        assert row.nonce == staff.nonce and row.agent_id == agent_id
+        fresh = accounts.make_cookie(agent_id, KEY)
+        assert not accounts.sign_out(session, fresh + "0", KEY)  # a forged cookie records nothing
+        agent = session.get(Agent, agent_id)
         agent.active = False
         session.flush()
-        assert accounts.staff_for_cookie(session, fresh, KEY, revoked) is None
+        assert accounts.staff_for_cookie(session, fresh, KEY) is None
+        session.rollback()
+
+
+def test_expired_sign_outs_are_deleted_when_another_is_recorded(staff_db):
+    with Session(staff_db) as session:
+        agent = session.execute(select(Agent).where(Agent.username == "agent")).scalars().one()
+        old = accounts.make_cookie(agent.id, KEY, now=1_000_000)
+        assert accounts.sign_out(session, old, KEY, now=1_000_060)
+        later = 1_000_000 + accounts.MAX_AGE_SECONDS + 60
+        new = accounts.make_cookie(agent.id, KEY, now=later)
+        assert accounts.sign_out(session, new, KEY, later)
+        session.flush()
+        kept = set(session.execute(select(StaffSignOut.nonce)).scalars())
+        assert old.split(".")[2] not in kept and new.split(".")[2] in kept
         session.rollback()
