@@ -40,6 +40,12 @@ _MEDIUM = re.compile(r"坏|破|裂|漏|不能用|用不了|丢|态度|骂|异味
 _MONEY = re.compile(r"(\d+(?:\.\d{1,2})?)\s*(?:元|块|rmb|¥)|[¥￥]\s*(\d+(?:\.\d{1,2})?)", re.I)
 _MULTIPLE = re.compile(r"[三五十]倍|假一赔|全额赔|精神损失|赔偿损失")
 _CANCEL = re.compile(r"取消|不要了|不想要了|撤销|不买了|退单")
+# "先别取消", "我不想取消了", "不用撤销", "别给我退单": a negated cancel is no cancellation
+# ("要不取消吧" and "要不要取消" suggest or ask about cancelling: not negated).
+_NOT_CANCEL = re.compile(
+    r"(?<!要)(?:别|不要|不用|不必|无需|甭|不想|不打算|不|没说|没想)"
+    r"(?:[先再要想用去]|给我|帮我|跟我|替我)*(?:取消|撤销|退单)"
+)
 _ADDRESS = re.compile(r"地址|收货人|门牌|小区|搬家|寄到|送到|楼|单元|路|街")
 _SPEC = re.compile(r"颜色|尺码|码|规格|型号|口味|款式|换成|改成|色")
 
@@ -146,8 +152,18 @@ def pick_option(text: str, options: List[Tuple[str, str]]) -> Optional[str]:
     return None
 
 
+def cancel_negated(text: str) -> bool:
+    """Whether the customer says not to cancel ("先别取消", "不取消了", "我不想取消了")."""
+    return bool(_NOT_CANCEL.search(text or ""))
+
+
 def classify_change(text: str) -> Optional[str]:
-    """Return what the customer wants to change: cancel, address or spec (None if unclear)."""
+    """Return what the customer wants to change: cancel, address or spec (None if unclear).
+
+    A negated cancel ("先别取消订单，我想改地址") is no cancellation: what else the message
+    asks for decides, and a bare "不取消了" is unclear (None).
+    """
+    text = _NOT_CANCEL.sub("，", text or "")
     if _CANCEL.search(text):
         return "cancel"
     if "地址" in text or "收货人" in text:

@@ -30,6 +30,12 @@ DISPATCH_CUTOFF = time(15, 0)
 HOLIDAY_DISPATCH_HOURS = 48
 
 # Public holidays (days off) the warehouses work reduced shifts on: dispatch within 48 h.
+# The days off of the State Council's yearly notice (国务院办公厅关于<year>年部分节假日安排的通知,
+# published each November for the next year); tests fail when next year is missing.
+# 2026: 国办发明电〔2025〕7号 (2025-11-04). 2027 is provisional until its notice is copied in:
+# the statutory days by the lunar calendar (春节 Feb 6, 端午 Jun 9, 中秋 Sep 15), the days
+# made up for statutory days that fall on a weekend, and the usual spans (春节 除夕-初七,
+# 劳动节 May 1-5, 国庆节 Oct 1-7).
 HOLIDAYS: FrozenSet[date] = frozenset(
     date(year, month, day)
     for year, month, days in (
@@ -46,7 +52,20 @@ HOLIDAYS: FrozenSet[date] = frozenset(
         (2025, 5, (1, 2, 3, 4, 5, 31)),
         (2025, 6, (1, 2)),
         (2025, 10, range(1, 9)),
-        (2026, 1, (1, 2, 3)),
+        (2026, 1, (1, 2, 3)),  # 元旦
+        (2026, 2, range(15, 24)),  # 春节 (Feb 17)
+        (2026, 4, (4, 5, 6)),  # 清明节
+        (2026, 5, range(1, 6)),  # 劳动节
+        (2026, 6, (19, 20, 21)),  # 端午节
+        (2026, 9, (25, 26, 27)),  # 中秋节
+        (2026, 10, range(1, 8)),  # 国庆节
+        (2027, 1, (1, 2, 3)),  # 元旦 (provisional, as all of 2027)
+        (2027, 2, range(5, 13)),  # 春节 (Feb 6): 除夕 Feb 5 - 初七 Feb 12
+        (2027, 4, (3, 4, 5)),  # 清明节 (Apr 5)
+        (2027, 5, range(1, 6)),  # 劳动节
+        (2027, 6, (9,)),  # 端午节
+        (2027, 9, (15,)),  # 中秋节
+        (2027, 10, range(1, 8)),  # 国庆节
     )
     for day in days
 )

@@ -77,12 +77,19 @@ class ValidateModifyOrderForm(OrderFormValidator):
     async def extract_order_change(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        """What to change, read from the request itself or from the reply when asked."""
+        """What to change, read from the request itself or from the reply when asked.
+
+        A customer taking a cancellation back ("先别取消了") clears it, so nothing is
+        cancelled; what else they asked for ("我想改地址") replaces it.
+        """
+        text = message_text(tracker)
+        if tracker.get_slot(CHANGE_SLOT) == "cancel" and policy.cancel_negated(text):
+            return {CHANGE_SLOT: policy.classify_change(text)}
         if tracker.get_slot(CHANGE_SLOT) and not requested(tracker, CHANGE_SLOT):
             return {}
         if not requested(tracker, CHANGE_SLOT) and latest_intent(tracker) != "modify_order":
             return {}
-        change = policy.classify_change(message_text(tracker))
+        change = policy.classify_change(text)
         return {CHANGE_SLOT: change} if change else {}
 
     def validate_order_change(

@@ -2,12 +2,14 @@
 
 Within the frontline's authority (the agents table) the difference is granted at once and
 recorded on a price-protection ticket; above it the ticket is escalated and a human takes over
-(`handoff_reason` = compensation_above_limit). Prices come only from price_history.
+(`handoff_reason` = compensation_above_limit). Prices come only from price_history. A returned
+and refunded order line gets none: its money is back already (an order refunded in full is
+told so with `utter_return_already_done`).
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import AbstractSet, Any, Dict, List, Set, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -19,19 +21,44 @@ from actions import repository as repo
 from actions.assist_mode import compensation_limit_fen
 from actions.base import Events, ShopAction
 from actions.identity import identified_order
-from actions.models import ComplaintTicket, Order, utcnow
+from actions.models import ComplaintTicket, Order, ReturnRequest, utcnow
 from actions.orders import order_facts, order_not_found, shop_time
 from actions.repository import aftersale as aftersale_repo
 from actions.repository.price_protection import lowest_price_between
+from actions.returns import request_facts
 
 KIND = "price_protection"
 OPTION = "refund_difference"
 
 
-def price_drops(session: Session, order: Order, until: Any) -> List[Dict[str, Any]]:
-    """Per order line with a recorded price: paid, lowest since payment, and the difference."""
+def refunds_of(session: Session, order: Order) -> List[ReturnRequest]:
+    """The order's refunded returns, newest first."""
+    return [
+        r
+        for r in aftersale_repo.returns_for_order(session, order)
+        if r.kind == "return" and r.status == "refunded"
+    ]
+
+
+def refunded_item_ids(refunds: List[ReturnRequest], item_ids: Set[int]) -> Set[int]:
+    """The order lines a refund covers: its line, or every line for a whole-order refund."""
+    covered: Set[int] = set()
+    for refund in refunds:
+        covered |= item_ids if refund.order_item_id is None else {refund.order_item_id}
+    return covered & item_ids
+
+
+def price_drops(
+    session: Session, order: Order, until: Any, skip: AbstractSet[int] = frozenset()
+) -> List[Dict[str, Any]]:
+    """Per order line with a recorded price: paid, lowest since payment, and the difference.
+
+    Lines in `skip` (refunded ones: the money is back already) get no price protection.
+    """
     drops = []
     for item in repo.order_items(session, order):
+        if item.item_id in skip:
+            continue
         lowest = lowest_price_between(session, item.product_id, order.paid_at, until)
         if lowest is None:
             continue
@@ -95,10 +122,19 @@ class ActionPriceProtection(ShopAction):
             facts.update(_ticket_facts(previous[0]))
             dispatcher.utter_message(response="utter_price_protection_already", **facts)
             return []
+        refunds = refunds_of(session, order)
+        item_ids = {item.item_id for item in repo.order_items(session, order)}
+        refunded = refunded_item_ids(refunds, item_ids)
+        if refunds and refunded == item_ids:
+            # every line was returned and refunded: nothing left whose price could be protected
+            facts.update(request_facts(session, order, refunds[0]))
+            facts.update(return_tracking_number=refunds[0].return_tracking_number)
+            dispatcher.utter_message(response="utter_return_already_done", **facts)
+            return []
         if now > end:
             dispatcher.utter_message(response="utter_price_protection_expired", **facts)
             return []
-        drops = price_drops(session, order, now)
+        drops = price_drops(session, order, now, skip=refunded)
         if not drops:
             dispatcher.utter_message(response="utter_price_protection_no_record", **facts)
             return []

@@ -15,9 +15,11 @@ from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from actions import aftersale_policy as policy
+from actions import db
 from actions import repository as repo
 from actions.base import Events, ShopAction
 from actions.identity import identified_order
@@ -42,6 +44,38 @@ _REQUEST_WORDS = re.compile(
     r"吧|的|亲|你好|请问|[\s,.!?，。！？~]"
 )
 _TRACKING = re.compile(r"[a-z]{0,4}\d{8,20}", re.I)
+# A mainland mobile number (optionally with the country code) is never a parcel's number.
+_MOBILE = re.compile(r"(?:86)?1[3-9]\d{9}")
+
+
+def mistaken_tracking_number(number: Any, order_number: Any) -> bool:
+    """Whether a well-formed tracking number is plainly something else.
+
+    Args:
+        number: The tracking number as typed (or cleaned).
+        order_number: The order's number (slot or row), if known.
+
+    Returns:
+        True for a mobile number or the order's own number: neither may trigger a refund.
+
+    """
+    clean = _inputs.tracking_number(number)
+    if clean is None:
+        return False
+    return bool(_MOBILE.fullmatch(clean)) or clean == _inputs.order_number(order_number)
+
+
+def _given_for_another_return(tracker: Tracker, number: str) -> bool:
+    """Whether the number was already given for another return (False when no shop to ask)."""
+    if not (tracker.get_slot("order_id") or tracker.get_slot(REQUEST_SLOT)):
+        return False  # no order in the conversation yet: the action checks when it records
+    try:
+        with db.session_scope() as session:
+            return aftersale_repo.return_tracking_in_use(
+                session, number, except_request_id=_inputs.record_id(tracker.get_slot(REQUEST_SLOT))
+            )
+    except SQLAlchemyError:
+        return False  # the action checks again and apologises if the shop is unavailable
 
 
 def reason_in(text: str) -> Optional[str]:
@@ -111,9 +145,13 @@ class ValidateReturnShipmentForm(FormValidationAction):
         """A tracking number anywhere in the reply while it is asked for."""
         if not requested(tracker, TRACKING_SLOT):
             return {}
-        found = _TRACKING.search(message_text(tracker).replace(" ", "").replace("-", ""))
+        text = message_text(tracker).replace(" ", "").replace("-", "")
+        found = [m.group(0).upper() for m in _TRACKING.finditer(text)]
         if found:
-            return {TRACKING_SLOT: found.group(0).upper()}
+            # "订单 2024… 的退货单号 SF…": the first number that is not the order's or a phone's
+            order = tracker.get_slot("order_id")
+            usable = [n for n in found if not mistaken_tracking_number(n, order)]
+            return {TRACKING_SLOT: (usable or found)[0]}
         if latest_intent(tracker) in ("inform", "track_logistics", None):
             return {TRACKING_SLOT: message_text(tracker)[:40]}
         return {}
@@ -121,8 +159,17 @@ class ValidateReturnShipmentForm(FormValidationAction):
     def validate_return_tracking_number(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        """Accepts 8-32 letters and digits; anything else is asked again."""
+        """Accepts 8-32 letters and digits; anything else is asked again.
+
+        A mobile number, the order's own number or a number already given for another return
+        is asked again too: any of them would otherwise trigger a refund.
+        """
         number = _inputs.tracking_number(value)
+        if number is not None and (
+            mistaken_tracking_number(number, tracker.get_slot("order_id"))
+            or _given_for_another_return(tracker, number)
+        ):
+            number = None
         if number is None:
             dispatcher.utter_message(response="utter_invalid_return_tracking_number")
         return {TRACKING_SLOT: number}
@@ -243,6 +290,11 @@ class ActionRecordReturnShipment(ShopAction):
                 else "utter_invalid_return_tracking_number"
             )
             dispatcher.utter_message(response=response, **facts)
+            return reset
+        if mistaken_tracking_number(
+            clean, order.order_number
+        ) or aftersale_repo.return_tracking_in_use(session, clean, except_request_id=request.id):
+            dispatcher.utter_message(response="utter_invalid_return_tracking_number", **facts)
             return reset
         now = utcnow()
         repo.record_return_shipment(session, request, clean, now)

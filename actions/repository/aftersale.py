@@ -112,7 +112,8 @@ def record_return_shipment(
         The updated row.
 
     Raises:
-        ValueError: When the tracking number is malformed or the request is closed.
+        ValueError: When the tracking number is malformed or already given for another
+            return, or the request is closed.
 
     """
     number = _inputs.tracking_number(tracking_number)
@@ -120,6 +121,8 @@ def record_return_shipment(
         raise ValueError("malformed tracking number")
     if request.status in ("rejected", "closed", "refunded", "exchange_shipped"):
         raise ValueError(f"request is already {request.status}")
+    if return_tracking_in_use(session, number, except_request_id=request.id):
+        raise ValueError("tracking number already given for another return")
     request.return_tracking_number = number
     request.return_shipped_at = now
     if request.kind == "return":
@@ -128,6 +131,29 @@ def record_return_shipment(
         request.status = "exchange_shipped"
     session.flush()
     return request
+
+
+def return_tracking_in_use(
+    session: Session, tracking_number: Any, *, except_request_id: Optional[int] = None
+) -> bool:
+    """Tell whether a return parcel's tracking number was already given for another request.
+
+    Args:
+        session: Open session.
+        tracking_number: The number as typed (cleaned here; a malformed one is never in use).
+        except_request_id: The request the number is being given for, which does not count.
+
+    Returns:
+        True when any other return or exchange request (of any order) carries the number.
+
+    """
+    number = _inputs.tracking_number(tracking_number)
+    if number is None:
+        return False
+    stmt = select(ReturnRequest.id).where(ReturnRequest.return_tracking_number == number)
+    if except_request_id is not None:
+        stmt = stmt.where(ReturnRequest.id != except_request_id)
+    return session.execute(stmt.limit(1)).first() is not None
 
 
 def returns_for_order(session: Session, order: Order) -> List[ReturnRequest]:

@@ -2,6 +2,8 @@
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from actions import aftersale_policy as policy
 
 T0 = datetime(2024, 11, 20, 10, 0, tzinfo=timezone.utc)
@@ -24,6 +26,27 @@ def test_what_the_customer_wants_to_change():
     assert policy.classify_change("地址写错了") == "address"
     assert policy.classify_change("颜色拍错了想换成黑色") == "spec"
     assert policy.classify_change("改一下") is None
+
+
+@pytest.mark.parametrize(
+    "text, change",
+    [
+        ("先别取消订单，我想改地址", "address"),
+        ("先别取消，我想改地址", "address"),
+        ("我不想取消了", None),
+        ("不取消了", None),
+        ("不用取消了，改成黑色", "spec"),
+        ("别给我退单", None),
+        ("帮我取消订单", "cancel"),
+        ("不想要了帮我取消", "cancel"),
+        ("不要了", "cancel"),
+        ("要不取消吧", "cancel"),
+        ("还没发货能取消吗", "cancel"),
+    ],
+)
+def test_a_negated_cancel_is_no_cancellation(text, change):
+    assert policy.classify_change(text) == change
+    assert policy.cancel_negated(text) is (change != "cancel")
 
 
 def test_addresses_are_stored_without_house_numbers():

@@ -12,6 +12,7 @@ from actions import delivery
 from actions.db import session_scope
 from actions.delivery import (
     FREE_SHIPPING_THRESHOLD_FEN,
+    HOLIDAYS,
     REGION_MAINLAND,
     REGION_NEAR,
     REGION_REMOTE,
@@ -60,6 +61,36 @@ def test_holiday_ships_within_48_hours():
     # paid after the cut-off on the eve of the holiday: the next day is a holiday
     eve = dispatch_window(at((9, 30), 16))
     assert (eve.earliest, eve.latest) == (date(2024, 10, 1), date(2024, 10, 2))
+
+
+def test_holiday_table_reaches_into_next_year():
+    """The real date, not a test clock: the table must never silently run out."""
+    next_year = datetime.now(SHOP_TZ).year + 1
+    assert any(day.year == next_year for day in HOLIDAYS), (
+        f"delivery.HOLIDAYS has no date in {next_year}: copy in the State Council's "
+        f"{next_year} holiday notice (国务院办公厅关于{next_year}年部分节假日安排的通知)"
+    )
+
+
+def test_2026_national_day_order_gets_the_holiday_rule():
+    window = dispatch_window(datetime(2026, 10, 2, 10, 0, tzinfo=SHOP_TZ))
+    assert (window.earliest, window.latest) == (date(2026, 10, 2), date(2026, 10, 4))
+    # the day after the holiday (Oct 8) and an ordinary Friday ship the same day again
+    after = dispatch_window(datetime(2026, 10, 8, 10, 0, tzinfo=SHOP_TZ))
+    assert (after.earliest, after.latest) == (date(2026, 10, 8), date(2026, 10, 8))
+
+
+@pytest.mark.parametrize(
+    "holiday, workday",
+    [
+        (date(2026, 2, 17), date(2026, 2, 24)),  # 春节 (初一), the day after the break
+        (date(2026, 9, 25), date(2026, 9, 28)),  # 中秋节
+        (date(2027, 2, 6), date(2027, 2, 15)),  # 春节 2027 (初一)
+        (date(2027, 10, 7), date(2027, 10, 8)),  # 国庆节 2027
+    ],
+)
+def test_holiday_table_knows_the_lunar_holidays(holiday, workday):
+    assert holiday in HOLIDAYS and workday not in HOLIDAYS
 
 
 def test_naive_payment_time_is_refused():

@@ -134,6 +134,48 @@ def test_the_change_is_read_from_the_request_and_the_detail_asked_only_before_sh
     assert slots["order_change"] == "address" and slots["requested_slot"] is None
 
 
+@pytest.mark.parametrize(
+    "text, change", [("先别取消订单，我想改地址", "address"), ("先别取消，我想改地址", "address")]
+)
+def test_not_cancelling_but_changing_the_address_is_an_address_change(shop, text, change):
+    _, slots = form_events(
+        ValidateModifyOrderForm(),
+        order_slots("paid_trousers"),
+        text,
+        "modify_order",
+        None,
+        MODIFY_SLOTS,
+    )
+    assert slots["order_change"] == change
+    assert order_row(NUMBERS["paid_trousers"])["state"] == "paid"
+
+
+@pytest.mark.parametrize("text", ["我不想取消了", "不取消了"])
+def test_taking_a_cancellation_back_cancels_nothing(shop, text):
+    # asked what to change: nothing is read
+    _, slots = form_events(
+        ValidateModifyOrderForm(),
+        order_slots("paid_trousers"),
+        text,
+        "modify_order",
+        "order_change",
+        MODIFY_SLOTS,
+    )
+    assert slots.get("order_change") is None and slots["requested_slot"] == "order_change"
+    # a cancellation already understood is taken back, so the form asks again
+    _, slots = form_events(
+        ValidateModifyOrderForm(),
+        order_slots("paid_trousers", order_change="cancel"),
+        text,
+        "inform",
+        None,
+        MODIFY_SLOTS,
+    )
+    assert slots["order_change"] is None and slots["requested_slot"] == "order_change"
+    row = order_row(NUMBERS["paid_trousers"])
+    assert row["state"] == "paid" and row["refunds"] == []
+
+
 def test_invoice_for_a_delivered_order_is_recorded_with_its_issue_time(shop):
     slots = {
         "order_id": DELIVERED,

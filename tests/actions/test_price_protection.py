@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from actions import db
 from actions.db import session_scope
-from actions.models import ComplaintTicket, PriceHistory
+from actions.models import ComplaintTicket, Order, OrderItem, PriceHistory, ReturnRequest, Sku
 from actions.price_protection import ActionPriceProtection
 from tests.actions.aftersale_shop import NUMBERS, build_aftersale_shop, order_slots, run, tracker
 
@@ -93,3 +93,54 @@ def test_not_found_resets_the_order(shop):
     )
     assert message["response"] == "utter_order_not_found"
     assert SlotSet("order_id", None) in events
+
+
+def refund(key, whole_order=True, line_sku_code=None):
+    """A refunded return of the order (the whole order, or the line of one SKU)."""
+    with session_scope() as s:
+        order = s.execute(select(Order).where(Order.order_number == NUMBERS[key])).scalar_one()
+        line = None
+        if not whole_order:
+            sku = s.execute(select(Sku).where(Sku.code == line_sku_code)).scalar_one()
+            line = next(i for i in order.items if i.sku_id == sku.id)
+        s.add(
+            ReturnRequest(
+                order_id=order.id,
+                order_item_id=line.id if line is not None else None,
+                kind="return",
+                reason="买错了",
+                status="refunded",
+                refund_fen=line.unit_price_fen if line is not None else order.payable_fen,
+                return_tracking_number="YT9876543210987",
+                created_at=order.delivered_at,
+                return_shipped_at=order.delivered_at,
+                refunded_at=order.delivered_at,
+            )
+        )
+
+
+@pytest.mark.parametrize("whole_order", [True, False], ids=["whole-order", "its-only-line"])
+def test_a_refunded_order_gets_no_price_protection(shop, whole_order):
+    refund("small_drop", whole_order, "O-LAV-01")
+    [message], events = protect("small_drop")
+    assert message["response"] == "utter_return_already_done"
+    assert message["order_id"] == NUMBERS["small_drop"] and message["request_id"]
+    assert tickets() == [] and events == []
+
+
+def test_only_the_lines_not_refunded_are_protected(shop):
+    with session_scope() as s:
+        order = s.execute(
+            select(Order).where(Order.order_number == NUMBERS["big_drop"])
+        ).scalar_one()
+        bottle = s.execute(select(Sku).where(Sku.code == "O-LAV-01")).scalar_one()
+        s.add(OrderItem(order_id=order.id, sku_id=bottle.id, quantity=1, unit_price_fen=8900))
+    refund("big_drop", whole_order=False, line_sku_code="H-J1-01")
+    [message], events = protect("big_drop")
+    # the hood (2999 -> 2499) was refunded: only the oil's 10 yuan, within the frontline limit
+    assert message["response"] == "utter_price_protection_compensated"
+    assert message["difference_fen"] == 1000 and message["paid_price"] == "89.00"
+    assert tickets() == [
+        ("price_protection", "price", 1000, False, "resolved", "refund_difference")
+    ]
+    assert events == []

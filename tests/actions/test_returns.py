@@ -232,3 +232,101 @@ def test_refund_times_are_presented_in_shop_time(shop):
 
     assert message["refunded_at"] == shop_time(refunded)
     assert message["expected_by"] == shop_time(refunded + timedelta(days=3))
+
+
+def ship_back(key, number):
+    slots = order_slots(key, return_tracking_number=number)
+    return run(ActionRecordReturnShipment(), tracker(slots))
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["13812345678", "138 1234 5678", "8613812345678", NUMBERS["fresh"]],
+    ids=["mobile", "mobile-spaced", "mobile-86", "order-number"],
+)
+def test_a_mobile_or_the_order_number_refunds_nothing(shop, number):
+    request_return("fresh")
+    [message], events = ship_back("fresh", number)
+    assert message["response"] == "utter_invalid_return_tracking_number"
+    assert SlotSet("return_tracking_number", None) in events
+    [row] = rows(NUMBERS["fresh"])
+    assert row["status"] == "requested" and row["tracking"] is None
+    assert row["refunded_at"] is None
+
+
+def test_a_number_already_given_for_another_return_refunds_nothing(shop):
+    request_return("ten_days", issue_kind="quality")
+    [first], _ = ship_back("ten_days", "YT9876543210987")
+    assert first["response"] == "utter_refund_issued"
+    request_return("fresh")
+    [message], _ = ship_back("fresh", "yt 9876-5432-10987")
+    assert message["response"] == "utter_invalid_return_tracking_number"
+    assert rows(NUMBERS["fresh"])[0]["status"] == "requested"
+    # a number of its own is still refunded at once
+    [message], _ = ship_back("fresh", "YT9876543210988")
+    assert message["response"] == "utter_refund_issued"
+
+
+def test_the_repository_refuses_a_number_of_another_return(shop):
+    from actions.repository import aftersale as aftersale_repo
+    from actions.repository.aftersale import record_return_shipment
+
+    request_return("ten_days", issue_kind="quality")
+    ship_back("ten_days", "YT9876543210987")
+    request_return("fresh")
+    with session_scope() as s:
+        order = s.execute(select(Order).where(Order.order_number == NUMBERS["fresh"])).scalar_one()
+        request = aftersale_repo.open_request_for_order(s, order)
+        assert aftersale_repo.return_tracking_in_use(s, "yt9876543210987")
+        assert not aftersale_repo.return_tracking_in_use(s, "YT9876543210988")
+        with pytest.raises(ValueError):
+            record_return_shipment(s, request, "YT9876543210987", order.created_at)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["13812345678", "我电话是 138-1234-5678", NUMBERS["fresh"]],
+    ids=["mobile", "mobile-in-text", "order-number"],
+)
+def test_the_shipment_form_asks_again_for_a_mobile_or_the_order_number(text):
+    messages, slots = validate(
+        ValidateReturnShipmentForm(),
+        {"order_id": NUMBERS["fresh"]},
+        text,
+        requested="return_tracking_number",
+    )
+    assert slots["return_tracking_number"] is None
+    assert [m["response"] for m in messages] == ["utter_invalid_return_tracking_number"]
+
+
+def test_the_shipment_form_skips_the_order_number_for_the_tracking_number_next_to_it(shop):
+    messages, slots = validate(
+        ValidateReturnShipmentForm(),
+        {"order_id": NUMBERS["fresh"]},
+        f"订单{NUMBERS['fresh']}的退货单号 SF1234567890123",
+        requested="return_tracking_number",
+    )
+    assert slots["return_tracking_number"] == "SF1234567890123" and messages == []
+
+
+def test_the_shipment_form_asks_again_for_a_number_of_another_return(shop):
+    request_return("ten_days", issue_kind="quality")
+    ship_back("ten_days", "YT9876543210987")
+    _, events = request_return("fresh")
+    request_id = next(e["value"] for e in events if e["name"] == "return_request_id")
+    form_slots = order_slots("fresh", return_request_id=request_id)
+    messages, slots = validate(
+        ValidateReturnShipmentForm(),
+        form_slots,
+        "YT9876543210987",
+        requested="return_tracking_number",
+    )
+    assert slots["return_tracking_number"] is None
+    assert [m["response"] for m in messages] == ["utter_invalid_return_tracking_number"]
+    messages, slots = validate(
+        ValidateReturnShipmentForm(),
+        form_slots,
+        "YT9876543210988",
+        requested="return_tracking_number",
+    )
+    assert slots["return_tracking_number"] == "YT9876543210988" and messages == []
