@@ -21,6 +21,10 @@ A persona file::
 
 ``default.yml`` sets ``responses: domain``: the default persona speaks the domain's own texts
 (with their conditions and buttons), so its rendering equals Rasa's.
+
+A file edited into something unusable (broken YAML, a missing key, a malformed response, the
+domain without ``responses``) does not stop the replies: the last good version stays in use
+and the problem is logged once per change of the file (its name and the error type).
 """
 
 from __future__ import annotations
@@ -85,46 +89,114 @@ def parse_persona(data: Mapping[str, Any], source: str) -> Persona:
     Raises:
         PersonaError: a required key is missing or a response is malformed.
     """
+    if not isinstance(data, Mapping):
+        raise PersonaError(f"{source}: expected a mapping, got {type(data).__name__}")
     for key in ("id", "name", "address", "voice", "safe_default"):
         if not isinstance(data.get(key), str) or not data[key].strip():
             raise PersonaError(f"{source}: '{key}' must be a non-empty text")
     raw = data.get("responses") or {}
     uses_domain = raw == "domain"
+    if not uses_domain and not isinstance(raw, Mapping):
+        raise PersonaError(f"{source}: 'responses' must be a mapping or 'domain'")
     responses = {} if uses_domain else {k: _variants(k, v) for k, v in dict(raw).items()}
     for name, variants in responses.items():
         for variant in variants:
             if not isinstance(variant.get("text"), str) or not variant["text"].strip():
                 raise PersonaError(f"{source}: response {name} has a variant without text")
+    styles = data.get("styles") or {}
+    if not isinstance(styles, Mapping) or not all(
+        isinstance(frame, Mapping) for frame in styles.values()
+    ):
+        raise PersonaError(f"{source}: 'styles' must map each style to before/after texts")
+    fallback = data.get("fallback") or []
+    if not isinstance(fallback, list) or not all(isinstance(name, str) for name in fallback):
+        raise PersonaError(f"{source}: 'fallback' must be a list of response names")
+    rewrites = data.get("fallback_rewrite") or []
+    if not isinstance(rewrites, list) or not all(
+        isinstance(pair, list) and len(pair) == 2 for pair in rewrites
+    ):
+        raise PersonaError(f"{source}: 'fallback_rewrite' must be a list of [old, new] pairs")
     return Persona(
         id=data["id"],
         name=data["name"],
         address=data["address"],
         voice=data["voice"].strip(),
         safe_default=data["safe_default"],
-        styles=dict(data.get("styles") or {}),
-        fallback=tuple(data.get("fallback") or ()),
-        fallback_rewrite=tuple((str(a), str(b)) for a, b in data.get("fallback_rewrite") or ()),
+        styles=dict(styles),
+        fallback=tuple(fallback),
+        fallback_rewrite=tuple((str(a), str(b)) for a, b in rewrites),
         responses=responses,
         uses_domain=uses_domain,
     )
 
 
+def parse_domain_responses(data: Any, source: str) -> Dict[str, List[Variant]]:
+    """The responses of a loaded ``domain.yml``, checked the way the renderer uses them.
+
+    Args:
+        data: The file's content.
+        source: Where it came from (for error messages).
+
+    Returns:
+        Response name → variants.
+
+    Raises:
+        PersonaError: the domain has no ``responses`` mapping or a response is malformed.
+    """
+    responses = data.get("responses") if isinstance(data, Mapping) else None
+    if not isinstance(responses, Mapping) or not responses:
+        raise PersonaError(f"{source}: no 'responses' mapping")
+    for name, variants in responses.items():
+        if not isinstance(variants, list) or not all(isinstance(v, Mapping) for v in variants):
+            raise PersonaError(f"{source}: response {name} must be a list of variants")
+    return dict(responses)
+
+
 class _Cached:
-    """A YAML file parsed once per modification time."""
+    """A YAML file parsed once per change, falling back to its last good version.
+
+    A version that cannot be read or parsed is logged once (file name and error type) and the
+    last good value stays in use; only when no version was ever good is the error raised.
+    """
 
     def __init__(self, path: Path):
         self.path = path
-        self.stamp: Optional[Tuple[int, int]] = None
+        self.stamp: Optional[Tuple[Any, ...]] = None
         self.value: Any = None
+        self.loaded = False
+        self.failure: Optional[Exception] = None
 
     def get(self, parse: Any) -> Any:
-        stat = self.path.stat()
-        stamp = (stat.st_mtime_ns, stat.st_size)
+        try:
+            stat = self.path.stat()
+            stamp: Tuple[Any, ...] = (stat.st_mtime_ns, stat.st_size)
+        except OSError as error:
+            stamp, failure = ("unreadable", type(error).__name__), error
+        else:
+            failure = None
         if stamp != self.stamp:
-            data = yaml.safe_load(self.path.read_text(encoding="utf-8"))
-            self.value = parse(data)
             self.stamp = stamp
-        return self.value
+            if failure is None:
+                try:
+                    value = parse(yaml.safe_load(self.path.read_text(encoding="utf-8")))
+                except (OSError, yaml.YAMLError, ValueError, TypeError, AttributeError) as error:
+                    failure = error
+            if failure is None:
+                self.value, self.loaded, self.failure = value, True, None
+            else:
+                self.failure = failure
+                logger.error(
+                    "%s is unusable (%s: %s); %s",
+                    self.path.name,
+                    type(failure).__name__,
+                    " ".join(str(failure).split())[:300],
+                    "keeping its last good version" if self.loaded else "no good version yet",
+                )
+        if self.loaded:
+            return self.value
+        if isinstance(self.failure, FileNotFoundError):
+            raise FileNotFoundError(str(self.path))
+        raise PersonaError(f"{self.path.name}: {type(self.failure).__name__}")
 
 
 class PersonaStore:
@@ -137,9 +209,18 @@ class PersonaStore:
         self._lock = threading.Lock()
 
     def domain_responses(self) -> Dict[str, List[Variant]]:
-        """The domain's responses (name → variants), as Rasa reads them."""
+        """The domain's responses (name → variants), as Rasa reads them.
+
+        Empty (every default text then answers with the safe sentence) only while the domain
+        never had a usable version; a later broken edit keeps the last good responses.
+        """
         with self._lock:
-            return self._domain.get(lambda data: dict((data or {}).get("responses") or {}))
+            try:
+                return self._domain.get(
+                    lambda data: parse_domain_responses(data, str(self._domain.path))
+                )
+            except (PersonaError, FileNotFoundError):
+                return {}
 
     def ids(self) -> List[str]:
         """The ids of the persona files present."""
@@ -148,9 +229,11 @@ class PersonaStore:
     def get(self, persona_id: str) -> Persona:
         """The persona with this id (re-read when its file changed).
 
+        A file edited into something unusable keeps its last good version (logged once).
+
         Raises:
             KeyError: no such persona file.
-            PersonaError: the file is malformed.
+            PersonaError: the file is malformed and had no good version since start-up.
         """
         path = self.personas_dir / f"{persona_id}.yml"
         if persona_id not in PERSONA_IDS and not path.exists():
@@ -160,7 +243,7 @@ class PersonaStore:
             if cached is None:
                 cached = self._files[persona_id] = _Cached(path)
             try:
-                return cached.get(lambda data: parse_persona(data or {}, str(path)))
+                return cached.get(lambda data: _checked(parse_persona(data, str(path)), persona_id))
             except FileNotFoundError:
                 raise KeyError(persona_id) from None
 
@@ -184,6 +267,12 @@ class PersonaStore:
         if persona.uses_domain or not persona.fallback_rewrite:
             return variants, True
         return [{**v, "text": rewrite(v.get("text") or "", persona)} for v in variants], True
+
+
+def _checked(persona: Persona, persona_id: str) -> Persona:
+    if persona.id != persona_id:
+        raise PersonaError(f"{persona_id}.yml: 'id' is {persona.id!r}, not {persona_id!r}")
+    return persona
 
 
 def rewrite(text: str, persona: Persona) -> str:

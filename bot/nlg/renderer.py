@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from bot.nlg import script, style, template
-from bot.nlg.personas import DEFAULT_PERSONA, Persona, PersonaStore, Variant
+from bot.nlg.personas import DEFAULT_PERSONA, Persona, PersonaError, PersonaStore, Variant
 from bot.nlg.profile import ProfileStyles, signed_customer_id
 from bot.nlu.normalise import to_simplified
 
@@ -39,6 +39,8 @@ MESSAGE_KEYS = {
     "domain_responses",
 }
 EXTERNAL_PREFIX = "EXTERNAL_"
+# Said only when not even the default persona's file ever loaded.
+LAST_RESORT = "亲，系统正在维护，请稍后再试；着急的话请说「转人工」，由人工客服为您处理~"
 
 
 class RenderError(RuntimeError):
@@ -170,14 +172,28 @@ class Renderer:
         return style.infer_style(events)
 
     def persona(self, persona_id: str) -> Persona:
-        """The persona, or the default one (logged) when the id is unknown."""
-        try:
-            return self.store.get(persona_id)
-        except KeyError:
-            if self.strict:
-                raise RenderError(f"unknown persona {persona_id!r}") from None
-            logger.warning("unknown persona %r: using %s", persona_id, DEFAULT_PERSONA)
-            return self.store.get(DEFAULT_PERSONA)
+        """The persona, else the shop's default persona, else ``default`` (each miss logged).
+
+        A persona is missed when its id is unknown or its file never had a usable version
+        (a file that breaks later keeps its last good version, see :mod:`bot.nlg.personas`).
+
+        Raises:
+            RenderError: in strict mode, for an unknown or unusable persona.
+            PersonaError: not even the ``default`` persona is usable.
+        """
+        tried: List[str] = []
+        for candidate in (persona_id, self.shop_default, DEFAULT_PERSONA):
+            if not candidate or candidate in tried:
+                continue
+            tried.append(candidate)
+            try:
+                return self.store.get(candidate)
+            except (KeyError, PersonaError) as error:
+                if self.strict:
+                    raise RenderError(f"unusable persona {candidate!r}: {error}") from None
+                why = "unknown" if isinstance(error, KeyError) else "unusable"
+                logger.warning("persona %r is %s: trying the next fallback", candidate, why)
+        raise PersonaError(f"no usable persona among {tried}")
 
     def render(self, body: Mapping[str, Any]) -> Dict[str, Any]:
         """Render one NLG request (Rasa's format) into a bot message."""
@@ -198,7 +214,11 @@ class Renderer:
             RenderError: in strict mode, for an unknown response, a missing fact or leftover
                 template syntax (otherwise the persona's safe sentence is returned and logged).
         """
-        persona = self.persona(ctx.persona)
+        try:
+            persona = self.persona(ctx.persona)
+        except PersonaError as error:
+            logger.error("rendering %s failed: %s", response, error)
+            return {"text": script.to_script(LAST_RESORT, ctx.script)}
         variants, _ = self.store.variants(persona, response)
         variants = _eligible(variants, ctx.facts, channel)
         if not variants:
@@ -210,7 +230,14 @@ class Renderer:
                 text = template.fill(variant["text"], ctx.facts)
             except (template.MissingFact, template.TemplateSyntaxLeft) as error:
                 return self._safe(persona, ctx, response, f"{type(error).__name__}: {error}")
-            text = style.adapt(text, response, _style_now(persona, ctx), persona.styles, ctx.facts)
+            text = style.adapt(
+                text,
+                response,
+                _style_now(persona, ctx),
+                persona.styles,
+                ctx.facts,
+                used=template.placeholders(variant["text"]),
+            )
             message["text"] = script.to_script(text, ctx.script)
         buttons = [
             {**button, "title": script.to_script(str(button.get("title", "")), ctx.script)}

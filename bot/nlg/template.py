@@ -11,7 +11,8 @@ import re
 from typing import Any, Iterable, List, Mapping, Set
 
 PLACEHOLDER = re.compile(r"{([^\n{}]+?)}")
-LEFTOVER = re.compile(r"[{}]|\bNone\b|\bnull\b")
+# ``None``/``null`` not inside a Latin word: ``\b`` would miss "现价None元" (CJK are word characters).
+LEFTOVER = re.compile(r"[{}]|(?<![A-Za-z])(?:None|null)(?![A-Za-z])")
 
 
 class MissingFact(KeyError):

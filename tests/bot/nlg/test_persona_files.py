@@ -128,3 +128,76 @@ def test_buttons_keep_their_payloads(renderer):
         payloads = [b["payload"] for b in message["buttons"]]
         assert payloads[1] == '/choose_persona{"persona": "master"}'
         assert len(payloads) == len(PERSONA_IDS)
+
+
+def test_master_speaks_for_any_shop_not_a_brand(store):
+    """The squirrel mascot stays; the shop sells range hoods, formula and clothes, not nuts only."""
+    path = store.personas_dir / "master.yml"
+    assert "松鼠家" not in path.read_text(encoding="utf-8")
+    assert "鼠小二" in store.get("master").voice
+
+
+APOLOGY = re.compile(r"对不起|抱歉|对不住|道歉|恕罪")
+SINCERE_PREFIXES = (
+    "utter_complaint_",
+    "utter_ask_complaint_",
+    "utter_invalid_complaint_",
+    "utter_quality_",
+    "utter_logistics_stalled",
+    "utter_logistics_investigation",
+    "utter_logistics_returned",
+    "utter_installation_contact_overdue",
+    "utter_order_unpaid_but_paid",
+    "utter_refund_rejected",
+)
+SINCERE = {"utter_shop_unavailable", "utter_notice_delay", "utter_exchange_created_photo"}
+JOKES = re.compile(r"滑跪|锅|掰扯|哈哈|嘻嘻|冲鸭|啊啊啊|呜呜|绝绝子|原地转|才怪|撒花|坏了")
+
+
+@pytest.mark.parametrize("persona_id", ["crazy", "spicy"])
+def test_complaints_apologies_and_delays_are_sincere(renderer, domain_responses, facts, persona_id):
+    persona = renderer.store.get(persona_id)
+    assert "滑跪" not in persona.voice
+    for name in domain_responses:
+        text = renderer.render_response(name, context(persona_id, facts=facts))["text"]
+        sincere = name in SINCERE or name.startswith(SINCERE_PREFIXES) or APOLOGY.search(text)
+        if not sincere:
+            continue
+        assert len(re.findall(r"[!！]", text)) <= 1, (persona_id, name, text)
+        assert not JOKES.search(text), (persona_id, name, text)
+        assert persona.address in text, (persona_id, name, text)  # still recognisable
+
+
+@pytest.mark.parametrize("persona_id", OTHERS)
+def test_a_quality_report_is_not_admitted_before_the_photo_is_checked(renderer, facts, persona_id):
+    text = renderer.render_response("utter_quality_issue_photo", context(persona_id, facts=facts))[
+        "text"
+    ]
+    assert "照片" in text and re.search(r"核实|确认|看过", text), text
+    admits = (
+        r"我们的责任|是我们的问题|有问题的商品|有问题的宝贝|有瑕疵|坏货|恕罪|抱歉|对不起|对不住"
+    )
+    assert not re.search(admits, text), text
+
+
+# The advisor's former section labels ("说明：…", "结论：…", "订单状态：…").
+LABEL = re.compile(
+    r"(?:^|[。；\s])(?:说明|结论|结果|核验结果|查询结果|核算结果|建议|依据|下一步|政策|要点|补充"
+    r"|确认|记录|已记录|进度|状态|订单状态|物流状态|时效|到账时间|回访时间|可选方案|验证方式"
+    r"|库存|赠品|保修|网点|会员信息|会员规则|价保核算|安装条件|包邮规则|发货通知|使用回访"
+    r"|补货提醒|安装提醒|物流延误致歉|预约已确认|退货已登记|退款已办理|换货已登记|换货已发出"
+    r"|订单已取消|地址已修改|规格已修改|发票已登记|安装已预约|抱歉|提醒)："
+)
+
+
+def test_the_advisor_talks_in_sentences_not_form_labels(renderer, domain_responses, facts):
+    advisor = renderer.store.get("advisor")
+    texts = [advisor.safe_default] + [
+        frame.get("after", "") + frame.get("before", "") for frame in advisor.styles.values()
+    ]
+    texts += [
+        renderer.render_response(name, context("advisor", facts=facts))["text"]
+        for name in domain_responses
+    ]
+    for text in texts:
+        assert not LABEL.search(text.strip()), text

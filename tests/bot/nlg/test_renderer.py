@@ -84,7 +84,7 @@ def test_facts_come_from_slots_and_arguments_and_the_card_becomes_custom(store):
         },
     )
     message = Renderer(store=store, strict=True).render(body)
-    assert message["text"].startswith("订单状态：2024112300123 已于 2026-11-22 21:16 付款成功")
+    assert message["text"].startswith("订单 2024112300123 已于 2026-11-22 21:16 付款成功")
     assert message["custom"] == card
     assert "buttons" not in message  # the action's own buttons are added by Rasa
 
@@ -205,3 +205,74 @@ def test_an_explicit_fallback_speaks_the_default_text_in_the_personas_address(tm
     body = request("utter_thank", [chose("master")], slots={"persona": "master"})
     rendered = Renderer(store=store, strict=True).render(body)["text"]
     assert rendered == "不客气主人，能帮到主人就好！还有其他问题随时喊我~"
+
+
+def _touch(path):
+    """Make sure the change is seen even on a coarse file-system clock."""
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+
+
+@pytest.mark.parametrize(
+    "breakage",
+    [
+        lambda text: text.replace("responses:", "responses: [", 1),  # broken YAML
+        lambda text: text.replace("safe_default:", "safe_word:", 1),  # a missing key
+        lambda text: text.replace("id: spicy", "id: crazy", 1),  # another persona's id
+    ],
+)
+def test_a_broken_persona_edit_keeps_the_last_good_version_and_logs_once(
+    tmp_path, caplog, breakage
+):
+    personas = tmp_path / "personas"
+    shutil.copytree(ROOT / "personas", personas)
+    live = Renderer(store=PersonaStore(personas, ROOT / "domain.yml"))
+    body = request("utter_greet", [chose("spicy")], slots={"persona": "spicy"})
+    good = live.render(body)["text"]
+    assert good.startswith("老铁来啦")
+    path = personas / "spicy.yml"
+    path.write_text(breakage(path.read_text(encoding="utf-8")), encoding="utf-8")
+    _touch(path)
+    with caplog.at_level(logging.ERROR, logger="bot.nlg.personas"):
+        assert live.render(body)["text"] == good
+        assert live.render(request("utter_thank", [chose("spicy")], {"persona": "spicy"}))
+    lines = [r.getMessage() for r in caplog.records if "spicy.yml" in r.getMessage()]
+    assert len(lines) == 1, lines  # once per change, not once per reply
+    assert "last good version" in lines[0]
+    assert any(
+        kind in lines[0] for kind in ("YAMLError", "ScannerError", "ParserError", "PersonaError")
+    )
+
+
+def test_a_broken_domain_edit_keeps_the_default_texts(tmp_path, caplog, domain_responses):
+    domain = tmp_path / "domain.yml"
+    shutil.copy(ROOT / "domain.yml", domain)
+    live = Renderer(store=PersonaStore(ROOT / "personas", domain))
+    body = request("utter_greet", [user("在吗")])
+    assert live.render(body)["text"] == domain_responses["utter_greet"][0]["text"]
+    domain.write_text("responses:\n  utter_greet: [\n", encoding="utf-8")
+    _touch(domain)
+    with caplog.at_level(logging.ERROR, logger="bot.nlg.personas"):
+        assert live.render(body)["text"] == domain_responses["utter_greet"][0]["text"]
+        live.render(body)
+    assert len([r for r in caplog.records if "domain.yml" in r.getMessage()]) == 1
+    domain.write_text("version: '3.1'\nintents: [greet]\n", encoding="utf-8")  # no responses
+    _touch(domain)
+    assert live.render(body)["text"] == domain_responses["utter_greet"][0]["text"]
+
+
+def test_a_persona_broken_since_start_up_falls_back_to_the_shop_default(tmp_path):
+    personas = tmp_path / "personas"
+    shutil.copytree(ROOT / "personas", personas)
+    (personas / "lady.yml").write_text("id: lady\nname: [\n", encoding="utf-8")
+    live = Renderer(store=PersonaStore(personas, ROOT / "domain.yml"), shop_default="master")
+    body = request("utter_greet", [chose("lady")], slots={"persona": "lady"})
+    assert live.render(body)["text"].startswith("主人")
+
+
+def test_an_unknown_persona_falls_back_to_the_shops_default_persona(store):
+    renderer = Renderer(store=store, shop_default="master")
+    body = request("utter_greet", [chose("pirate")], slots={"persona": "pirate"})
+    assert renderer.render(body)["text"] == store.get("master").responses["utter_greet"][0]["text"]
+    misconfigured = Renderer(store=store, shop_default="pirate")
+    assert misconfigured.render(body)["text"].startswith("亲，您好")
