@@ -256,7 +256,7 @@ class PersonaStore:
             texts come with its ``fallback_rewrite`` applied.
         """
         if not persona.uses_domain and response in persona.responses:
-            return persona.responses[response], False
+            return self._with_domain_buttons(persona.responses[response], response), False
         if not persona.uses_domain and response not in persona.fallback:
             logger.warning(
                 "persona %s has no template for %s and does not list it as a fallback",
@@ -267,6 +267,18 @@ class PersonaStore:
         if persona.uses_domain or not persona.fallback_rewrite:
             return variants, True
         return [{**v, "text": rewrite(v.get("text") or "", persona)} for v in variants], True
+
+    def _with_domain_buttons(self, variants: List[Variant], response: str) -> List[Variant]:
+        """A persona's variants, with the domain's quick replies where the persona names none.
+
+        Buttons are choices (time slots, yes / no), not voice: a persona that rewrites the
+        question keeps the domain's buttons unless it lists its own.
+        """
+        domain = self.domain_responses().get(response) or []
+        buttons = next((v["buttons"] for v in domain if v.get("buttons")), None)
+        if not buttons:
+            return variants
+        return [v if v.get("buttons") else {**v, "buttons": buttons} for v in variants]
 
 
 def _checked(persona: Persona, persona_id: str) -> Persona:

@@ -201,3 +201,19 @@ def test_the_advisor_talks_in_sentences_not_form_labels(renderer, domain_respons
     ]
     for text in texts:
         assert not LABEL.search(text.strip()), text
+
+
+@pytest.mark.parametrize("persona_id", OTHERS)
+def test_every_persona_keeps_the_domains_quick_replies(
+    renderer, domain_responses, facts, persona_id
+):
+    """Buttons are the customer's choices (slots, yes / no): no voice may drop them."""
+    with_buttons = {
+        name: [b["payload"] for b in next(v["buttons"] for v in variants if v.get("buttons"))]
+        for name, variants in domain_responses.items()
+        if any(v.get("buttons") for v in variants)
+    }
+    assert with_buttons, "the domain offers quick replies somewhere"
+    for name, payloads in with_buttons.items():
+        message = renderer.render_response(name, context(persona_id, facts=facts))
+        assert [b["payload"] for b in message.get("buttons", [])] == payloads, (persona_id, name)
