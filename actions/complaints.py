@@ -165,7 +165,7 @@ class ActionAskComplaintOption(ShopAction):
         )
         dispatcher.utter_message(
             response="utter_complaint_options",
-            buttons=[{"title": title, "payload": title} for _, title in options],
+            choices=[{"title": title, "payload": title} for _, title in options],
             **facts,
         )
         return [SlotSet(TICKET, str(ticket.id))]

@@ -55,10 +55,10 @@ class ActionDefaultAskAffirmation(Action):
             dispatcher.utter_message(response="utter_ask_rephrase")
             return []
         labels = intent_labels()
-        buttons = [
+        choices = [
             {"title": labels[name], "payload": f"/{name}"}
             for name in likeliest_intents(tracker.latest_message)
         ]
-        buttons.append({"title": labels["out_of_scope"], "payload": "/out_of_scope"})
-        dispatcher.utter_message(response="utter_ask_affirmation", buttons=buttons)
+        choices.append({"title": labels["out_of_scope"], "payload": "/out_of_scope"})
+        dispatcher.utter_message(response="utter_ask_affirmation", choices=choices)
         return []

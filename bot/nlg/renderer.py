@@ -43,6 +43,22 @@ EXTERNAL_PREFIX = "EXTERNAL_"
 LAST_RESORT = "亲，系统正在维护，请稍后再试；着急的话请说「转人工」，由人工客服为您处理~"
 
 
+def _choices(facts: Mapping[str, Any]) -> List[Dict[str, str]]:
+    """Buttons an action offers as its `choices` fact (`[{"title", "payload"}]`).
+
+    Actions pass their options (complaint remedies, the likeliest intents) as a fact rather than
+    as Rasa buttons, so the titles are turned into the conversation's script like every text.
+    """
+    found = facts.get("choices")
+    if not isinstance(found, list):
+        return []
+    return [
+        {"title": str(choice["title"]), "payload": str(choice["payload"])}
+        for choice in found
+        if isinstance(choice, dict) and choice.get("title") and choice.get("payload")
+    ]
+
+
 class RenderError(RuntimeError):
     """A response could not be rendered (raised only by a strict renderer, i.e. in tests)."""
 
@@ -241,7 +257,7 @@ class Renderer:
             message["text"] = script.to_script(text, ctx.script)
         buttons = [
             {**button, "title": script.to_script(str(button.get("title", "")), ctx.script)}
-            for button in variant.get("buttons") or []
+            for button in list(variant.get("buttons") or []) + _choices(ctx.facts)
         ]
         if buttons:
             message["buttons"] = buttons

@@ -31,9 +31,10 @@ def test_affirmation_offers_two_intents_and_something_else(dispatcher):
     assert events == []
     [message] = dispatcher.messages
     assert message["response"] == "utter_ask_affirmation"
-    payloads = [button["payload"] for button in message["buttons"]]
+    payloads = [choice["payload"] for choice in message["choices"]]
     assert payloads == ["/request_return", "/request_exchange", "/out_of_scope"]
-    assert message["buttons"][0]["title"] == intent_labels()["request_return"]
+    assert message["choices"][0]["title"] == intent_labels()["request_return"]
+    assert not message["buttons"]  # the renderer makes them, in the conversation's script
 
 
 def test_a_message_without_known_words_is_asked_to_be_rephrased(dispatcher):
@@ -42,4 +43,4 @@ def test_a_message_without_known_words_is_asked_to_be_rephrased(dispatcher):
     asyncio.run(ActionDefaultAskAffirmation().run(dispatcher, tracker, {}))
     [message] = dispatcher.messages
     assert message["response"] == "utter_ask_rephrase"
-    assert "buttons" not in message or not message["buttons"]
+    assert not message.get("buttons") and not message.get("choices")

@@ -172,6 +172,21 @@ def test_button_titles_are_converted_but_payloads_are_not(store):
     assert message["buttons"][0] == {"title": "轉人工客服", "payload": "/request_human"}
 
 
+def test_an_actions_choices_become_buttons_in_the_customers_script(store):
+    renderer = Renderer(store=store)
+    choices = [
+        {"title": "主管致电道歉", "payload": "主管致电道歉"},
+        {"title": "转人工客服", "payload": "/request_human"},
+        {"title": "", "payload": "/nothing"},
+        "not a choice",
+    ]
+    body = request("utter_default", [user("我要投訴 態度太差了")], arguments={"choices": choices})
+    buttons = renderer.render(body)["buttons"]
+    assert {"title": "主管致電道歉", "payload": "主管致电道歉"} in buttons
+    assert {"title": "轉人工客服", "payload": "/request_human"} in buttons
+    assert all(b["payload"] != "/nothing" for b in buttons)
+
+
 def test_a_signed_in_customers_profile_sets_the_style(store):
     key = "test-key"
     profiles = ProfileStyles(lookup=lambda customer_id: {7: "analytical"}.get(customer_id))
