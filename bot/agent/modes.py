@@ -18,6 +18,7 @@ import yaml
 from bot.agent.accounts import StaffSession
 from bot.agent.conversations import MODES, mode_of
 from bot.agent.trackers import append_events
+from bot.nlg import script
 
 NOTICES = Path(__file__).resolve().parent / "notices.yml"
 MAX_AGENT_MESSAGE_CHARS = 1000
@@ -38,10 +39,12 @@ def _notices() -> Dict[str, str]:
     return {str(name): str(text) for name, text in data.items()}
 
 
-def _notice(name: str, staff: StaffSession) -> Dict[str, Any]:
+def _notice(name: str, staff: StaffSession, events: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """The notice in the script the customer writes (Traditional customers read Traditional)."""
+    text = _notices()[name].format(agent=staff.display_name)
     return {
         "event": "bot",
-        "text": _notices()[name].format(agent=staff.display_name),
+        "text": script.to_script(text, script.conversation_script(events)),
         "metadata": {
             "sender": "system",
             "notice": name,
@@ -82,12 +85,12 @@ def mode_events(
     if wanted == "auto":
         if current["mode"] == "auto":
             return []
-        return [_notice("bot_back", staff), {"event": "resume"}]
+        return [_notice("bot_back", staff, events), {"event": "resume"}]
     if current["mode"] == wanted and current["agent"] == staff.username:
         return []
     pause = {"event": "pause", "metadata": {"mode": wanted, "agent": staff.username}}
     if current["mode"] == "auto" or current["agent"] != staff.username:
-        return [pause, _notice("agent_joined", staff)]
+        return [pause, _notice("agent_joined", staff, events)]
     return [pause]
 
 

@@ -149,6 +149,15 @@ def test_taking_over_pauses_with_the_mode_and_tells_the_customer():
     assert conversations.mode_of(taken + back)["mode"] == "auto"
 
 
+def test_a_traditional_customer_reads_the_notices_in_traditional():
+    events = START + [user("請幫我轉人工客服", "request_human", 2.0)]
+    switch = modes.mode_events(events, "human", staff())
+    joined = switch[1]
+    assert "為您接入人工服務" in joined["text"] and "客服小蜜" in joined["text"]
+    [back, _] = modes.mode_events(events + switch, "auto", staff())
+    assert "繼續為您服務" in back["text"]
+
+
 def test_another_agents_conversation_needs_a_supervisor():
     taken = START + modes.mode_events(START, "human", staff("agent"))
     with pytest.raises(modes.ModeRefused) as refused:
