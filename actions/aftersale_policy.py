@@ -130,8 +130,15 @@ def beyond_frontline(demand: str, severity: str, limit_fen: int = FRONTLINE_LIMI
     )
 
 
-def complaint_options(category: str) -> List[Tuple[str, str]]:
-    """Return the (code, label) options the frontline may offer for a category."""
+def complaint_options(category: str, severity: str = "low") -> List[Tuple[str, str]]:
+    """Return the (code, label) options the frontline may offer for a complaint.
+
+    A serious complaint (safety, health, a public escalation) is not offered a coupon: whatever
+    its category, the options are a supervisor's call, a return with pick-up, or an inspection
+    after which a supervisor settles the compensation (all of them escalated).
+    """
+    if severity == "high":
+        return list(labels()["complaint_options_serious"].items())
     return list(labels()["complaint_options"][category].items())
 
 

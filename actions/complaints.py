@@ -53,7 +53,7 @@ def classification(tracker: Tracker) -> Tuple[str, str]:
 
 def options_for(tracker: Tracker) -> List[Tuple[str, str]]:
     """The (code, label) options policy allows for this complaint."""
-    return policy.complaint_options(classification(tracker)[0])
+    return policy.complaint_options(*classification(tracker))
 
 
 def _ticket_of(session: Session, tracker: Tracker, order: Order) -> Optional[ComplaintTicket]:
@@ -142,7 +142,7 @@ class ActionAskComplaintOption(ShopAction):
         if order is None:
             return order_not_found(dispatcher)
         category, severity = classification(tracker)
-        options = policy.complaint_options(category)
+        options = policy.complaint_options(category, severity)
         ticket = _ticket_of(session, tracker, order)
         if ticket is None:
             ticket = repo.create_ticket(
@@ -199,11 +199,12 @@ class ActionFileComplaint(ShopAction):
             severity=severity,
             description=tracker.get_slot(DESCRIPTION),
             demand=tracker.get_slot(DEMAND),
-            options_offered=[title for _, title in policy.complaint_options(category)],
+            options_offered=[title for _, title in policy.complaint_options(category, severity)],
             order_id=order.id,
         )
         code = tracker.get_slot(OPTION)
-        title = dict(policy.complaint_options(ticket.category)).get(code, code)
+        offered = policy.complaint_options(ticket.category, ticket.severity)
+        title = dict(offered).get(code, code)
         compensation = policy.OPTION_COMPENSATION_FEN.get(code, 0)
         limit = compensation_limit_fen(session)
         escalate = compensation > limit or policy.beyond_frontline(

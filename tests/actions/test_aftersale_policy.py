@@ -55,3 +55,18 @@ def test_addresses_are_stored_without_house_numbers():
 
 def test_money_is_yuan_from_fen():
     assert policy.yuan(1000) == "10.00" and policy.yuan(5) == "0.05"
+
+
+def test_a_serious_complaint_is_never_offered_a_coupon():
+    for category in ("quality", "logistics", "attitude"):
+        serious = dict(policy.complaint_options(category, "high"))
+        assert "supervisor_call" in serious and len(serious) == 3
+        assert not any("券" in title or "补偿" in title for title in serious.values())
+        assert dict(policy.complaint_options(category, "medium")) != serious
+    category, severity = policy.classify_complaint("燃气灶漏气 差点起火")
+    assert severity == "high"
+    assert [code for code, _ in policy.complaint_options(category, severity)] == [
+        "supervisor_call",
+        "refund_return",
+        "inspect_first",
+    ]
