@@ -15,6 +15,15 @@ from actions import parsing
 from actions.identity import verified_customer_id
 
 Slots = Dict[Text, Any]
+# Rasa records an external event (a proactive notice, bot/notices) as a user message
+# "EXTERNAL: EXTERNAL_<kind>" with the intent EXTERNAL_<kind>: never the customer's answer.
+EXTERNAL_INTENT_PREFIX = "EXTERNAL_"
+
+
+def is_external(tracker: Tracker) -> bool:
+    """Whether the latest "message" is an external event, not something the customer wrote."""
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    return str(intent or "").startswith(EXTERNAL_INTENT_PREFIX)
 
 
 def requested(tracker: Tracker, slot: str) -> bool:
@@ -23,6 +32,9 @@ def requested(tracker: Tracker, slot: str) -> bool:
 
 
 def _text(tracker: Tracker) -> str:
+    """The customer's latest words; none for an external event."""
+    if is_external(tracker):
+        return ""
     return tracker.latest_message.get("text") or ""
 
 
@@ -151,7 +163,7 @@ NOT_AN_ANSWER = {
 def short_reply(tracker: Tracker, limit: int = 12) -> Optional[str]:
     """The normalised reply when it is short and not a yes/no, greeting or other non-answer."""
     intent = (tracker.latest_message.get("intent") or {}).get("name")
-    if intent in NOT_AN_ANSWER:
+    if intent in NOT_AN_ANSWER or is_external(tracker):
         return None
     text = parsing.normalise(_text(tracker)).strip()
     return text if 0 < len(text) <= limit and not text.startswith("/") else None

@@ -12,12 +12,13 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import db, parsing
-from actions.forms import ValidateOrderLookupForm, requested
+from actions.forms import ValidateOrderLookupForm, is_external, requested
 from actions.identity import verified_customer_id
 from actions.repository.orders import find_order
 
 Slots = Dict[Text, Any]
-# Intents whose messages never answer a free-text question of a form.
+# Intents whose messages never answer a free-text question of a form (nor does an external
+# event's EXTERNAL_* intent: see not_an_answer).
 NOT_AN_ANSWER = {
     "affirm",
     "deny",
@@ -31,7 +32,13 @@ NOT_AN_ANSWER = {
 
 
 def message_text(tracker: Tracker) -> str:
-    """The customer's latest message, normalised (full-width → half-width), stripped."""
+    """The customer's latest message, normalised (full-width → half-width), stripped.
+
+    Empty for an external event (a proactive notice): "EXTERNAL: EXTERNAL_<kind>" is Rasa's
+    placeholder, not the customer's words.
+    """
+    if is_external(tracker):
+        return ""
     return parsing.normalise(str(tracker.latest_message.get("text") or "")).strip()
 
 
@@ -40,9 +47,14 @@ def latest_intent(tracker: Tracker) -> Optional[str]:
     return (tracker.latest_message.get("intent") or {}).get("name")
 
 
+def not_an_answer(tracker: Tracker) -> bool:
+    """Whether the latest message cannot answer a free-text question (yes/no/hello, a notice)."""
+    return latest_intent(tracker) in NOT_AN_ANSWER or is_external(tracker)
+
+
 def free_text_answer(tracker: Tracker, slot: str, *, limit: int = 200) -> Slots:
     """Take the whole reply as the slot's value while it is asked for (not a yes/no/hello)."""
-    if not requested(tracker, slot) or latest_intent(tracker) in NOT_AN_ANSWER:
+    if not requested(tracker, slot) or not_an_answer(tracker):
         return {}
     text = message_text(tracker)
     if not text or text.startswith("/"):

@@ -3,7 +3,8 @@
 - shipping notice: a parcel left in the last 48 hours and is on its way;
 - delay apology: a parcel on its way without a tracking update for 48 hours (once per parcel);
 - follow-up visit (回访): an order delivered three to ten days ago;
-- installation reminder: an installation visit booked for today or tomorrow;
+- installation reminder: an installation visit booked for tomorrow, or for today while its slot
+  has not started (:data:`VISIT_SLOT_STARTS`);
 - infant-formula run-out reminder: from the purchase day, quantity × net weight and the
   customer's daily consumption, the day the formula runs out; reminded from
   :data:`REMIND_DAYS_BEFORE` days before until the day before, unless formula was bought since.
@@ -38,6 +39,10 @@ REMIND_DAYS_BEFORE = 5
 FORMULA_DEPARTMENT = "infant"
 ON_THE_WAY = ("in_transit", "out_for_delivery")
 SLOT_LABELS = {"morning": "上午", "afternoon": "下午", "evening": "晚上"}
+# When a visit's slot begins, shop time. The shop's model only names the slots (models.SLOTS);
+# these are the earliest moments a fitter may arrive: 上午 from 09:00, 下午 from 12:00 (the
+# booking form files 中午 under it), 晚上 from 18:00 (傍晚, 下班后). A reminder after that is late.
+VISIT_SLOT_STARTS = {"morning": time(9), "afternoon": time(12), "evening": time(18)}
 
 
 @dataclass(frozen=True)
@@ -50,11 +55,18 @@ class Notice:
     due_at: datetime
     facts: Dict[str, str] = field(default_factory=dict)
     order_id: Optional[int] = None
+    # From this moment on it is pointless (an installation reminder once the visit's slot began).
+    not_after: Optional[datetime] = None
 
     @property
     def intent(self) -> str:
         """The external intent that delivers it (data/rules/notices.yml)."""
         return f"EXTERNAL_{self.kind}"
+
+    @property
+    def notice_id(self) -> str:
+        """Names the notice in the conversation (the trigger's ``notice_id`` entity)."""
+        return f"{self.kind}:{self.subject_key}"
 
 
 def day_label(day: date) -> str:
@@ -159,8 +171,13 @@ def follow_up_notices(session: Session, now: datetime, tz: ZoneInfo) -> List[Not
     ]
 
 
+def visit_starts_at(day: date, slot: str, tz: ZoneInfo) -> datetime:
+    """The moment a visit's slot begins (an unknown slot counts from the start of the day)."""
+    return datetime.combine(day, VISIT_SLOT_STARTS.get(slot, time(0)), tz)
+
+
 def installation_notices(session: Session, now: datetime, tz: ZoneInfo) -> List[Notice]:
-    """Installation visits booked for today or tomorrow (shop time)."""
+    """Installation visits booked for tomorrow, or for today before the visit's slot begins."""
     today = now.astimezone(tz).date()
     rows = session.execute(
         select(InstallationAppointment).where(
@@ -171,6 +188,9 @@ def installation_notices(session: Session, now: datetime, tz: ZoneInfo) -> List[
     ).scalars()
     notices = []
     for visit in rows:
+        starts_at = visit_starts_at(visit.date, visit.slot, tz)
+        if now >= starts_at:
+            continue
         goods = visit.product.name if visit.product is not None else "商品"
         notices.append(
             Notice(
@@ -179,6 +199,7 @@ def installation_notices(session: Session, now: datetime, tz: ZoneInfo) -> List[
                 customer_id=visit.customer_id,
                 order_id=visit.order_id,
                 due_at=datetime.combine(visit.date - timedelta(days=1), time(8), tz),
+                not_after=starts_at,
                 facts={
                     "goods": goods,
                     "visit_day": day_label(visit.date),

@@ -59,7 +59,7 @@ def test_options_are_offered_as_buttons_and_the_ticket_opened(shop):
     )
     assert message["response"] == "utter_complaint_options"
     assert message["category"] == "attitude" and message["category_label"] == "服务态度"
-    titles = [b["title"] for b in message["buttons"]]
+    titles = [b["title"] for b in message["choices"]]
     assert titles == ["主管致电道歉", "赠送20元店铺券"]
     [row] = ticket_rows()
     assert row["options"] == titles and row["description"] == "快递员把包裹扔在门口还骂人"
@@ -151,6 +151,27 @@ def test_an_answer_that_is_not_an_option_is_asked_again(shop):
     assert messages[0]["response"] == "utter_invalid_complaint_option"
     messages, found = validate(slots, "1", "inform", "complaint_option")
     assert found["complaint_option"] == "reship" and messages == []
+
+
+@pytest.mark.parametrize("intent", ["EXTERNAL_shipping_notice", "EXTERNAL_delay_apology"])
+@pytest.mark.parametrize("asked", ["complaint_description", "complaint_demand"])
+def test_a_notice_arriving_during_the_form_is_not_the_customers_answer(shop, intent, asked):
+    """Rasa records an external event as the user message "EXTERNAL: <intent>"."""
+    slots = order_slots("fresh", complaint_description="裤子开线了")
+    if asked == "complaint_description":
+        slots = order_slots("fresh")
+    messages, found = validate(slots, f"EXTERNAL: {intent}", intent, asked)
+    assert asked not in found and messages == []
+    _, found = validate(slots, f"EXTERNAL: {intent}", "inform", asked)  # the same words, typed
+    assert found[asked] == f"external: {intent.lower()}"
+
+
+def test_a_notice_arriving_while_the_options_are_offered_is_not_a_wrong_pick(shop):
+    slots = order_slots("fresh", complaint_description="裤子开线了", complaint_demand="补发")
+    messages, found = validate(
+        slots, "EXTERNAL: EXTERNAL_follow_up_visit", "EXTERNAL_follow_up_visit", "complaint_option"
+    )
+    assert "complaint_option" not in found and messages == []
 
 
 @pytest.mark.parametrize("bad", ["9" * 40, "-1", "'; DROP TABLE complaint_tickets; --"])

@@ -1,12 +1,16 @@
 import asyncio
 
+import pytest
+
 from actions.forms import (
     ValidateOrderLookupForm,
     ValidateProductForm,
     ValidateSizeAdviceForm,
+    short_reply,
 )
 from actions.identity import SIGNING_KEY_ENV
 from actions.installation_booking import ValidateInstallationForm
+from actions.order_forms import free_text_answer, message_text
 from tests.actions import presale_support
 from tests.actions.conftest import make_tracker
 from tests.actions.presale_support import KEY
@@ -100,3 +104,16 @@ def test_signed_in_customer_is_not_asked_for_order_or_phone_tail(dispatcher, mon
     anonymous = presale_support.tracker("查下订单", intent="check_order_status")
     assert run(form.required_slots(slots, dispatcher, signed_in, {})) == []
     assert run(form.required_slots(slots, dispatcher, anonymous, {})) == slots
+
+
+@pytest.mark.parametrize("intent", ["EXTERNAL_shipping_notice", "EXTERNAL_formula_runout"])
+def test_a_proactive_notice_is_never_taken_as_an_answer(dispatcher, intent):
+    """A notice arriving during a form is recorded as "EXTERNAL: <intent>" with that intent."""
+    text = f"EXTERNAL: {intent}"
+    notice = make_tracker(text, intent=intent, slots={"requested_slot": "return_reason"})
+    typed = make_tracker(text, intent="inform", slots={"requested_slot": "return_reason"})
+    assert free_text_answer(notice, "return_reason") == {}
+    assert free_text_answer(typed, "return_reason") == {"return_reason": text.lower()}
+    assert message_text(notice) == "" and message_text(typed) == text.lower()
+    assert short_reply(notice, limit=60) is None
+    assert short_reply(typed, limit=60) is not None
