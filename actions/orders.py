@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Text, Tuple
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -11,14 +11,18 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
 from actions import aftersale_policy as policy
+from actions import clock
 from actions import repository as repo
 from actions.base import Events, ShopAction
 from actions.clock import moment_text as shop_time
+from actions.delivery import dispatch_window
 from actions.identity import identified_order
 from actions.models import Order, ReturnRequest, utcnow
 from actions.settings import to_shop_time
 
 # What customers type when the order shows unpaid but they believe they paid.
+DISPATCH_CHASE = "logistics_chase"
+DISPATCH_CHASE_HOURS = 4
 SAYS_PAID = re.compile(r"(已|已经|都)?(付|支付|付款|扣款|扣钱|扣费)(过|了|成功)|扣了|付过|已付")
 REFUND_RESPONSES = {
     "requested": "utter_refund_requested",
@@ -122,9 +126,39 @@ class ActionCheckOrderStatus(ShopAction):
             response = "utter_order_status_cancelled"
             facts["cancelled_at"] = shop_time(order.cancelled_at)
         else:
-            response = "utter_order_status_paid"
+            response, dispatch = self._dispatch_facts(session, order)
+            facts.update(dispatch)
         dispatcher.utter_message(response=response, **facts)
         return []
+
+    @staticmethod
+    def _dispatch_facts(session: Session, order: Order) -> Tuple[str, Dict[str, Any]]:
+        """A paid order's dispatch day; past it, an apology and a chase ticket (opened once)."""
+        window = dispatch_window(order.paid_at)
+        facts: Dict[str, Any] = {"ship_by": window.latest.isoformat()}
+        if clock.today() <= window.latest:
+            return "utter_order_status_paid", facts
+        ticket = next(
+            (
+                t
+                for t in repo.open_tickets(session, order.customer_id, kind=DISPATCH_CHASE)
+                if t.order_id == order.id
+            ),
+            None,
+        ) or repo.create_ticket(
+            session,
+            customer_id=order.customer_id,
+            now=utcnow(),
+            category="logistics",
+            kind=DISPATCH_CHASE,
+            severity="medium",
+            description=f"paid, not dispatched by {window.latest.isoformat()}",
+            demand="dispatch at once",
+            order_id=order.id,
+            follow_up_hours=DISPATCH_CHASE_HOURS,
+        )
+        facts.update(ticket_id=ticket.id, follow_up_by=shop_time(ticket.follow_up_due))
+        return "utter_order_status_paid_overdue", facts
 
     @staticmethod
     def _shipment_facts(session: Session, order: Order) -> Dict[str, Any]:

@@ -198,3 +198,31 @@ def test_a_return_waiting_for_its_parcel_lets_the_customer_give_the_number(shop)
     message, events = refund("2024112000007")
     assert message["response"] == "utter_refund_awaiting_return"
     assert len(events) == 1 and events[0]["name"] == "return_request_id" and events[0]["value"]
+
+
+def test_a_paid_order_is_told_its_dispatch_day(shop):
+    message, _ = status("2024112000002")
+    paid = shop.now - 2 * H
+    local = paid.astimezone(ZoneInfo("Asia/Shanghai"))
+    assert message["ship_by"] >= local.date().isoformat()
+    assert "ticket_id" not in message
+
+
+def test_a_paid_order_past_its_dispatch_day_gets_an_apology_and_one_chase_ticket(shop, monkeypatch):
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from actions import clock
+    from actions.models import ComplaintTicket
+
+    later = clock.today() + timedelta(days=5)
+    monkeypatch.setattr(clock, "today", lambda: later)
+    first, _ = status("2024112000002")
+    again, _ = status("2024112000002")
+    assert first["response"] == again["response"] == "utter_order_status_paid_overdue"
+    assert first["ticket_id"] == again["ticket_id"] and first["follow_up_by"]
+    with db.session_scope() as session:
+        tickets = session.execute(select(ComplaintTicket)).scalars().all()
+        chases = [t for t in tickets if t.kind == "logistics_chase" and t.shipment_id is None]
+        assert len(chases) == 1 and chases[0].id == first["ticket_id"]

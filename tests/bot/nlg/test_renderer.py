@@ -80,13 +80,14 @@ def test_facts_come_from_slots_and_arguments_and_the_card_becomes_custom(store):
             "paid_at": "2026-11-22 21:16",
             "amount": "268.00",
             "items": "方太EMD20T油烟机×1",
+            "ship_by": "2026-11-23",
             "card": card,
         },
     )
     message = Renderer(store=store, strict=True).render(body)
     assert message["text"].startswith("订单 2024112300123 已于 2026-11-22 21:16 付款成功")
-    assert message["custom"] == card
-    assert "buttons" not in message  # the action's own buttons are added by Rasa
+    assert "最晚 2026-11-23 发出" in message["text"] and message["custom"] == card
+    assert "buttons" not in message
 
 
 def test_a_missing_fact_is_an_error_in_tests(store):
