@@ -33,6 +33,11 @@ from bot.settings import Settings
 MAX_WAIT_SECONDS = 25.0
 METRICS_WINDOW_SECONDS = 30 * 24 * 3600
 METRICS_ROWS_SHOWN = 200
+CSV_PARTS = {
+    "decisions": "assist-metrics.csv",
+    "intents": "assist-metrics-by-intent.csv",
+    "handoffs": "assist-handoffs.csv",
+}
 
 logger = logging.getLogger(__name__)
 
@@ -257,8 +262,18 @@ def register(bp: Blueprint, guard: Guard, render: Callable[..., HTTPResponse]) -
         staff, refused = await guard.check(request)
         if refused:
             return refused
-        rows, _ = await all_rows(request.app.ctx.settings)
+        part = request.args.get("part", "decisions")
+        if part not in CSV_PARTS:
+            return error("unknown_part", 400)
+        rows, handoffs = await all_rows(request.app.ctx.settings)
+        if part == "intents":
+            body = metrics.summary_csv(metrics.summarise(rows, handoffs))
+        elif part == "handoffs":
+            body = metrics.handoffs_csv(handoffs)
+        else:
+            body = metrics.to_csv(rows)
         # with a byte order mark, spreadsheet programs read the Chinese as UTF-8
-        response = text("\ufeff" + metrics.to_csv(rows), content_type="text/csv; charset=utf-8")
-        response.headers["Content-Disposition"] = 'attachment; filename="assist-metrics.csv"'
+        response = text("\ufeff" + body, content_type="text/csv; charset=utf-8")
+        filename = CSV_PARTS[part]
+        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
         return secure(response)

@@ -20,7 +20,7 @@ import math
 import statistics
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 from zoneinfo import ZoneInfo
 
 SHOP_TZ = ZoneInfo("Asia/Shanghai")
@@ -42,6 +42,31 @@ CSV_COLUMNS = (
     "seconds_to_send",
     "suggestions_shown",
     "rejections",
+)
+SUMMARY_COLUMNS = (
+    "intent",
+    "messages",
+    "accepted",
+    "edited",
+    "written",
+    "rejected_only",
+    "unanswered",
+    "top1_rate",
+    "top3_rate",
+    "edit_rate",
+    "manual_rate",
+    "handoffs",
+    "answered_handoffs",
+    "median_first_response_seconds",
+)
+HANDOFF_COLUMNS = (
+    "paused_at",
+    "agent",
+    "mode",
+    "intent",
+    "waiting_since",
+    "first_response_at",
+    "first_response_seconds",
 )
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -95,6 +120,7 @@ class Handoff:
         waiting_since: When the customer started waiting for a person.
         first_response_at: When an agent first sent a message, if one did before hand-back.
         first_response_seconds: `first_response_at - waiting_since`, or None.
+        intent: Rasa's intent for the customer message the wait began with, if any.
     """
 
     paused_at: float
@@ -103,6 +129,7 @@ class Handoff:
     waiting_since: float
     first_response_at: Optional[float]
     first_response_seconds: Optional[float]
+    intent: Optional[str] = None
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -332,15 +359,23 @@ def _is_reply(event: Dict[str, Any]) -> bool:
     return event.get("event") == "bot" and _sender(event) != "system"
 
 
-def _waiting_since(events: Sequence[Dict[str, Any]], pause_index: int) -> float:
-    """The earliest customer message after the last reply before the pause, else the pause time."""
+def _waiting_since(
+    events: Sequence[Dict[str, Any]], pause_index: int
+) -> Tuple[float, Optional[str]]:
+    """When the customer began waiting, and the intent of the message the wait began with.
+
+    The wait begins with the earliest customer message after the last reply before the pause,
+    else with the pause itself (no intent then).
+    """
     waiting = None
     for event in reversed(events[:pause_index]):
         if _is_reply(event):
             break
         if is_customer_message(event):
             waiting = event
-    return _stamp(waiting if waiting is not None else events[pause_index])
+    if waiting is None:
+        return _stamp(events[pause_index]), None
+    return _stamp(waiting), _text(_intent(waiting).get("name"))
 
 
 def _first_response(events: Sequence[Dict[str, Any]], pause_index: int) -> Optional[float]:
@@ -380,7 +415,7 @@ def handoffs(events: Sequence[Dict[str, Any]]) -> List[Handoff]:
                 continue
             paused = True
             meta = event.get("metadata") if isinstance(event.get("metadata"), dict) else {}
-            waiting = _waiting_since(events, index)
+            waiting, intent = _waiting_since(events, index)
             answered = _first_response(events, index)
             found.append(
                 Handoff(
@@ -392,6 +427,7 @@ def handoffs(events: Sequence[Dict[str, Any]]) -> List[Handoff]:
                     first_response_seconds=None
                     if answered is None
                     else round(max(0.0, answered - waiting), 1),
+                    intent=intent,
                 )
             )
     return found
@@ -399,6 +435,15 @@ def handoffs(events: Sequence[Dict[str, Any]]) -> List[Handoff]:
 
 def _ratio(part: int, whole: int) -> Optional[float]:
     return part / whole if whole else None
+
+
+def _handoff_figures(found: Sequence[Handoff]) -> Dict[str, Any]:
+    waits = [h.first_response_seconds for h in found if h.first_response_seconds is not None]
+    return {
+        "handoffs": len(found),
+        "answered_handoffs": len(waits),
+        "median_first_response_seconds": round(statistics.median(waits), 1) if waits else None,
+    }
 
 
 def _rates(rows: Sequence[DecisionRow]) -> Dict[str, Any]:
@@ -439,28 +484,31 @@ def summarise(rows: Iterable[DecisionRow], found_handoffs: Iterable[Handoff]) ->
 
     Returns:
         `messages`, a count per outcome, `replied`, `rejections`, the four rates, `handoffs`,
-        `answered_handoffs`, `median_first_response_seconds` and `by_intent`: the same counts and
-        rates per intent (`intent` None when Rasa gave none), most messages first.
+        `answered_handoffs`, `median_first_response_seconds` and `by_intent`: the same figures
+        per intent (a handoff counts for the intent of the message the wait began with;
+        `intent` None when Rasa gave none), most messages first, then most handoffs.
     """
     rows = list(rows)
     found_handoffs = list(found_handoffs)
-    waits = [
-        h.first_response_seconds for h in found_handoffs if h.first_response_seconds is not None
-    ]
     groups: Dict[Optional[str], List[DecisionRow]] = {}
     for row in rows:
         groups.setdefault(row.intent, []).append(row)
+    handed: Dict[Optional[str], List[Handoff]] = {}
+    for handoff in found_handoffs:
+        handed.setdefault(handoff.intent, []).append(handoff)
+    intents = sorted(
+        set(groups) | set(handed),
+        key=lambda i: (-len(groups.get(i, [])), -len(handed.get(i, [])), i or ""),
+    )
     by_intent = [
-        {"intent": intent, **_rates(group)}
-        for intent, group in sorted(groups.items(), key=lambda item: (-len(item[1]), item[0] or ""))
+        {
+            "intent": intent,
+            **_rates(groups.get(intent, [])),
+            **_handoff_figures(handed.get(intent, [])),
+        }
+        for intent in intents
     ]
-    return {
-        **_rates(rows),
-        "handoffs": len(found_handoffs),
-        "answered_handoffs": len(waits),
-        "median_first_response_seconds": round(statistics.median(waits), 1) if waits else None,
-        "by_intent": by_intent,
-    }
+    return {**_rates(rows), **_handoff_figures(found_handoffs), "by_intent": by_intent}
 
 
 def _cell(value: Any) -> Any:
@@ -485,12 +533,49 @@ def to_csv(rows: Iterable[DecisionRow]) -> str:
     Returns:
         The CSV text (CRLF line ends); add a UTF-8 BOM when serving it for Excel.
     """
+    return _table(CSV_COLUMNS, [[getattr(row, c) for c in CSV_COLUMNS] for row in rows])
+
+
+def _table(columns: Sequence[str], records: Iterable[Sequence[Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        writer.writerow([_cell(getattr(row, column)) for column in CSV_COLUMNS])
+    writer.writerow(columns)
+    for record in records:
+        writer.writerow([_cell(value) for value in record])
     return out.getvalue()
+
+
+def summary_csv(summary: Dict[str, Any]) -> str:
+    """The summary as CSV: one row for all messages (`intent` = `*`), then one per intent.
+
+    Args:
+        summary: What `summarise` returned.
+
+    Returns:
+        The CSV text with a header row of SUMMARY_COLUMNS; rates as fractions, empty when None.
+    """
+    groups = [{**summary, "intent": "*"}] + list(summary["by_intent"])
+    return _table(
+        SUMMARY_COLUMNS,
+        [["" if g.get(c) is None else g.get(c) for c in SUMMARY_COLUMNS] for g in groups],
+    )
+
+
+def handoffs_csv(found: Iterable[Handoff]) -> str:
+    """One CSV row per handoff (times in ISO 8601, Asia/Shanghai), oldest first."""
+    records = [
+        [
+            _iso(h.paused_at),
+            h.agent,
+            h.mode,
+            h.intent,
+            _iso(h.waiting_since),
+            None if h.first_response_at is None else _iso(h.first_response_at),
+            h.first_response_seconds,
+        ]
+        for h in sorted(found, key=lambda h: h.paused_at)
+    ]
+    return _table(HANDOFF_COLUMNS, records)
 
 
 def latest(rows: Iterable[DecisionRow], limit: int = 200) -> List[DecisionRow]:

@@ -186,3 +186,8 @@ def test_an_edited_suggestion_is_recorded_with_its_distance(assistant):
 
     status, metrics = agent.call("/agent/metrics.csv")
     assert status == 200 and conversation in metrics and "edited" in metrics
+    status, by_intent = agent.call("/agent/metrics.csv?part=intents")
+    assert status == 200 and by_intent.splitlines()[1].startswith("*,")
+    status, handed = agent.call("/agent/metrics.csv?part=handoffs")
+    assert status == 200 and "first_response_seconds" in handed.splitlines()[0]
+    assert agent.call("/agent/metrics.csv?part=secrets")[0] == 400

@@ -448,7 +448,9 @@ def test_summary_rates_overall_and_per_intent():
         "ask_delivery_time",
         "complain",
         "track_logistics",
+        None,  # the agent took over while nobody was waiting: a handoff without an intent
     ]
+    assert by_intent[None]["messages"] == 0 and by_intent[None]["handoffs"] == 1
     delivery = by_intent["ask_delivery_time"]
     assert delivery["messages"] == 3
     assert delivery["top1_rate"] == pytest.approx(1 / 3)
@@ -615,3 +617,27 @@ def test_page_escapes_markup_from_the_tracker(render):
 
 def test_page_stylesheets_exist():
     assert (STATIC / "agent.css").is_file() and (STATIC / "agent_metrics.css").is_file()
+
+
+def test_handoffs_count_for_the_intent_the_wait_began_with_and_export_as_csv():
+    def handed_over(intent, wait):
+        events = START + [customer("转人工", intent, T0, "m-1"), pause(T0 + 1)]
+        return events + [sent("您好", T0 + wait, "m-1", "written")]
+
+    found = []
+    for intent, wait in (("request_human", 10), ("request_human", 40), ("complain", 5)):
+        found += metrics.handoffs(handed_over(intent, wait))
+    summary = metrics.summarise([], found)
+    by_intent = {group["intent"]: group for group in summary["by_intent"]}
+    assert [g["intent"] for g in summary["by_intent"]] == ["request_human", "complain"]
+    assert by_intent["request_human"]["handoffs"] == 2
+    assert by_intent["request_human"]["median_first_response_seconds"] == 25.0
+    assert by_intent["complain"]["median_first_response_seconds"] == 5.0
+
+    lines = metrics.summary_csv(summary).splitlines()
+    assert lines[0] == ",".join(metrics.SUMMARY_COLUMNS)
+    assert lines[1].startswith("*,0,") and lines[1].endswith(",3,3,10.0")
+    assert lines[2].startswith("request_human,0,") and lines[2].endswith(",2,2,25.0")
+    handoff_lines = metrics.handoffs_csv(found).splitlines()
+    assert handoff_lines[0] == ",".join(metrics.HANDOFF_COLUMNS) and len(handoff_lines) == 4
+    assert ",assist,request_human," in handoff_lines[1] and handoff_lines[1].endswith(",10.0")
