@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, Optional, Text
+from difflib import SequenceMatcher
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -13,10 +14,15 @@ from sqlalchemy.orm import Session
 from actions import clock
 from actions.base import Events, ShopAction
 from actions.cards import product_card
-from actions.catalog import asked_product
+from actions.catalog import CANDIDATE_LIMIT, asked_product
 from actions.models import Product
 from actions.parsing import ORDER_ID
-from actions.repository.catalog import CodeCheck, find_product, verify_anti_counterfeit_code
+from actions.repository.catalog import (
+    CodeCheck,
+    find_product,
+    find_products,
+    verify_anti_counterfeit_code,
+)
 from bot.nlu.normalise import normalise
 
 # A printed code: 12-20 digits, possibly written in groups ("1234 5678-…").
@@ -41,6 +47,33 @@ def find_code(text: Any) -> Optional[str]:
         if not ORDER_ID.fullmatch(digits):
             return digits
     return None
+
+
+def _overlap(text: str, product: Product) -> int:
+    model = product.name.replace(product.brand or "", "").lower()
+    return SequenceMatcher(None, text, model).find_longest_match(0, len(text), 0, len(model)).size
+
+
+def meant_products(session: Session, tracker: Tracker) -> List[Product]:
+    """The products the customer may mean: one when named, several when only vaguely named.
+
+    "T5的序列号" with the slot 油烟机 means the T5; "油烟机" alone may mean any range hood.
+
+    Returns:
+        The products the `product` slot and the message could stand for; empty when unknown.
+
+    """
+    asked = str(tracker.get_slot("product") or "").strip()
+    if not asked:
+        return []
+    candidates = find_products(session, asked, limit=CANDIDATE_LIMIT)
+    if len(candidates) <= 1:
+        return candidates
+    text = normalise(str((tracker.latest_message or {}).get("text") or "")).lower()
+    text = CODE_CANDIDATE.sub(" ", text)  # a code's digits say nothing about the model
+    scores = {p.id: _overlap(text, p) for p in candidates}
+    best = max(scores.values())
+    return [p for p in candidates if scores[p.id] == best]
 
 
 def code_facts(code: str, check: CodeCheck) -> Dict[str, Any]:
@@ -75,7 +108,7 @@ class ActionCheckAuthenticity(ShopAction):
             (tracker.latest_message or {}).get("text")
         )
         if code:
-            self.check_code(dispatcher, session, code, product)
+            self.check_code(dispatcher, session, code, meant_products(session, tracker), tracker)
             return [SlotSet("auth_code", None)]
         if product is None or not product.authorisation_cert_no:
             dispatcher.utter_message(response="utter_authenticity")
@@ -101,20 +134,28 @@ class ActionCheckAuthenticity(ShopAction):
         dispatcher: CollectingDispatcher,
         session: Session,
         code: str,
-        product: Optional[Product],
+        meant: List[Product],
+        tracker: Tracker,
     ) -> None:
-        """Checks the code against the records and answers with the outcome."""
-        check = verify_anti_counterfeit_code(session, code, clock.now())
+        """Checks the code against the records and answers with the outcome.
+
+        When the customer named a product, only a code of that product passes (of one of the
+        products a vague name stands for); a code of another product is not recorded as checked.
+        """
+        check = verify_anti_counterfeit_code(
+            session, code, clock.now(), product_ids=[p.id for p in meant] if meant else None
+        )
         facts = code_facts(code, check)
         if check.status == "not_found":
             dispatcher.utter_message(response="utter_auth_code_unknown", **facts)
             return
-        coded = find_product(session, check.product_name)
-        if product is not None and coded is not None and coded.category != product.category:
+        if check.status == "other_product":
+            named = meant[0].name if len(meant) == 1 else str(tracker.get_slot("product"))
             dispatcher.utter_message(
-                response="utter_auth_code_other_product", product=product.name, **facts
+                response="utter_auth_code_other_product", product=named, **facts
             )
             return
+        coded = find_product(session, check.product_name)
         facts["product"] = check.product_name
         if coded is not None:
             facts["card"] = product_card(coded)

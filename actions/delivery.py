@@ -81,25 +81,85 @@ MAINLAND_PROVINCES = tuple(
     "北京 天津 河北 山西 辽宁 吉林 黑龙江 福建 江西 山东 河南 湖北 湖南 广东 广西 海南 "
     "重庆 四川 贵州 云南 陕西 甘肃".split()
 )
-# Cities customers name -> province (as the start of its name).
+
+
+def _cities(province: str, names: str) -> Dict[str, str]:
+    return {name: province for name in names.split()}
+
+
+# Cities customers name -> province (as the start of its name). The remote provinces (and 甘肃)
+# list every prefecture-level city, prefecture, league and autonomous prefecture by its short
+# name, with their seats and the better-known county-level cities.
 CITY_PROVINCES: Dict[str, str] = {
-    **{c: "浙江" for c in ("杭州", "宁波", "温州", "绍兴", "嘉兴", "湖州", "金华", "台州", "义乌")},
-    **{c: "江苏" for c in ("南京", "苏州", "无锡", "常州", "南通", "扬州", "徐州")},
-    **{c: "安徽" for c in ("合肥", "芜湖")},
-    **{c: "新疆" for c in ("乌鲁木齐", "喀什", "伊犁", "克拉玛依", "库尔勒", "阿克苏")},
-    **{c: "西藏" for c in ("拉萨", "日喀则", "林芝")},
-    **{c: "青海" for c in ("西宁", "格尔木")},
-    **{c: "内蒙古" for c in ("呼和浩特", "包头", "鄂尔多斯", "赤峰", "呼伦贝尔")},
-    **{c: "宁夏" for c in ("银川", "石嘴山")},
+    **_cities("浙江", "杭州 宁波 温州 绍兴 嘉兴 湖州 金华 台州 衢州 舟山 丽水 义乌 慈溪 余姚 诸暨"),
+    **_cities(
+        "江苏",
+        "南京 苏州 无锡 常州 南通 扬州 徐州 镇江 泰州 盐城 淮安 连云港 宿迁 昆山 江阴 张家港 常熟",
+    ),
+    **_cities(
+        "安徽", "合肥 芜湖 蚌埠 淮南 马鞍山 淮北 铜陵 安庆 黄山 滁州 阜阳 宿州 六安 亳州 池州 宣城"
+    ),
+    **_cities(
+        "新疆",
+        "乌鲁木齐 克拉玛依 吐鲁番 哈密 昌吉 博尔塔拉 博州 巴音郭楞 巴州 阿克苏 克孜勒苏 克州 "
+        "喀什 和田 伊犁 塔城 阿勒泰 石河子 阿拉尔 图木舒克 五家渠 北屯 铁门关 双河 可克达拉 "
+        "昆玉 胡杨河 新星 白杨 库尔勒 伊宁 奎屯 博乐 阿图什 阜康 乌苏 霍尔果斯 阿拉山口",
+    ),
+    **_cities("西藏", "拉萨 日喀则 昌都 林芝 山南 那曲 阿里 噶尔 狮泉河"),
+    **_cities(
+        "青海",
+        "西宁 海东 海北 黄南 海南州 海南藏族自治州 果洛 玉树 海西 格尔木 德令哈 茫崖",
+    ),
+    **_cities("宁夏", "银川 石嘴山 吴忠 固原 中卫 青铜峡 灵武"),
+    **_cities(
+        "内蒙古",
+        "呼和浩特 包头 乌海 赤峰 通辽 鄂尔多斯 呼伦贝尔 巴彦淖尔 乌兰察布 兴安 锡林郭勒 阿拉善 "
+        "乌兰浩特 锡林浩特 巴彦浩特 海拉尔 满洲里 二连浩特 扎兰屯 牙克石 集宁 临河",
+    ),
+    **_cities(
+        "甘肃",
+        "兰州 嘉峪关 金昌 白银 天水 武威 张掖 平凉 酒泉 庆阳 定西 陇南 临夏 甘南 敦煌 玉门",
+    ),
     **{
         c: "mainland"
         for c in (
-            "北京 广州 深圳 成都 武汉 西安 长沙 重庆 郑州 厦门 福州 泉州 天津 济南 青岛 "
-            "沈阳 大连 长春 哈尔滨 石家庄 太原 南昌 南宁 海口 三亚 贵阳 昆明 兰州 东莞 佛山"
+            "北京 天津 重庆 "
+            # 河北 山西 辽宁 吉林 黑龙江
+            "石家庄 唐山 秦皇岛 邯郸 邢台 保定 张家口 承德 沧州 廊坊 衡水 雄安 "
+            "太原 大同 阳泉 长治 晋城 朔州 晋中 运城 忻州 临汾 吕梁 "
+            "沈阳 大连 鞍山 抚顺 本溪 丹东 锦州 营口 阜新 辽阳 盘锦 铁岭 朝阳 葫芦岛 "
+            "长春 吉林 四平 辽源 通化 白山 松原 白城 延边 延吉 "
+            "哈尔滨 齐齐哈尔 鸡西 鹤岗 双鸭山 大庆 伊春 佳木斯 七台河 牡丹江 黑河 绥化 大兴安岭 "
+            # 福建 江西 山东 河南
+            "福州 厦门 莆田 三明 泉州 漳州 南平 龙岩 宁德 晋江 "
+            "南昌 景德镇 萍乡 九江 新余 鹰潭 赣州 吉安 宜春 抚州 上饶 "
+            "济南 青岛 淄博 枣庄 东营 烟台 潍坊 济宁 泰安 威海 日照 临沂 德州 聊城 滨州 菏泽 "
+            "郑州 开封 洛阳 平顶山 安阳 鹤壁 新乡 焦作 濮阳 许昌 漯河 三门峡 南阳 商丘 信阳 周口 "
+            "驻马店 济源 "
+            # 湖北 湖南 广东 广西 海南
+            "武汉 黄石 十堰 宜昌 襄阳 鄂州 荆门 孝感 荆州 黄冈 咸宁 随州 恩施 仙桃 潜江 天门 "
+            "长沙 株洲 湘潭 衡阳 邵阳 岳阳 常德 张家界 益阳 郴州 永州 怀化 娄底 湘西 "
+            "广州 深圳 珠海 汕头 佛山 韶关 湛江 肇庆 江门 茂名 惠州 梅州 汕尾 河源 阳江 清远 "
+            "东莞 中山 潮州 揭阳 云浮 "
+            "南宁 柳州 桂林 梧州 北海 防城港 钦州 贵港 玉林 百色 贺州 河池 来宾 崇左 "
+            "海口 三亚 三沙 儋州 琼海 万宁 文昌 "
+            # 四川 贵州 云南 陕西
+            "成都 自贡 攀枝花 泸州 德阳 绵阳 广元 遂宁 内江 乐山 南充 眉山 宜宾 广安 达州 雅安 "
+            "巴中 资阳 阿坝 甘孜 凉山 西昌 "
+            "贵阳 六盘水 遵义 安顺 毕节 铜仁 黔西南 黔东南 黔南 凯里 "
+            "昆明 曲靖 玉溪 保山 昭通 丽江 普洱 临沧 楚雄 红河 文山 西双版纳 大理 德宏 怒江 "
+            "迪庆 香格里拉 "
+            "西安 铜川 宝鸡 咸阳 渭南 延安 汉中 榆林 安康 商洛"
         ).split()
     },
     "上海": "上海",
 }
+# Administrative suffixes and the nationalities in autonomous areas' names, stripped one by one
+# ("伊犁哈萨克自治州" -> "伊犁哈萨克" -> "伊犁") until a name is known.
+PLACE_SUFFIX = re.compile(
+    r"(特别行政区|自治区|自治州|自治县|地区|省|市|盟|州|县|"
+    r"维吾尔|哈萨克|柯尔克孜|蒙古族|蒙古|藏族|回族|壮族|土族|撒拉族)$"
+)
 
 STANDARD_CARRIER = "ZT"
 EXPRESS_CARRIER = "SF"
@@ -120,19 +180,17 @@ def region_of(city: Any) -> str:
         REGION_NEAR, REGION_MAINLAND, REGION_REMOTE or REGION_UNKNOWN.
 
     """
-    name = re.sub(r"(省|市|自治区|壮族|回族|维吾尔|特别行政区)$", "", str(city or "").strip())
-    if not name:
-        return REGION_UNKNOWN
-    province = CITY_PROVINCES.get(name)
+    names = [str(city or "").strip()]
+    while names[-1]:
+        shorter = PLACE_SUFFIX.sub("", names[-1])
+        if shorter == names[-1]:
+            break
+        names.append(shorter)
+    names = [name for name in names if name]
+    province = next((CITY_PROVINCES[n] for n in names if n in CITY_PROVINCES), None)
     if province is None:
-        province = next(
-            (
-                p
-                for p in (*NEAR_PROVINCES, *REMOTE_PROVINCES, *MAINLAND_PROVINCES)
-                if name.startswith(p)
-            ),
-            None,
-        )
+        provinces = (*NEAR_PROVINCES, *REMOTE_PROVINCES, *MAINLAND_PROVINCES)
+        province = next((p for n in names for p in provinces if n.startswith(p)), None)
     if province is None:
         return REGION_UNKNOWN
     if province in REMOTE_PROVINCES:
@@ -241,8 +299,12 @@ def deadline_verdict(standard: ArrivalEstimate, express: ArrivalEstimate, deadli
 
 
 def free_shipping_threshold_fen(city: Any) -> int:
-    """The order amount (fen) from which shipping to a city is free."""
-    return FREE_SHIPPING_THRESHOLD_FEN["remote" if is_remote(city) else "mainland"]
+    """The order amount (fen) from which shipping to a city is free.
+
+    A city that cannot be placed gets the strictest (remote) threshold, never a false promise.
+    """
+    mainland = region_of(city) in (REGION_NEAR, REGION_MAINLAND)
+    return FREE_SHIPPING_THRESHOLD_FEN["mainland" if mainland else "remote"]
 
 
 def shop_now() -> datetime:
@@ -362,6 +424,13 @@ class ActionCheckFreeShipping(ShopAction):
         }
         if not city:
             dispatcher.utter_message(response="utter_free_shipping_policy", **policy)
+            return []
+        if region_of(city) == REGION_UNKNOWN:
+            # Neither threshold can be promised for a place we cannot locate: give both rules
+            # (and the remote regions) and ask again, as for a missing city.
+            dispatcher.utter_message(
+                response="utter_free_shipping_policy", city=city, region=REGION_UNKNOWN, **policy
+            )
             return []
         threshold = free_shipping_threshold_fen(city)
         facts = {"city": city, "threshold": format_yuan(threshold)}

@@ -25,9 +25,11 @@ from actions.base import Events, ShopAction
 from actions.forms import ValidateOrderLookupForm, short_reply
 from actions.identity import verified_customer_id
 from actions.models import InstallationAppointment, Order, Product
+from actions.orders import order_facts
 from actions.parsing_dates import parse_day
 from actions.repository import _inputs
 from actions.repository.installation import (
+    INSTALLABLE_ORDER_STATES,
     active_appointment_for_order,
     create_installation_appointment,
     latest_installable_order,
@@ -77,6 +79,24 @@ def installable_product(order: Order) -> Optional[Product]:
         if product.needs_installation:
             return product
     return None
+
+
+def refuse_uninstallable(dispatcher: CollectingDispatcher, session: Session, order: Order) -> bool:
+    """Answers an order that cannot get a visit (unpaid or cancelled) with its state.
+
+    Returns:
+        True when the order was refused, False when it may be booked.
+
+    """
+    if order.state in INSTALLABLE_ORDER_STATES:
+        return False
+    facts = order_facts(session, order)
+    if order.state == "cancelled":
+        facts["cancelled_at"] = clock.moment_text(order.cancelled_at)
+        dispatcher.utter_message(response="utter_order_status_cancelled", **facts)
+    else:
+        dispatcher.utter_message(response="utter_order_status_unpaid", **facts)
+    return True
 
 
 def appointment_facts(order: Order, appointment: InstallationAppointment) -> Dict[str, Any]:
@@ -182,13 +202,19 @@ class ValidateInstallationForm(ValidateOrderLookupForm):
         tail: Optional[str],
         customer_id: Optional[int],
     ) -> Slots:
-        """Finds the order; prefills the city and an existing visit; re-asks when it is wrong."""
+        """Finds the order; prefills the city and an existing visit; re-asks when it is wrong.
+
+        Only a paid, shipped, delivered or completed order can get a visit; an unpaid or
+        cancelled one is answered with its state and forgotten.
+        """
         forget = {"order_id": None, "phone_tail": None}
         try:
             with db.session_scope() as session:
                 order = find_order(session, number, customer_id=customer_id, phone_tail=tail)
                 if order is None:
                     dispatcher.utter_message(response="utter_order_not_found")
+                    return forget
+                if refuse_uninstallable(dispatcher, session, order):
                     return forget
                 if installable_product(order) is None:
                     dispatcher.utter_message(
@@ -283,6 +309,8 @@ class ActionBookInstallation(ShopAction):
         )
         if order is None:
             dispatcher.utter_message(response="utter_order_not_found")
+            return done
+        if refuse_uninstallable(dispatcher, session, order):
             return done
         existing = active_appointment_for_order(session, order.id)
         if existing is not None:

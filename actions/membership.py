@@ -48,8 +48,13 @@ def rule_facts() -> Dict[str, Any]:
 
 
 def member_facts(profile: CustomerProfile) -> Dict[str, Any]:
-    """A customer's membership as facts (no name, phone or address)."""
+    """A customer's membership as facts (no name, phone or address).
+
+    `referrals` counts every invited friend, `rewarded_referrals` those whose order has shipped.
+    """
     value = points_value_fen(profile.points)
+    # Only friends whose first order has shipped earn the reward; the others are still pending.
+    rewards = profile.rewarded_referrals * REFERRAL_REWARD_FEN
     return {
         **rule_facts(),
         "member_level": profile.member_level,
@@ -58,8 +63,9 @@ def member_facts(profile: CustomerProfile) -> Dict[str, Any]:
         "points_value_fen": value,
         "points_value_yuan": format_yuan(value),
         "referrals": profile.referrals,
-        "referral_rewards_fen": profile.referrals * REFERRAL_REWARD_FEN,
-        "referral_rewards_yuan": format_yuan(profile.referrals * REFERRAL_REWARD_FEN),
+        "rewarded_referrals": profile.rewarded_referrals,
+        "referral_rewards_fen": rewards,
+        "referral_rewards_yuan": format_yuan(rewards),
         "valid_coupons": profile.valid_coupons,
         "card_until": clock.day_text(profile.free_shipping_card_until),
     }

@@ -43,6 +43,7 @@ class ShopBuilder:
         self.s = session
         self.now = now.astimezone(timezone.utc)
         self.local_now = now.astimezone(SHOP_TZ)
+        self.seed = seed
         self.rng = random.Random(seed)
         self.products: List[Product] = []
         self.skus: Dict[int, List[Sku]] = {}
@@ -128,7 +129,10 @@ class ShopBuilder:
         )
 
     def codes(self) -> None:
-        """Add anti-counterfeit codes for products that carry them, some already checked."""
+        """Add anti-counterfeit codes for products that carry them, some already checked.
+
+        Kitchen appliances carry a nameplate serial number instead (see `serials`).
+        """
         seen: set = set()
         for product in self.products:
             if not product.anti_counterfeit_scheme or product.department == "kitchen":
@@ -142,6 +146,42 @@ class ShopBuilder:
                 used_at = self.ago(5 * D, 150 * D) if used else None
                 # Checked codes were checked one to three times, two days apart (no extra draws).
                 checks = 1 + len(seen) % 3 if used else 0
+                self.s.add(
+                    AntiCounterfeitCode(
+                        code=code,
+                        product_id=product.id,
+                        used=used,
+                        used_at=used_at,
+                        check_count=checks,
+                        last_checked_at=used_at + (checks - 1) * 2 * D if used else None,
+                    )
+                )
+        self.serials(seen)
+
+    def serials(self, seen: set) -> None:
+        """Add the kitchen appliances' nameplate serial numbers (16 digits), some already checked.
+
+        They are drawn from a generator of their own, after every other code, so adding them left
+        every other seeded row as it was.
+        """
+        rng = random.Random(f"{self.seed}-kitchen-serials")
+        kitchen = [
+            p for p in self.products if p.anti_counterfeit_scheme and p.department == "kitchen"
+        ]
+        for product in kitchen:
+            added = 0
+            while added < 12:
+                code = f"{rng.randrange(10**15, 10**16)}"
+                if code in seen:
+                    continue
+                seen.add(code)
+                added += 1
+                used = rng.random() < 0.3
+                checks = rng.randint(1, 3) if used else 0
+                used_at = None
+                if used:
+                    used_at = self.now - timedelta(seconds=rng.uniform(5, 150) * 86400)
+                    used_at = used_at.replace(microsecond=0)
                 self.s.add(
                     AntiCounterfeitCode(
                         code=code,

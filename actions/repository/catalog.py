@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from difflib import SequenceMatcher
-from typing import Any, List, Optional
+from typing import Any, Iterable, List, Optional
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -253,7 +253,12 @@ def gifts_for(session: Session, category: Any, order_amount_fen: int) -> List[Gi
 
 
 def verify_anti_counterfeit_code(
-    session: Session, code: Any, now: datetime, *, product_id: Optional[int] = None
+    session: Session,
+    code: Any,
+    now: datetime,
+    *,
+    product_id: Optional[int] = None,
+    product_ids: Optional[Iterable[int]] = None,
 ) -> CodeCheck:
     """Check an anti-counterfeit code against the records; the first check marks it used.
 
@@ -265,6 +270,8 @@ def verify_anti_counterfeit_code(
         code: The code as typed; spaces and dashes are ignored.
         now: Current moment (aware), recorded at the first check.
         product_id: The product the customer bought, to catch codes copied from another product.
+        product_ids: The products the customer may mean (a vague name such as 油烟机); a code of
+            any other product is "other_product". Neither check records anything.
 
     Returns:
         The check's outcome.
@@ -282,6 +289,8 @@ def verify_anti_counterfeit_code(
         return CodeCheck("not_found")
     record, product_name = row
     if product_id is not None and record.product_id != product_id:
+        return CodeCheck("other_product", product_name)
+    if product_ids is not None and record.product_id not in set(product_ids):
         return CodeCheck("other_product", product_name)
     before, previous = int(record.check_count or 0), record.last_checked_at
     record.check_count, record.last_checked_at = before + 1, now

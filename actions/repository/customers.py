@@ -22,6 +22,8 @@ from actions.models import (
 from actions.repository import _inputs
 
 SPENDING_STATES = ("paid", "shipped", "delivered", "completed")
+# A referral is rewarded once the invited friend's first order ships.
+SHIPPED_STATES = ("shipped", "delivered", "completed")
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,8 @@ class CustomerProfile:
     """What an agent (and the style adaptation) may know about a customer; no full phone/address.
 
     Attributes:
+        referrals: How many customers this customer invited.
+        rewarded_referrals: Of those, how many have an order that shipped (the reward's condition).
         formula_runs_out_on: For infant formula buyers, when the last purchase is estimated to run
             out (grams bought / daily consumption), for a timely reminder.
 
@@ -59,6 +63,7 @@ class CustomerProfile:
     baby_age_months: Optional[int] = None
     formula_daily_grams: Optional[int] = None
     formula_runs_out_on: Optional[date] = None
+    rewarded_referrals: int = 0
 
 
 def get_customer(session: Session, customer_id: Any) -> Optional[Customer]:
@@ -186,6 +191,14 @@ def customer_profile(
     referrals = session.execute(
         select(func.count(Customer.id)).where(Customer.referred_by_id == customer.id)
     ).scalar_one()
+    rewarded = session.execute(
+        select(func.count(Customer.id)).where(
+            Customer.referred_by_id == customer.id,
+            select(Order.id)
+            .where(Order.customer_id == Customer.id, Order.state.in_(SHIPPED_STATES))
+            .exists(),
+        )
+    ).scalar_one()
     card = customer.free_shipping_card_until
     baby_months = None
     if customer.baby_birth_date is not None:
@@ -214,6 +227,7 @@ def customer_profile(
         open_tickets=int(open_tickets),
         valid_coupons=len(coupons_valid_now(session, customer.id, now)),
         referrals=int(referrals),
+        rewarded_referrals=int(rewarded),
         baby_birth_date=customer.baby_birth_date,
         baby_age_months=baby_months,
         formula_daily_grams=customer.formula_daily_grams,

@@ -110,6 +110,91 @@ def test_code_of_another_category_is_flagged(shop, dispatcher, monkeypatch):
     assert facts["code_product"] == product.name
 
 
+def product_code(engine, product_name: str, used: bool = False):
+    with session_scope(engine) as session:
+        return session.execute(
+            select(AntiCounterfeitCode.code)
+            .join(Product)
+            .where(Product.name == product_name, AntiCounterfeitCode.used.is_(used))
+            .order_by(AntiCounterfeitCode.id)
+        ).scalar()
+
+
+def test_every_kitchen_appliance_has_nameplate_serials(shop):
+    with session_scope(shop) as session:
+        kitchen = (
+            session.execute(select(Product).where(Product.department == "kitchen")).scalars().all()
+        )
+        assert {p.category for p in kitchen} == {"油烟机", "燃气灶", "热水器"}
+        for product in kitchen:
+            assert product.anti_counterfeit_scheme == "机身铭牌序列号可查"
+            codes = (
+                session.execute(
+                    select(AntiCounterfeitCode.code).where(
+                        AntiCounterfeitCode.product_id == product.id
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            assert len(codes) == 12 and all(find_code(code) == code for code in codes), product.name
+
+
+def test_genuine_range_hood_serial_is_found(shop, dispatcher, monkeypatch):
+    at_demo_time(monkeypatch)
+    serial = product_code(shop, "厨匠顶吸式油烟机T5")
+    run_action(
+        ActionCheckAuthenticity(),
+        dispatcher,
+        tracker(f"铭牌序列号 {serial} 是正品吗", slots={"product": "油烟机"}),
+    )
+    response, facts = only_message(dispatcher)
+    assert response == "utter_auth_code_genuine"
+    assert facts["product"] == "厨匠顶吸式油烟机T5"
+    assert code_row(shop, serial).used
+
+
+def test_a_vague_name_accepts_a_code_of_any_product_it_stands_for(shop, dispatcher, monkeypatch):
+    at_demo_time(monkeypatch)
+    serial = product_code(shop, "厨匠燃气热水器H16")
+    run_action(ActionCheckAuthenticity(), dispatcher, tracker(serial, slots={"product": "热水器"}))
+    response, facts = only_message(dispatcher)
+    assert response == "utter_auth_code_genuine" and facts["product"] == "厨匠燃气热水器H16"
+
+
+def test_code_of_another_product_of_the_same_category_is_flagged_and_not_recorded(
+    shop, dispatcher, monkeypatch
+):
+    at_demo_time(monkeypatch)
+    serial = product_code(shop, "厨匠侧吸式油烟机J1")
+    run_action(
+        ActionCheckAuthenticity(),
+        dispatcher,
+        tracker(f"T5的序列号{serial}", slots={"product": "油烟机"}),
+    )
+    response, facts = only_message(dispatcher)
+    assert response == "utter_auth_code_other_product"
+    assert facts["product"] == "厨匠顶吸式油烟机T5"
+    assert facts["code_product"] == "厨匠侧吸式油烟机J1"
+    row = code_row(shop, serial)
+    assert not row.used and row.check_count == 0
+
+
+def test_code_of_another_named_product_is_flagged(shop, dispatcher, monkeypatch):
+    at_demo_time(monkeypatch)
+    code = product_code(shop, "芳屿薰衣草精油")
+    assert code is not None
+    run_action(
+        ActionCheckAuthenticity(),
+        dispatcher,
+        tracker(slots={"auth_code": code, "product": "芳屿玫瑰精油"}),
+    )
+    response, facts = only_message(dispatcher)
+    assert response == "utter_auth_code_other_product"
+    assert facts["product"] == "芳屿玫瑰精油"
+    assert not code_row(shop, code).used
+
+
 def test_product_question_names_its_certificate_and_scheme(shop, dispatcher, monkeypatch):
     at_demo_time(monkeypatch)
     run_action(ActionCheckAuthenticity(), dispatcher, tracker(slots={"product": "玫瑰精油"}))

@@ -307,3 +307,83 @@ def test_signed_in_customer_is_answered_for_their_own_city(shop, dispatcher, mon
     monkeypatch.undo()
     anonymous, _, _ = run(ActionCheckFreeShipping(), CollectingDispatcher(), text="包邮吗")
     assert anonymous == "utter_free_shipping_policy"
+
+
+# -- remote prefectures and places that cannot be located --------------------------------------
+
+
+@pytest.mark.parametrize(
+    "city",
+    [
+        "哈密",
+        "吐鲁番",
+        "喀什",
+        "喀什地区",
+        "阿克苏",
+        "伊犁哈萨克自治州",
+        "克孜勒苏柯尔克孜自治州",
+        "石河子市",
+        "通辽",
+        "乌海市",
+        "阿拉善盟",
+        "锡林郭勒盟",
+        "那曲",
+        "林芝市",
+        "阿里地区",
+        "吴忠",
+        "固原市",
+        "中卫",
+        "海东",
+        "玉树",
+        "玉树藏族自治州",
+        "海西蒙古族藏族自治州",
+        "海南藏族自治州",
+    ],
+)
+def test_prefectures_of_the_remote_provinces_are_remote(city):
+    assert region_of(city) == REGION_REMOTE
+    assert free_shipping_threshold_fen(city) == 19900
+
+
+@pytest.mark.parametrize(
+    "city, region",
+    [
+        ("天水", REGION_MAINLAND),
+        ("酒泉市", REGION_MAINLAND),
+        ("临夏回族自治州", REGION_MAINLAND),
+        ("海南", REGION_MAINLAND),
+        ("海南省", REGION_MAINLAND),
+        ("广西壮族自治区", REGION_MAINLAND),
+        ("杭州市", REGION_NEAR),
+    ],
+)
+def test_other_places_keep_their_region(city, region):
+    assert region_of(city) == region
+
+
+def test_a_place_that_cannot_be_located_never_gets_the_mainland_threshold(shop, dispatcher):
+    assert free_shipping_threshold_fen("火星") == FREE_SHIPPING_THRESHOLD_FEN["remote"]
+    response, facts, _ = run(ActionCheckFreeShipping(), dispatcher, text="买了60元", city="火星")
+    assert response == "utter_free_shipping_policy"
+    assert (facts["city"], facts["region"]) == ("火星", REGION_UNKNOWN)
+    assert (facts["mainland_threshold"], facts["remote_threshold"]) == ("59", "199")
+    assert "amount" not in facts and "threshold" not in facts
+
+
+def test_a_remote_prefecture_is_short_of_free_shipping_at_the_mainland_threshold(shop, dispatcher):
+    response, facts, _ = run(ActionCheckFreeShipping(), dispatcher, text="买了60元", city="哈密")
+    assert response == "utter_free_shipping_short"
+    assert (facts["threshold"], facts["shortfall"]) == ("199", "139")
+
+
+@pytest.mark.parametrize(
+    "city, region",
+    [
+        ("珠海", REGION_MAINLAND),
+        ("洛阳市", REGION_MAINLAND),
+        ("连云港", REGION_NEAR),
+        ("那曲", REGION_REMOTE),
+    ],
+)
+def test_prefecture_level_cities_are_placed(city, region):
+    assert region_of(city) == region

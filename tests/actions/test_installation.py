@@ -3,6 +3,7 @@
 import asyncio
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from actions import clock
@@ -70,7 +71,14 @@ def test_part_of_day_words():
     assert part_of_day("全天都在家") is None
 
 
-def kitchen_order(engine, *, booked: bool = False, appliance: bool = True, overdue=None):
+def kitchen_order(
+    engine,
+    *,
+    booked: bool = False,
+    appliance: bool = True,
+    overdue=None,
+    states=("paid", "shipped", "delivered"),
+):
     """(order number, phone tail, shipping city, customer id) of a suitable demo order."""
     with session_scope(engine) as session:
         with_visit = select(InstallationAppointment.order_id).where(
@@ -86,7 +94,7 @@ def kitchen_order(engine, *, booked: bool = False, appliance: bool = True, overd
             .join(Sku, Sku.id == OrderItem.sku_id)
             .join(Product, Product.id == Sku.product_id)
             .where(Product.needs_installation.is_(appliance))
-            .where(Order.state.in_(("paid", "shipped", "delivered")))
+            .where(Order.state.in_(states))
             .order_by(Order.order_number)
         )
         stmt = stmt.where(Order.id.in_(with_visit) if booked else Order.id.not_in(with_visit))
@@ -190,6 +198,48 @@ def test_order_without_an_appliance_is_refused(shop, dispatcher, monkeypatch):
     order_id, tail, city, _ = kitchen_order(shop, appliance=False)
     book(dispatcher, order_id, tail, city, (TODAY + timedelta(days=2)).isoformat(), "morning")
     assert only_message(dispatcher)[0] == "utter_installation_no_appliance"
+
+
+@pytest.mark.parametrize(
+    "state, response",
+    [("unpaid", "utter_order_status_unpaid"), ("cancelled", "utter_order_status_cancelled")],
+)
+def test_unpaid_and_cancelled_orders_get_no_visit(shop, dispatcher, monkeypatch, state, response):
+    at_demo_time(monkeypatch)
+    if state == "unpaid":  # the demo shop's appliance orders are all paid: one is not yet
+        order_id, tail, city, customer_id = kitchen_order(shop, states=("paid",))
+        with session_scope(shop) as session:
+            order = session.execute(
+                select(Order).where(Order.order_number == order_id)
+            ).scalar_one()
+            order.state, order.paid_at = "unpaid", None
+    else:
+        order_id, tail, city, customer_id = kitchen_order(shop, states=(state,))
+    day = (TODAY + timedelta(days=2)).isoformat()
+    book(dispatcher, order_id, tail, city, day, "morning")
+    answered, facts = only_message(dispatcher)
+    assert (answered, facts["order_id"]) == (response, order_id)
+    with session_scope(shop) as session:
+        assert not session.execute(
+            select(InstallationAppointment.id).join(Order).where(Order.order_number == order_id)
+        ).all()
+    form = ValidateInstallationForm()
+    for slots in (
+        validate(form.validate_phone_tail, tail, dispatcher, slots={"order_id": order_id}),
+        validate(form.validate_order_id, order_id, dispatcher, customer_id=customer_id),
+    ):
+        assert slots == {"order_id": None, "phone_tail": None}
+        assert dispatcher.messages[-1]["response"] == response
+
+
+def test_every_order_state_but_unpaid_and_cancelled_may_get_a_visit(shop, dispatcher, monkeypatch):
+    at_demo_time(monkeypatch)
+    day = (TODAY + timedelta(days=2)).isoformat()
+    for state in ("paid", "shipped", "delivered", "completed"):
+        dispatcher.messages.clear()
+        order_id, tail, city, _ = kitchen_order(shop, states=(state,))
+        book(dispatcher, order_id, tail, city, day, "morning")
+        assert only_message(dispatcher)[0] == "utter_installation_booked", state
 
 
 # -- the form's validation ----------------------------------------------------------------

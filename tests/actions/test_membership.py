@@ -1,11 +1,11 @@
 """Membership of the signed-in customer, and the rules for everybody else."""
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from actions import clock
 from actions.db import session_scope
 from actions.membership import ActionCheckMembership, points_value_fen
-from actions.models import Customer
+from actions.models import Customer, Order
 from actions.seed import DEMO_NOW
 from tests.actions.presale_support import (
     at_demo_time,
@@ -48,6 +48,60 @@ def test_member_with_an_expired_card_and_referrals(shop, dispatcher, monkeypatch
     assert response == "utter_membership_status_card_expired"
     assert facts["referrals"] == referrals
     assert facts["referral_rewards_fen"] == referrals * 1000
+
+
+def test_only_friends_whose_order_shipped_earn_the_referral_reward(shop, dispatcher, monkeypatch):
+    at_demo_time(monkeypatch)
+    with session_scope(shop) as session:
+        referrer_id, referees = session.execute(
+            select(Customer.referred_by_id, func.count(Customer.id))
+            .where(Customer.referred_by_id.is_not(None))
+            .group_by(Customer.referred_by_id)
+            .order_by(func.count(Customer.id).desc(), Customer.referred_by_id)
+        ).first()
+        assert referees >= 2
+        referrer = session.get(Customer, referrer_id)
+        # One invited friend ordered but nothing shipped (paid, then cancelled) ...
+        friend = (
+            session.execute(
+                select(Customer).where(Customer.referred_by_id == referrer_id).order_by(Customer.id)
+            )
+            .scalars()
+            .first()
+        )
+        orders = session.execute(select(Order).where(Order.customer_id == friend.id))
+        for number, order in enumerate(orders.scalars()):
+            order.state = "paid" if number == 0 else "cancelled"
+        # ... and a new one has not ordered yet.
+        session.add(
+            Customer(
+                name="新朋友",
+                nickname="新朋友",
+                phone_masked="138****0001",
+                phone_tail="0001",
+                province=referrer.province,
+                city=referrer.city,
+                address_masked=referrer.address_masked,
+                personality_type="amiable",
+                referred_by_id=referrer_id,
+            )
+        )
+    run_action(ActionCheckMembership(), dispatcher, tracker(customer_id=referrer_id))
+    _, facts = only_message(dispatcher)
+    assert facts["referrals"] == referees + 1
+    assert facts["rewarded_referrals"] == referees - 1
+    assert facts["referral_rewards_fen"] == (referees - 1) * 1000
+    assert facts["referral_rewards_yuan"] == str((referees - 1) * 10)
+    # Once the friend's order ships, that referral earns the reward too.
+    with session_scope(shop) as session:
+        session.execute(
+            update(Order)
+            .where(Order.customer_id == friend.id, Order.state == "paid")
+            .values(state="shipped")
+        )
+    dispatcher.messages.clear()
+    run_action(ActionCheckMembership(), dispatcher, tracker(customer_id=referrer_id))
+    assert only_message(dispatcher)[1]["rewarded_referrals"] == referees
 
 
 def test_member_without_card(shop, dispatcher, monkeypatch):
