@@ -1,8 +1,10 @@
 """Exchanges, size mismatches and quality issues, per policy and with the stock checked.
 
 A size mismatch or an exchange asks for the wanted size or colour and checks its stock before
-recording the exchange; a quality issue asks for a photo (recorded on the request) and offers a
-replacement or a refund. Either way the return shipment form then takes the return's number.
+recording the exchange; recording it reserves the new item (its stock is taken atomically, so two
+customers cannot both be promised the last one). A quality issue asks for a photo (recorded on
+the request) and offers a replacement or a refund. Either way the return shipment form then
+takes the return's number.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from actions.orders import order_facts, order_not_found, shop_time
 from actions.repository import _inputs
 from actions.repository import aftersale as aftersale_repo
 from actions.repository.order_changes import skus_of_product
-from actions.returns import REQUEST_SLOT, TRACKING_SLOT, refusal, request_facts
+from actions.returns import ITEM_SLOT, REQUEST_SLOT, TRACKING_SLOT, line_of, refusal, request_facts
 
 Slots = Dict[Text, Any]
 SIZE_SLOT = "exchange_size"
@@ -50,6 +52,11 @@ def main_item(session: Session, order: Order) -> Optional[OrderItem]:
         if sku is not None and len(skus_of_product(session, sku.product_id)) > 1:
             return item
     return order.items[0] if order.items else None
+
+
+def exchange_item(session: Session, order: Order, tracker: Tracker) -> Optional[OrderItem]:
+    """The line exchanged: the one named by the quality report (`return_item`), else `main_item`."""
+    return line_of(order, tracker.get_slot(ITEM_SLOT)) or main_item(session, order)
 
 
 def resolve_variant(session: Session, current: Sku, wanted: str) -> Optional[Sku]:
@@ -133,7 +140,7 @@ class ValidateExchangeForm(OrderFormValidator):
         try:
             with db.session_scope() as session:
                 order = identified_order(session, tracker)
-                item = main_item(session, order) if order is not None else None
+                item = exchange_item(session, order, tracker) if order is not None else None
                 current = session.get(Sku, item.sku_id) if item is not None else None
                 if current is None or resolve_variant(session, current, str(value)):
                     return {SIZE_SLOT: str(value)[:40]}
@@ -180,7 +187,7 @@ class ActionRequestExchange(ShopAction):
             quality_window_days=policy.QUALITY_RETURN_DAYS,
         )
         refused = refusal(order, quality, now)
-        item = main_item(session, order)
+        item = exchange_item(session, order, tracker)
         if refused is not None or item is None:
             response = (refused or "utter_return_not_shipped").replace(
                 "utter_return", "utter_exchange"
@@ -202,13 +209,21 @@ class ActionRequestExchange(ShopAction):
             dispatcher.utter_message(response="utter_exchange_variant_unknown", **facts)
             return reset + [SlotSet(REQUEST_SLOT, None)]
         facts.update(to_variant=variant(wanted), stock=wanted.stock)
-        if wanted.stock < item.quantity:
+        request = None
+        if wanted.stock >= item.quantity:
+            try:
+                request = self._request(
+                    session, order, item, wanted, tracker, quality or size_issue, now
+                )
+            except aftersale_repo.OutOfStock:  # the last one went while we were talking
+                session.refresh(wanted)
+                facts.update(stock=wanted.stock, **offered(session, current))
+        if request is None:
             facts.update(
                 restock_date=wanted.restock_date.isoformat() if wanted.restock_date else None
             )
             dispatcher.utter_message(response="utter_exchange_out_of_stock", **facts)
             return reset + [SlotSet(REQUEST_SLOT, None)]
-        request = self._request(session, order, item, wanted, tracker, quality or size_issue, now)
         facts.update(request_facts(session, order, request))
         response = (
             "utter_exchange_created_photo" if request.photo_requested else "utter_exchange_created"
@@ -218,6 +233,7 @@ class ActionRequestExchange(ShopAction):
             SlotSet(REQUEST_SLOT, str(request.id)),
             SlotSet(TRACKING_SLOT, None),
             SlotSet("issue_kind", None),
+            SlotSet(ITEM_SLOT, None),
         ]
 
     @staticmethod
@@ -230,11 +246,11 @@ class ActionRequestExchange(ShopAction):
         photo: bool,
         now: Any,
     ) -> ReturnRequest:
+        """Records the exchange, reserving the new item; OutOfStock when it is gone."""
         reason = tracker.get_slot("return_reason") or message_text(tracker) or None
-        request = aftersale_repo.open_request_for_order(session, order)
+        request = aftersale_repo.open_request_for_order(session, order, line=item)
         if request is not None:
-            request.kind, request.refund_fen, request.exchange_sku_id = "exchange", 0, wanted.id
-            request.order_item_id = item.id
+            aftersale_repo.make_exchange(session, request, item, wanted.id)
             request.photo_requested = request.photo_requested or photo
             session.flush()
             return request

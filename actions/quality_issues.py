@@ -1,8 +1,10 @@
 """Quality issues: a photo is asked for (and recorded), a replacement or a refund is offered.
 
-Within 15 days of delivery the issue is recorded as a return request with the photo request;
-the customer then picks a replacement (exchange form) or a refund (return form). Later, the
-warranty route is offered; before delivery, the customer is told to check or refuse the parcel.
+Within 15 days of delivery the issue is recorded as a return request with the photo request, for
+the faulty item (asked for when the order has several and the customer named none of them); the
+refund offered is that item's share of what was paid. The customer then picks a replacement
+(exchange form) or a refund (return form). Later, the warranty route is offered; before
+delivery, the customer is told to check or refuse the parcel.
 """
 
 from __future__ import annotations
@@ -23,7 +25,13 @@ from actions.order_forms import message_text
 from actions.orders import order_facts, order_not_found, shop_time
 from actions.repository import _inputs
 from actions.repository import aftersale as aftersale_repo
-from actions.returns import request_facts
+from actions.returns import (
+    ITEM_SLOT,
+    chosen_line,
+    line_choices,
+    request_facts,
+    return_refund_fen,
+)
 
 
 class ActionReportQualityIssue(ShopAction):
@@ -46,16 +54,7 @@ class ActionReportQualityIssue(ShopAction):
             return order_not_found(dispatcher)
         now = utcnow()
         facts = order_facts(session, order)
-        item = order.items[0] if order.items else None
-        product = session.get(Product, session.get(Sku, item.sku_id).product_id) if item else None
-        deadline = policy.return_deadline(order.delivered_at, True)
-        facts.update(
-            product=product.name if product else None,
-            delivered_at=shop_time(order.delivered_at),
-            return_deadline=shop_time(deadline),
-            quality_window_days=policy.QUALITY_RETURN_DAYS,
-            warranty_years=product.warranty_years if product else 0,
-        )
+        facts.update(quality_window_days=policy.QUALITY_RETURN_DAYS)
         if order.state not in policy.RECEIVED_STATES:
             response = (
                 "utter_quality_in_transit"
@@ -64,6 +63,21 @@ class ActionReportQualityIssue(ShopAction):
             )
             dispatcher.utter_message(response=response, **facts)
             return []
+        known, item = chosen_line(session, order, tracker, whole_allowed=False)
+        if not known or item is None:  # several items: which one is faulty?
+            dispatcher.utter_message(
+                response="utter_ask_return_item",
+                **line_choices(session, order, intent="report_quality_issue"),
+            )
+            return []
+        product = session.get(Product, session.get(Sku, item.sku_id).product_id)
+        deadline = policy.return_deadline(order.delivered_at, True)
+        facts.update(
+            product=product.name,
+            delivered_at=shop_time(order.delivered_at),
+            return_deadline=shop_time(deadline),
+            warranty_years=product.warranty_years,
+        )
         if now > deadline:
             response = (
                 "utter_quality_warranty_route"
@@ -73,24 +87,34 @@ class ActionReportQualityIssue(ShopAction):
             dispatcher.utter_message(response=response, **facts)
             return []
         reason = _quality_words(tracker)
-        request = aftersale_repo.open_request_for_order(session, order)
+        request = aftersale_repo.open_request_for_order(session, order, line=item)
+        refund = return_refund_fen(
+            session, order, item, True, except_request_id=request.id if request else None
+        )
         if request is None:
             request = repo.create_return(
                 session,
                 order,
                 reason=reason,
                 now=now,
-                order_item=item if len(order.items) == 1 else None,
-                refund_fen=order.payable_fen,
+                order_item=item,
+                refund_fen=refund,
                 photo_requested=True,
             )
         else:
             request.photo_requested = True
+            request.order_item_id = item.id
+            if request.kind == "return":
+                request.refund_fen = refund
             session.flush()
         facts.update(request_facts(session, order, request))
-        facts.update(refund_amount=policy.yuan(order.payable_fen), refund_fen=order.payable_fen)
+        facts.update(refund_amount=policy.yuan(refund), refund_fen=refund)
         dispatcher.utter_message(response="utter_quality_issue_photo", **facts)
-        return [SlotSet("issue_kind", "quality"), SlotSet("return_reason", reason)]
+        return [
+            SlotSet("issue_kind", "quality"),
+            SlotSet("return_reason", reason),
+            SlotSet(ITEM_SLOT, str(item.id)),
+        ]
 
 
 def _quality_words(tracker: Tracker) -> str:
@@ -98,6 +122,8 @@ def _quality_words(tracker: Tracker) -> str:
     for event in reversed(tracker.events or []):
         if event.get("event") == "user":
             intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-            if intent == "report_quality_issue":
-                return _inputs.clean_text(event.get("text"))
-    return _inputs.clean_text(message_text(tracker)) or "quality issue"
+            text = str(event.get("text") or "")
+            if intent == "report_quality_issue" and not text.startswith("/"):
+                return _inputs.clean_text(text)
+    text = message_text(tracker)
+    return (None if text.startswith("/") else _inputs.clean_text(text)) or "quality issue"

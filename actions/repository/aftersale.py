@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Iterable, List, Optional
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from actions.models import (
@@ -19,10 +19,151 @@ from actions.models import (
     Order,
     OrderItem,
     ReturnRequest,
+    Sku,
 )
 from actions.repository import _inputs
 
 NO_REASON_RETURN_DAYS = 7
+# Requests whose refund is promised or paid (a rejected or closed one is not).
+COMMITTED_STATUSES = ("requested", "approved", "return_shipped", "refunded")
+# Requests still waiting for the return parcel: an exchange among them holds its new SKU.
+OPEN_STATUSES = ("requested", "approved")
+
+
+class OutOfStock(ValueError):
+    """The SKU an exchange would send has no stock left (someone took the last one)."""
+
+
+def line_paid_fen(order: Order, item: OrderItem) -> int:
+    """What the customer paid for one line: its total less its share of the order's discount.
+
+    The discount is shared in proportion to the line totals (rounded to the fen); the shipping
+    fee belongs to no line.
+    """
+    line = item.quantity * item.unit_price_fen
+    total = sum(i.quantity * i.unit_price_fen for i in order.items) or order.items_total_fen
+    if not order.discount_fen or total <= 0:
+        return line
+    share = (order.discount_fen * line + total // 2) // total
+    return max(0, line - share)
+
+
+def refunds_committed_fen(
+    session: Session, order: Order, *, except_request_id: Optional[int] = None
+) -> int:
+    """Money of the order already refunded or promised: returns and paid price protection.
+
+    Args:
+        session: Open session.
+        order: The order.
+        except_request_id: A request being (re)computed, which does not count.
+
+    Returns:
+        The sum in fen of the other returns' refunds (not rejected or closed) and of the
+        resolved price-protection compensations of the order.
+
+    """
+    stmt = select(func.coalesce(func.sum(ReturnRequest.refund_fen), 0)).where(
+        ReturnRequest.order_id == order.id,
+        ReturnRequest.kind == "return",
+        ReturnRequest.status.in_(COMMITTED_STATUSES),
+    )
+    if except_request_id is not None:
+        stmt = stmt.where(ReturnRequest.id != except_request_id)
+    returns = int(session.execute(stmt).scalar_one())
+    compensated = select(func.coalesce(func.sum(ComplaintTicket.compensation_fen), 0)).where(
+        ComplaintTicket.order_id == order.id,
+        ComplaintTicket.kind == "price_protection",
+        ComplaintTicket.status == "resolved",
+    )
+    return returns + int(session.execute(compensated).scalar_one())
+
+
+def reserve_stock(session: Session, sku_id: int, quantity: int = 1) -> bool:
+    """Take units of a SKU off the shelf, atomically: never below zero, even under a race.
+
+    One `UPDATE … WHERE stock >= quantity`: of two customers after the last unit, exactly one
+    statement changes a row.
+
+    Returns:
+        True when reserved, False when fewer than `quantity` are left.
+
+    """
+    result = session.execute(
+        update(Sku)
+        .where(Sku.id == sku_id, Sku.stock >= quantity)
+        .values(stock=Sku.stock - quantity)
+        .execution_options(synchronize_session=False)
+    )
+    _expire_stock(session, sku_id)
+    return result.rowcount == 1
+
+
+def release_stock(session: Session, sku_id: int, quantity: int = 1) -> None:
+    """Put reserved units of a SKU back on the shelf."""
+    session.execute(
+        update(Sku)
+        .where(Sku.id == sku_id)
+        .values(stock=Sku.stock + quantity)
+        .execution_options(synchronize_session=False)
+    )
+    _expire_stock(session, sku_id)
+
+
+def _expire_stock(session: Session, sku_id: int) -> None:
+    cached = session.identity_map.get(session.identity_key(Sku, sku_id))
+    if cached is not None:
+        session.expire(cached, ["stock"])
+
+
+def _exchange_quantity(session: Session, request: ReturnRequest) -> int:
+    item = session.get(OrderItem, request.order_item_id) if request.order_item_id else None
+    return item.quantity if item is not None else 1
+
+
+def holds_stock(request: ReturnRequest) -> bool:
+    """Whether the request holds reserved stock: an open exchange with its new SKU."""
+    return (
+        request.kind == "exchange"
+        and request.exchange_sku_id is not None
+        and request.status in OPEN_STATUSES
+    )
+
+
+def release_exchange(session: Session, request: ReturnRequest) -> None:
+    """Give back the stock an open exchange holds and forget its new SKU (it becomes a return)."""
+    if holds_stock(request):
+        release_stock(session, request.exchange_sku_id, _exchange_quantity(session, request))
+    request.exchange_sku_id = None
+    session.flush()
+
+
+def make_exchange(
+    session: Session, request: ReturnRequest, order_item: OrderItem, sku_id: int
+) -> ReturnRequest:
+    """Turn an open request into an exchange of the line for the SKU, reserving the SKU first.
+
+    Args:
+        session: Open session (the caller commits).
+        request: The order's open request (a return, or an exchange for another SKU).
+        order_item: The line sent back.
+        sku_id: The SKU to send instead.
+
+    Returns:
+        The request, now an exchange without refund that holds the new SKU's stock.
+
+    Raises:
+        OutOfStock: When the SKU has no stock left; the request is left as it was.
+
+    """
+    if not (holds_stock(request) and request.exchange_sku_id == sku_id):
+        if not reserve_stock(session, sku_id, order_item.quantity):
+            raise OutOfStock(f"sku {sku_id} is out of stock")
+        release_exchange(session, request)
+    request.kind, request.refund_fen, request.exchange_sku_id = "exchange", 0, sku_id
+    request.order_item_id = order_item.id
+    session.flush()
+    return request
 
 
 def within_no_reason_window(order: Order, now: datetime) -> bool:
@@ -55,13 +196,15 @@ def create_return(
         order_item: The line concerned; the whole order when None.
         refund_fen: Amount to refund; defaults to the line total (or the amount paid) for a
             return and 0 for an exchange.
-        exchange_sku_id: The SKU to send instead, for an exchange.
+        exchange_sku_id: The SKU to send instead, for an exchange: its stock is reserved
+            (taken off the shelf) here, so the replacement promised is really there.
         photo_requested: Whether a photo of the defect was asked for.
 
     Returns:
         The new row (flushed, with its id).
 
     Raises:
+        OutOfStock: For an exchange whose SKU has no stock left (nothing is recorded).
         ValueError: For an unknown kind, a line of another order or a negative refund.
 
     """
@@ -78,6 +221,10 @@ def create_return(
             refund_fen = order.payable_fen
     if isinstance(refund_fen, bool) or not isinstance(refund_fen, int) or refund_fen < 0:
         raise ValueError("refund must be a non-negative integer amount of fen")
+    if kind == "exchange" and exchange_sku_id is not None:
+        quantity = order_item.quantity if order_item is not None else 1
+        if not reserve_stock(session, exchange_sku_id, quantity):
+            raise OutOfStock(f"sku {exchange_sku_id} is out of stock")
     row = ReturnRequest(
         order_id=order.id,
         order_item_id=order_item.id if order_item is not None else None,
@@ -100,7 +247,8 @@ def record_return_shipment(
     """Record the return parcel's tracking number and refund (or re-send) at once.
 
     The shop refunds the moment the customer ships the return, not when the parcel arrives;
-    for an exchange the replacement is marked as sent.
+    for an exchange the replacement is marked as sent: its stock was reserved when the
+    exchange was recorded (`create_return`, `make_exchange`), so it is not taken again here.
 
     Args:
         session: Open session (the caller commits).
@@ -296,10 +444,18 @@ def open_tickets(
     )
 
 
-def open_request_for_order(session: Session, order: Order) -> Optional[ReturnRequest]:
-    """Return the order's newest request still waiting for the return parcel, or None."""
+def open_request_for_order(
+    session: Session, order: Order, *, line: Optional[OrderItem] = None
+) -> Optional[ReturnRequest]:
+    """Return the order's newest request still waiting for the return parcel, or None.
+
+    With `line`, only a request for that line or for the whole order (no line) counts: an
+    open request for another line of the order is left alone.
+    """
     for request in returns_for_order(session, order):
-        if request.status in ("requested", "approved") and not request.return_tracking_number:
+        if request.status not in OPEN_STATUSES or request.return_tracking_number:
+            continue
+        if line is None or request.order_item_id in (None, line.id):
             return request
     return None
 

@@ -178,3 +178,120 @@ def test_a_quality_exchange_asks_no_size(shop):
         )
     )
     assert required == ["order_id", "phone_tail"]
+
+
+# --- the replacement is reserved when the exchange is recorded ---------------------------------
+
+
+def stock(sku_id):
+    from actions.models import Sku
+
+    with session_scope() as s:
+        return s.get(Sku, sku_id).stock
+
+
+def set_stock(shop, sku_id, value):
+    from actions.db import make_engine
+    from actions.models import Sku
+
+    engine = make_engine(shop.url)
+    with session_scope(engine) as s:
+        s.get(Sku, sku_id).stock = value
+    engine.dispose()
+
+
+def test_recording_an_exchange_takes_the_new_item_off_the_shelf(shop):
+    exchange("S")
+    assert stock(shop.size_ids["S"]) == 2
+    # sending it when the return parcel ships does not take it a second time
+    slots = order_slots("fresh", return_tracking_number="YT1234567890123")
+    run(ActionRecordReturnShipment(), tracker(slots))
+    assert requests(NUMBERS["fresh"])[0][1] == "exchange_shipped"
+    assert stock(shop.size_ids["S"]) == 2
+
+
+def test_the_last_one_goes_to_one_customer_only(shop):
+    set_stock(shop, shop.size_ids["L"], 1)
+    [first], _ = exchange("L")
+    assert first["response"] == "utter_exchange_created"
+    [second], events = exchange("L", key="ten_days", issue_kind="quality")  # also wants black L
+    assert second["response"] == "utter_exchange_out_of_stock"
+    assert stock(shop.size_ids["L"]) == 0
+    assert requests(NUMBERS["ten_days"]) == []
+    assert SlotSet("return_request_id", None) in events
+
+
+def test_taken_between_the_check_and_the_record_is_out_of_stock_not_promised(shop, monkeypatch):
+    """Another customer takes the last one after this action read the stock."""
+    from actions import exchanges
+
+    set_stock(shop, shop.size_ids["S"], 1)
+    real = exchanges.resolve_variant
+
+    def resolve_then_someone_buys(session, current, wanted):
+        found = real(session, current, wanted)
+        assert found.stock == 1  # read by this action before the other customer's order
+        set_stock(shop, found.id, 0)
+        return found
+
+    monkeypatch.setattr(exchanges, "resolve_variant", resolve_then_someone_buys)
+    [message], events = exchange("S")
+    assert message["response"] == "utter_exchange_out_of_stock"
+    assert message["to_variant"] == "黑色/S" and message["stock"] == 0
+    assert "黑色/S" not in message["in_stock_variants"]
+    assert requests(NUMBERS["fresh"]) == []
+    assert stock(shop.size_ids["S"]) == 0  # never below zero
+    assert SlotSet("return_request_id", None) in events
+
+
+def test_changing_the_size_gives_the_first_one_back(shop):
+    exchange("S")
+    [message], _ = exchange("L")
+    assert message["response"] == "utter_exchange_created"
+    assert (stock(shop.size_ids["S"]), stock(shop.size_ids["L"])) == (3, 1)
+    [(kind, _, sku_id, *_)] = requests(NUMBERS["fresh"])
+    assert (kind, sku_id) == ("exchange", shop.size_ids["L"])
+    exchange("L")  # asked again for the same size: not taken twice
+    assert stock(shop.size_ids["L"]) == 1
+
+
+def test_a_refund_instead_of_the_exchange_gives_the_item_back(shop):
+    from actions.returns import ActionRequestReturn
+
+    exchange("S")
+    assert stock(shop.size_ids["S"]) == 2
+    [message], _ = run(ActionRequestReturn(), tracker(order_slots("fresh", return_reason="不换了")))
+    assert message["response"] == "utter_return_created"
+    assert stock(shop.size_ids["S"]) == 3
+    [(kind, _, sku_id, _, refund, _)] = requests(NUMBERS["fresh"])
+    assert (kind, sku_id, refund) == ("return", None, 19900)
+
+
+def test_a_quality_replacement_reserves_the_same_item(shop):
+    quality_report("ten_days")
+    exchange(None, key="ten_days", issue_kind="quality")
+    assert stock(shop.size_ids["L"]) == 1
+
+
+def test_the_repository_reserves_atomically_and_never_below_zero(shop):
+    from actions.repository import aftersale as aftersale_repo
+
+    set_stock(shop, shop.size_ids["S"], 1)
+    with session_scope() as s:
+        assert aftersale_repo.reserve_stock(s, shop.size_ids["S"]) is True
+        assert aftersale_repo.reserve_stock(s, shop.size_ids["S"]) is False
+        assert aftersale_repo.reserve_stock(s, shop.size_ids["M"], 5) is False  # 4 left
+    assert (stock(shop.size_ids["S"]), stock(shop.size_ids["M"])) == (0, 4)
+    with session_scope() as s:
+        order = s.execute(select(Order).where(Order.order_number == NUMBERS["fresh"])).scalar_one()
+        with pytest.raises(aftersale_repo.OutOfStock):
+            aftersale_repo.create_return(
+                s,
+                order,
+                reason="换小一码",
+                now=order.created_at,
+                kind="exchange",
+                order_item=order.items[0],
+                exchange_sku_id=shop.size_ids["S"],
+            )
+    assert requests(NUMBERS["fresh"]) == []

@@ -330,3 +330,290 @@ def test_the_shipment_form_asks_again_for_a_number_of_another_return(shop):
         requested="return_tracking_number",
     )
     assert slots["return_tracking_number"] == "YT9876543210988" and messages == []
+
+
+# --- one item of an order with several -------------------------------------------------------
+
+BASKET = "2024112100008"
+# trousers M 199 + lavender oil 2 × 89 + range hood 2999 = 3376 yuan, 100 off, 8 shipping
+BASKET_ITEMS, BASKET_DISCOUNT, BASKET_FEE = 337600, 10000, 800
+BASKET_PAYABLE = BASKET_ITEMS - BASKET_DISCOUNT + BASKET_FEE
+# each line's share of the discount, in proportion to its total: 589, 527 and 8883 fen
+PAID = {"trousers": 19900 - 589, "oil": 17800 - 527, "hood": 299900 - 8883}
+
+
+def add_basket(shop):
+    """A delivered three-line order of Alice's with a discount; returns the line ids by name."""
+    from actions.db import make_engine
+    from actions.models import Customer, OrderItem, Shipment, Sku
+    from tests.actions.conftest import order_row
+    from tests.actions.test_identity import D
+
+    engine = make_engine(shop.url)
+    with session_scope(engine) as s:
+        alice = s.get(Customer, shop.alice_id)
+        order = order_row(
+            BASKET,
+            alice,
+            "delivered",
+            shop.now - 5 * D,
+            BASKET_PAYABLE,
+            paid_at=shop.now - 5 * D,
+            shipped_at=shop.now - 4 * D,
+            delivered_at=shop.now - 2 * D,
+        )
+        order.items_total_fen, order.discount_fen = BASKET_ITEMS, BASKET_DISCOUNT
+        order.shipping_fee_fen = BASKET_FEE
+        lines = {
+            "trousers": OrderItem(sku_id=shop.size_ids["M"], quantity=1, unit_price_fen=19900),
+            "oil": OrderItem(
+                sku_id=s.query(Sku).filter_by(code="O-LAV-01").one().id,
+                quantity=2,
+                unit_price_fen=8900,
+            ),
+            "hood": OrderItem(
+                sku_id=s.query(Sku).filter_by(code="H-J1-01").one().id,
+                quantity=1,
+                unit_price_fen=299900,
+            ),
+        }
+        order.items = list(lines.values())
+        order.shipments = [
+            Shipment(
+                carrier="顺丰",
+                tracking_number=f"SF7{BASKET}",
+                status="delivered",
+                shipped_at=shop.now - 4 * D,
+                delivered_at=shop.now - 2 * D,
+                signed_by="本人",
+            )
+        ]
+        s.add(order)
+        s.flush()
+        ids = {name: line.id for name, line in lines.items()}
+    engine.dispose()
+    return ids
+
+
+def basket_rows():
+    with session_scope() as s:
+        order = s.execute(select(Order).where(Order.order_number == BASKET)).scalar_one()
+        found = s.execute(select(ReturnRequest).where(ReturnRequest.order_id == order.id))
+        return [(r.order_item_id, r.kind, r.status, r.refund_fen) for r in found.scalars()]
+
+
+def basket_slots(**extra):
+    return {"order_id": BASKET, "phone_tail": "1234", "return_reason": "买多了", **extra}
+
+
+def product_said(value, text=None, intent="request_return"):
+    """Events of a request naming a product (the entity the catalog extractor gives)."""
+    return [
+        {
+            "event": "user",
+            "text": text or f"我要退{value}",
+            "parse_data": {
+                "intent": {"name": intent},
+                "entities": [{"entity": "product", "value": value}],
+            },
+        }
+    ]
+
+
+def test_returning_one_item_of_three_refunds_only_that_item(shop):
+    lines = add_basket(shop)
+    slots = basket_slots(return_item=str(lines["trousers"]))
+    [message], events = run(ActionRequestReturn(), tracker(slots))
+    assert message["response"] == "utter_return_created"
+    assert basket_rows() == [(lines["trousers"], "return", "requested", PAID["trousers"])]
+    assert message["refund_fen"] == 19311 and message["refund_amount"] == "193.11"
+    assert message["product"] == "衣见直筒休闲裤"
+    assert SlotSet("return_item", None) in events
+
+
+def test_the_item_is_read_from_the_product_the_customer_named(shop):
+    lines = add_basket(shop)
+    # "裤子" is no product name: the catalog matcher maps it to the trousers of the order
+    [message], _ = run(ActionRequestReturn(), tracker(basket_slots(), events=product_said("裤子")))
+    assert message["response"] == "utter_return_created"
+    assert basket_rows() == [(lines["trousers"], "return", "requested", PAID["trousers"])]
+    [message], _ = run(
+        ActionRequestReturn(), tracker(basket_slots(), events=product_said("薰衣草精油"))
+    )
+    assert [r[0] for r in basket_rows()] == [lines["trousers"], lines["oil"]]
+    assert message["refund_fen"] == PAID["oil"] == 17273
+
+
+def test_a_product_named_before_the_request_does_not_count(shop):
+    add_basket(shop)
+    earlier = product_said("裤子", "这条裤子有什么颜色", intent="ask_product_info")
+    events = earlier + [
+        {"event": "user", "text": "我要退货", "parse_data": {"intent": {"name": "request_return"}}}
+    ]
+    [message], _ = run(ActionRequestReturn(), tracker(basket_slots(), events=events))
+    assert message["response"] == "utter_ask_return_item"
+    assert basket_rows() == []
+
+
+def test_without_the_item_the_whole_order_is_never_refunded_but_asked_for(shop):
+    add_basket(shop)
+    [message], events = run(ActionRequestReturn(), tracker(basket_slots()))
+    assert message["response"] == "utter_ask_return_item"
+    assert message["order_id"] == BASKET
+    assert [c["title"] for c in message["choices"]] == [
+        "衣见直筒休闲裤（黑色/M）",
+        "芳屿薰衣草精油（10ml）",
+        "厨匠侧吸式油烟机J1（星空灰）",
+    ]
+    assert (
+        message["choices"][0]["payload"] == '/request_return{"product": "衣见直筒休闲裤（黑色/M）"}'
+    )
+    assert "2. 芳屿薰衣草精油（10ml）×2" in message["item_options"]
+    assert basket_rows() == [] and events == [SlotSet("return_request_id", None)]
+    # the button's payload names the item: the request goes through for that one only
+    payload = product_said("芳屿薰衣草精油（10ml）")
+    [message], _ = run(ActionRequestReturn(), tracker(basket_slots(), events=payload))
+    assert message["response"] == "utter_return_created" and message["refund_fen"] == 17273
+
+
+def test_a_second_item_is_returned_after_the_first_was_refunded(shop):
+    lines = add_basket(shop)
+    run(ActionRequestReturn(), tracker(basket_slots(return_item=str(lines["trousers"]))))
+    slots = basket_slots(return_tracking_number="YT1111222233334")
+    [message], _ = run(ActionRecordReturnShipment(), tracker(slots))
+    assert message["response"] == "utter_refund_issued" and message["refund_fen"] == 19311
+    [message], _ = run(ActionRequestReturn(), tracker(basket_slots(return_item=str(lines["oil"]))))
+    assert message["response"] == "utter_return_created" and message["refund_fen"] == 17273
+    # the refunded item itself is not returned twice
+    slots = basket_slots(return_item=str(lines["trousers"]))
+    [message], _ = run(ActionRequestReturn(), tracker(slots))
+    assert message["response"] == "utter_return_already_done"
+
+
+def test_the_whole_order_refunds_no_more_than_is_left(shop):
+    lines = add_basket(shop)
+    run(ActionRequestReturn(), tracker(basket_slots(return_item=str(lines["trousers"]))))
+    run(ActionRecordReturnShipment(), tracker(basket_slots(return_tracking_number="YT11112222")))
+    [message], _ = run(ActionRequestReturn(), tracker(basket_slots(return_item="all")))
+    # paid less the shipping fee of a no-reason return, less the trousers already refunded
+    assert message["refund_fen"] == BASKET_PAYABLE - BASKET_FEE - PAID["trousers"]
+    assert sum(r[3] for r in basket_rows()) == BASKET_PAYABLE - BASKET_FEE
+    run(ActionRecordReturnShipment(), tracker(basket_slots(return_tracking_number="YT33334444")))
+    # once the whole order is refunded, none of its items is returned again
+    [message], _ = run(ActionRequestReturn(), tracker(basket_slots(return_item=str(lines["oil"]))))
+    assert message["response"] == "utter_return_already_done"
+
+
+def test_an_item_refund_is_capped_by_what_is_still_refundable(shop):
+    from actions import repository as repo
+
+    lines = add_basket(shop)
+    with session_scope() as s:
+        order = s.execute(select(Order).where(Order.order_number == BASKET)).scalar_one()
+        # the hood's price dropped by 500 yuan after payment: the difference was paid back
+        ticket = repo.create_ticket(
+            s,
+            customer_id=order.customer_id,
+            now=shop.now,
+            category="price",
+            kind="price_protection",
+            order_id=order.id,
+        )
+        repo.record_ticket_choice(
+            s,
+            ticket,
+            chosen_option="补差价",
+            now=shop.now,
+            compensation_fen=50000,
+            authority_fen=50000,
+        )
+    run(ActionRequestReturn(), tracker(basket_slots(return_item=str(lines["trousers"]))))
+    [message], _ = run(ActionRequestReturn(), tracker(basket_slots(return_item=str(lines["hood"]))))
+    # the hood's share (2910.17) is more than is left: paid less fee, trousers and the difference
+    left = BASKET_PAYABLE - BASKET_FEE - PAID["trousers"] - 50000
+    assert left < PAID["hood"]
+    assert message["response"] == "utter_return_created" and message["refund_fen"] == left
+
+
+def form_domain():
+    return {
+        "forms": {
+            "return_form": {
+                "required_slots": ["order_id", "phone_tail", "return_item", "return_reason"]
+            }
+        },
+        "slots": {},
+    }
+
+
+def required(slots):
+    form = ValidateReturnForm()
+    return asyncio.run(
+        form.required_slots(
+            form_domain()["forms"]["return_form"]["required_slots"],
+            CollectingDispatcher(),
+            tracker(slots),
+            {},
+        )
+    )
+
+
+def test_the_form_asks_for_the_item_only_when_the_order_has_several(shop):
+    add_basket(shop)
+    assert required(basket_slots()) == ["order_id", "phone_tail", "return_item", "return_reason"]
+    assert required(order_slots("fresh")) == ["order_id", "phone_tail", "return_reason"]
+
+
+def test_the_question_offers_the_items_and_all_of_them_as_buttons(shop):
+    add_basket(shop)
+    from actions.returns import ActionAskReturnItem
+
+    [message], events = run(ActionAskReturnItem(), tracker(basket_slots()))
+    assert message["response"] == "utter_ask_return_item" and events == []
+    assert [(c["title"], c["payload"]) for c in message["choices"]] == [
+        ("衣见直筒休闲裤（黑色/M）", "衣见直筒休闲裤（黑色/M）"),
+        ("芳屿薰衣草精油（10ml）", "芳屿薰衣草精油（10ml）"),
+        ("厨匠侧吸式油烟机J1（星空灰）", "厨匠侧吸式油烟机J1（星空灰）"),
+        ("全部商品", "全部商品"),
+    ]
+    assert message["item_options"].endswith("4. 全部商品")
+
+
+@pytest.mark.parametrize(
+    "reply, picked",
+    [
+        ("衣见直筒休闲裤（黑色/M）", "trousers"),
+        ("2", "oil"),
+        ("第三个", "hood"),
+        ("油烟机", "hood"),
+        ("全部都退", "all"),
+        ("4", "all"),
+    ],
+)
+def test_the_form_reads_which_item(shop, reply, picked):
+    lines = add_basket(shop)
+    domain = form_domain()
+    slots = {**basket_slots(), "requested_slot": "return_item"}
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ValidateReturnForm().run(dispatcher, tracker(slots, reply), domain))
+    values = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert values["return_item"] == (str(lines[picked]) if picked in lines else "all")
+
+
+def test_an_answer_naming_no_item_is_asked_again(shop):
+    add_basket(shop)
+    slots = {**basket_slots(), "requested_slot": "return_item"}
+    events = asyncio.run(
+        ValidateReturnForm().run(CollectingDispatcher(), tracker(slots, "随便吧"), form_domain())
+    )
+    values = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert values["return_item"] is None  # the form asks again
+
+
+def test_a_single_item_order_is_returned_as_before_without_the_question(shop):
+    [message], _ = request_return("fresh")
+    assert message["response"] == "utter_return_created" and message["refund_fen"] == 19900
+    with session_scope() as s:
+        order = s.execute(select(Order).where(Order.order_number == NUMBERS["fresh"])).scalar_one()
+        [row] = s.execute(select(ReturnRequest).where(ReturnRequest.order_id == order.id)).scalars()
+        assert row.order_item_id == order.items[0].id
