@@ -1,9 +1,14 @@
-"""Size advice from a product's size chart and the customer's height and weight."""
+"""Size advice from a product's size chart and the customer's measurements.
+
+Clothing is sized by height and weight (the form's slots) and, when the chart has waist ranges
+and the customer gave a waist, by the waist too; shoes are sized by the foot length. Waist and
+foot length are read from what the customer wrote since the latest size-advice request.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence, Text
+from typing import Any, Callable, Dict, List, Optional, Sequence, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -12,11 +17,25 @@ from sqlalchemy.orm import Session
 
 from actions.base import Events, ShopAction
 from actions.catalog import LIST_SEPARATOR, resolve_product
-from actions.parsing import parse_height_cm, parse_weight_kg
+from actions.models import Product
+from actions.parsing import (
+    parse_foot_length_mm,
+    parse_height_cm,
+    parse_waist_cm,
+    parse_weight_kg,
+)
 
 # The chart dimension each measurement is compared with, and its unit as shown.
-DIMENSIONS = (("height_cm", "cm"), ("weight_kg", "kg"))
+DIMENSIONS = (
+    ("height_cm", "cm"),
+    ("weight_kg", "kg"),
+    ("waist_cm", "cm"),
+    ("foot_length_mm", "mm"),
+)
 SIZE_TIP_KEY = "尺码建议"
+# Set while the bot waits for the foot length, so that the reply leads back to the advice.
+FOOT_LENGTH_ASKED_SLOT = "foot_length_asked"
+SIZE_REQUEST_INTENT = "ask_size_advice"
 
 
 @dataclass(frozen=True)
@@ -26,7 +45,7 @@ class SizeChoice:
     Attributes:
         size: The recommended size.
         other_size: The neighbouring size when the customer is between two, else None.
-        matches: Per dimension ("height_cm", "weight_kg"), the sizes whose range holds the value.
+        matches: Per dimension ("height_cm", "waist_cm" …), the sizes whose range holds the value.
         ranges: Per dimension, the matched rows as "M 158-165cm" (joined when on a boundary).
 
     """
@@ -108,6 +127,45 @@ def chart_dimensions(chart: Sequence[Dict[str, Any]]) -> List[str]:
     return keys
 
 
+def texts_since_size_request(tracker: Tracker) -> List[str]:
+    """What the customer wrote since (and with) the latest size-advice request, newest first.
+
+    Without a request in this session only the latest message counts. External events
+    (proactive notices) are not the customer's words and are skipped.
+    """
+    texts: List[str] = []
+    for event in reversed(tracker.events):
+        if event.get("event") == "session_started":
+            break
+        if event.get("event") != "user":
+            continue
+        intent = str(((event.get("parse_data") or {}).get("intent") or {}).get("name") or "")
+        if intent.startswith("EXTERNAL_"):
+            continue
+        texts.append(str(event.get("text") or ""))
+        if intent == SIZE_REQUEST_INTENT:
+            return texts
+    return [str(tracker.latest_message.get("text") or "")]
+
+
+def _first(texts: Sequence[str], parse: Callable[[str], Optional[float]]) -> Optional[float]:
+    """The first value the parser reads from the texts (newest first), or None."""
+    return next((v for v in map(parse, texts) if v is not None), None)
+
+
+def foot_length_given(tracker: Tracker) -> Optional[float]:
+    """The foot length (mm) the customer gave since the latest size-advice request.
+
+    Right after the bot asked for it, a reply that is only a number (24.5 / 245) counts too.
+    """
+    if tracker.get_slot(FOOT_LENGTH_ASKED_SLOT):
+        latest = str(tracker.latest_message.get("text") or "")
+        bare = parse_foot_length_mm(latest, bare_number=True)
+        if bare is not None:
+            return bare
+    return _first(texts_since_size_request(tracker), parse_foot_length_mm)
+
+
 class ActionSizeAdvice(ShopAction):
     """Recommends a size from the size chart, saying which chart ranges matched."""
 
@@ -123,26 +181,74 @@ class ActionSizeAdvice(ShopAction):
         session: Session,
     ) -> Events:
         """Answers with the recommended size and the reason."""
+        # Whatever happens next, the bot no longer waits for a foot length unless it asks again.
+        done = (
+            [SlotSet(FOOT_LENGTH_ASKED_SLOT, None)]
+            if tracker.get_slot(FOOT_LENGTH_ASKED_SLOT)
+            else []
+        )
         product = resolve_product(dispatcher, tracker, session)
         if product is None:
-            return []
+            return done
         chart = list(product.size_chart or [])
         if not chart:
             dispatcher.utter_message(response="utter_size_advice_no_chart", product=product.name)
-            return []
+            return done
         keys = chart_dimensions(chart)
-        if "height_cm" not in keys or "weight_kg" not in keys:
+        if "foot_length_mm" in keys:
+            events = self._by_foot(dispatcher, tracker, product, chart)
+            return events or done  # events only when it asks for the foot length
+        return self._by_body(dispatcher, tracker, product, chart, keys) + done
+
+    @staticmethod
+    def _by_foot(
+        dispatcher: CollectingDispatcher, tracker: Tracker, product: Product, chart: List[Dict]
+    ) -> Events:
+        """Shoes: the size whose foot-length range holds the customer's, or asks for it."""
+        foot = foot_length_given(tracker)
+        if foot is None:
             dispatcher.utter_message(
                 response="utter_size_advice_needs_foot_length",
                 product=product.name,
                 size_ranges=LIST_SEPARATOR.join(
-                    f"{row['size']}: {_fmt(row[k][0])}-{_fmt(row[k][1])}mm"
+                    f"{row['size']}: {_fmt(row['foot_length_mm'][0])}-"
+                    f"{_fmt(row['foot_length_mm'][1])}mm"
                     for row in chart
-                    for k in keys
-                    if k.endswith("_mm")
+                    if "foot_length_mm" in row
                 ),
             )
+            return [SlotSet(FOOT_LENGTH_ASKED_SLOT, True)]
+        facts = {"product": product.name, "foot_length": f"{_fmt(foot)}mm"}
+        choice = choose_size(chart, {"foot_length_mm": foot})
+        if choice is None:
+            dispatcher.utter_message(
+                response="utter_size_advice_by_foot_out_of_chart",
+                smallest_size=str(chart[0]["size"]),
+                largest_size=str(chart[-1]["size"]),
+                **facts,
+            )
             return []
+        facts.update(size=choice.size, foot_range=choice.ranges["foot_length_mm"])
+        if choice.other_size is None:
+            dispatcher.utter_message(response="utter_size_advice_by_foot", **facts)
+        else:
+            dispatcher.utter_message(
+                response="utter_size_advice_by_foot_between",
+                other_size=choice.other_size,
+                size_tip=str((product.specs or {}).get(SIZE_TIP_KEY) or ""),
+                **facts,
+            )
+        return []
+
+    @staticmethod
+    def _by_body(
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        product: Product,
+        chart: List[Dict],
+        keys: List[str],
+    ) -> Events:
+        """Clothing: height and weight, and the waist when given and the chart has it."""
         height = parse_height_cm(str(tracker.get_slot("height") or ""))
         if height is None:
             dispatcher.utter_message(response="utter_ask_height")
@@ -152,10 +258,19 @@ class ActionSizeAdvice(ShopAction):
             dispatcher.utter_message(response="utter_ask_weight")
             return [SlotSet("weight", None)]
         facts = {"product": product.name, "height": f"{height}cm", "weight": f"{_fmt(weight)}kg"}
-        choice = choose_size(chart, {"height_cm": height, "weight_kg": weight})
+        measurements = {"height_cm": float(height), "weight_kg": weight}
+        waist = None
+        if "waist_cm" in keys:
+            waist = _first(texts_since_size_request(tracker), parse_waist_cm)
+        suffix = ""
+        if waist is not None:
+            measurements["waist_cm"] = waist
+            facts["waist"] = f"{_fmt(waist)}cm"
+            suffix = "_with_waist"
+        choice = choose_size(chart, measurements)
         if choice is None:
             dispatcher.utter_message(
-                response="utter_size_advice_out_of_chart",
+                response=f"utter_size_advice_out_of_chart{suffix}",
                 smallest_size=str(chart[0]["size"]),
                 largest_size=str(chart[-1]["size"]),
                 **facts,
@@ -166,11 +281,13 @@ class ActionSizeAdvice(ShopAction):
             height_range=choice.ranges["height_cm"],
             weight_range=choice.ranges["weight_kg"],
         )
+        if waist is not None:
+            facts["waist_range"] = choice.ranges["waist_cm"]
         if choice.other_size is None:
-            dispatcher.utter_message(response="utter_size_advice", **facts)
+            dispatcher.utter_message(response=f"utter_size_advice{suffix}", **facts)
         else:
             dispatcher.utter_message(
-                response="utter_size_advice_between",
+                response=f"utter_size_advice_between{suffix}",
                 other_size=choice.other_size,
                 size_tip=str((product.specs or {}).get(SIZE_TIP_KEY) or ""),
                 **facts,
