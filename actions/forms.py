@@ -10,14 +10,19 @@ from typing import Any, Dict, List, Optional, Text
 from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
 
 from actions import parsing
+from actions.catalog import asked_product
+from actions.db import session_scope
 from actions.identity import verified_customer_id
 
 Slots = Dict[Text, Any]
 # Rasa records an external event (a proactive notice, bot/notices) as a user message
 # "EXTERNAL: EXTERNAL_<kind>" with the intent EXTERNAL_<kind>: never the customer's answer.
 EXTERNAL_INTENT_PREFIX = "EXTERNAL_"
+# The size advice form's measurement slots and the size chart ranges they are compared with.
+SIZE_SLOT_KEYS = {"height": "height_cm", "weight": "weight_kg"}
 
 
 def is_external(tracker: Tracker) -> bool:
@@ -103,11 +108,37 @@ class ValidateOrderLookupForm(FormValidationAction):
 
 
 class ValidateSizeAdviceForm(FormValidationAction):
-    """Height and weight in the many ways customers write them."""
+    """Height and weight in the many ways customers write them (only for charts that use them)."""
 
     def name(self) -> Text:
         """The action's name in the domain."""
         return "validate_size_advice_form"
+
+    async def required_slots(
+        self,
+        domain_slots: List[Text],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[Text]:
+        """Height and weight only when the product's size chart has ranges for them.
+
+        Shoes are sized by foot length (asked by the advice itself), and a product without a
+        chart needs no measurement at all; while the product is unknown, or the shop database
+        cannot be read, every slot is asked as usual.
+        """
+        if not tracker.get_slot("product"):
+            return domain_slots
+        try:
+            with session_scope() as session:
+                product = asked_product(session, tracker)
+                chart = list(product.size_chart or []) if product is not None else None
+        except SQLAlchemyError:
+            return domain_slots
+        if chart is None:
+            return domain_slots
+        measured = {key for row in chart for key in row}
+        return [s for s in domain_slots if s not in SIZE_SLOT_KEYS or SIZE_SLOT_KEYS[s] in measured]
 
     async def extract_height(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

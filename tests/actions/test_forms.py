@@ -117,3 +117,22 @@ def test_a_proactive_notice_is_never_taken_as_an_answer(dispatcher, intent):
     assert message_text(notice) == "" and message_text(typed) == text.lower()
     assert short_reply(notice, limit=60) is None
     assert short_reply(typed, limit=60) is not None
+
+
+@pytest.mark.parametrize(
+    "product, asked",
+    [
+        ("轻便跑步鞋", ["product"]),  # shoes: the foot length is asked by the advice itself
+        ("男士商务衬衫", ["product", "height", "weight"]),
+        ("没有这个东西", ["product", "height", "weight"]),  # unknown: asked as usual
+        (None, ["product", "height", "weight"]),
+    ],
+)
+def test_size_advice_asks_only_for_what_the_chart_measures(shop, dispatcher, product, asked):
+    slots = {"product": product} if product else {}
+    required = run(
+        ValidateSizeAdviceForm().required_slots(
+            ["product", "height", "weight"], dispatcher, make_tracker(slots=slots), {}
+        )
+    )
+    assert required == asked
