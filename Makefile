@@ -45,9 +45,10 @@ browser:
 	       && $$sudo apt-get install -y -q $(BROWSER_PACKAGES) >> $(LOGS)/apt-browser.log 2>&1; } \
 	  || { tail -20 $(LOGS)/apt-browser.log; exit 1; }; }
 
-# The demo shop database (var/shop.db, or SHOP_DATABASE_URL): migrated and seeded once.
+# The demo shop database (var/shop.db, or SHOP_DATABASE_URL): migrated and seeded once; an
+# embedded demo shop older than a day is rebuilt around now (parcels and return windows stay live).
 shop-db: $(STAMP)
-	@$(PY) -m actions.seed | head -1
+	@$(PY) -m actions.seed --refresh-after-hours 24 | head -1
 
 # A trained model exists after setup; `make train` retrains when anything changed.
 model: $(STAMP)

@@ -14,17 +14,17 @@ import argparse
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Dict, Optional, Sequence
 
-from sqlalchemy import func, select
-from sqlalchemy.engine import Connection
+from sqlalchemy import func, inspect, select
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session
 
 from actions import settings as settings_module
 from actions.db import make_engine, session_scope
-from actions.models import Agent, Base, Product
+from actions.models import Agent, Base, Order, Product
 from actions.repository.agents import create_agent
 from actions.seed_orders import DemoShopBuilder
 from actions.seed_shop import SHOP_TZ
@@ -44,6 +44,7 @@ class SeedReport:
     """What a seeding run did and the row count of every table afterwards."""
 
     shop_seeded: bool = False
+    refreshed: bool = False
     accounts_created: int = 0
     seconds: float = 0.0
     counts: Dict[str, int] = field(default_factory=dict)
@@ -117,6 +118,32 @@ def ensure_demo_accounts(session: Session) -> int:
     return created
 
 
+def _stale_demo_file(url: str, now: datetime, refresh_after: timedelta) -> Optional[Path]:
+    """The SQLite file of a demo shop built longer than `refresh_after` before `now`, if any.
+
+    A demo shop is built around the moment it was seeded; days later every parcel looks stalled
+    and every return window has passed. Only an SQLite file is ever offered for rebuilding.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    path = Path(parsed.database)
+    if not path.exists():
+        return None
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            if not inspect(connection).has_table(Order.__tablename__):
+                return None
+            newest = connection.execute(select(func.max(Order.created_at))).scalar_one()
+    finally:
+        engine.dispose()
+    if newest is None:
+        return None
+    newest = newest if newest.tzinfo else newest.replace(tzinfo=timezone.utc)
+    return path if now - newest > refresh_after else None
+
+
 def run(
     url: Optional[str] = None,
     now: Optional[datetime] = None,
@@ -124,6 +151,7 @@ def run(
     demo: Optional[bool] = None,
     accounts: Optional[bool] = None,
     seed: int = DEMO_SEED,
+    refresh_after: Optional[timedelta] = None,
 ) -> SeedReport:
     """Migrate to head, then seed the demo shop and the demo accounts where allowed.
 
@@ -133,6 +161,8 @@ def run(
         demo: Seed the demo shop; the settings' demo mode when None.
         accounts: Create the demo accounts; only on the embedded demo database when None.
         seed: Random seed of the demo shop.
+        refresh_after: In demo mode, rebuild an SQLite demo shop whose newest order is older
+            than this (its data is demo data; anything recorded in it is dropped).
 
     Returns:
         What was done and the row counts.
@@ -143,15 +173,18 @@ def run(
     url = url or config.database_url
     demo = config.demo if demo is None else demo
     accounts = config.demo_accounts_allowed if accounts is None else accounts
-    migrate(url)
     report = SeedReport()
+    moment = now or datetime.now(timezone.utc)
+    stale = _stale_demo_file(url, moment, refresh_after) if demo and refresh_after else None
+    if stale is not None:
+        stale.unlink()
+        report.refreshed = True
+    migrate(url)
     engine = make_engine(url)
     try:
         with session_scope(engine) as session:
             if demo:
-                report.shop_seeded = seed_demo_shop(
-                    session, now or datetime.now(timezone.utc), seed=seed
-                )
+                report.shop_seeded = seed_demo_shop(session, moment, seed=seed)
             if accounts:
                 report.accounts_created = ensure_demo_accounts(session)
         with session_scope(engine) as session:
@@ -166,13 +199,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Command line: migrate and seed, then print what was done (no personal data)."""
     parser = argparse.ArgumentParser(prog="python -m actions.seed", description=__doc__)
     parser.add_argument("--now", help="ISO moment to build the demo shop around (default: now)")
+    parser.add_argument(
+        "--refresh-after-hours",
+        type=float,
+        help="rebuild an SQLite demo shop whose newest order is older than this many hours",
+    )
     args = parser.parse_args(argv)
     now = None
     if args.now:
         now = datetime.fromisoformat(args.now)
         now = now if now.tzinfo else now.replace(tzinfo=SHOP_TZ)
-    report = run(now=now)
+    hours = args.refresh_after_hours
+    report = run(now=now, refresh_after=None if hours is None else timedelta(hours=hours))
     state = "seeded" if report.shop_seeded else "already seeded or not in demo mode"
+    if report.refreshed:
+        state = "rebuilt around now (the demo shop had gone stale)"
     print(
         f"shop database: {state}; demo accounts created: {report.accounts_created}; "
         f"{report.seconds:.1f}s"

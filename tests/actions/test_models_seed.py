@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Integer, String, Text, inspect, select, text
+from sqlalchemy import Integer, String, Text, func, inspect, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from actions import repository as repo
@@ -517,3 +517,21 @@ def test_process_wide_engine_is_built_on_first_use_from_the_settings(monkeypatch
             assert session.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
     finally:
         db.reset()
+
+
+def test_a_stale_sqlite_demo_shop_is_rebuilt_around_now_and_a_fresh_one_kept(tmp_path):
+    url = sqlite_url(tmp_path / "shop.db")
+    seed.run(url, NOW, demo=True, accounts=True)
+    kept = seed.run(url, NOW + timedelta(hours=6), demo=True, refresh_after=timedelta(days=1))
+    assert not kept.refreshed and not kept.shop_seeded
+    later = NOW + timedelta(days=9)
+    rebuilt = seed.run(url, later, demo=True, accounts=True, refresh_after=timedelta(days=1))
+    assert rebuilt.refreshed and rebuilt.shop_seeded and rebuilt.counts["agents"] == 3
+    engine = make_engine(url)
+    with session_scope(engine) as session:
+        newest = session.execute(select(func.max(Order.created_at))).scalar_one()
+    engine.dispose()
+    assert later - timedelta(days=2) < newest.replace(tzinfo=timezone.utc) <= later
+    # a shop that is not a demo is never rebuilt
+    other = seed.run(url, later + timedelta(days=30), demo=False, refresh_after=timedelta(days=1))
+    assert not other.refreshed
