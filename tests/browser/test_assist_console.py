@@ -90,6 +90,32 @@ def test_agent_sends_the_top_suggestion_and_an_edited_one(page, agent_page, shop
     expect(agent_page.locator("#agent-status")).to_have_text("超出您的补偿权限，请转主管处理")
     expect(page.locator("#chat-log .msg-agent .msg-text").last).to_have_text(edited)
 
+    agent_page.click("#take-over")  # human mode: the agent writes, the suggestions wait folded
+    expect(agent_page.locator("#conv-mode")).to_have_attribute("data-mode", "human")
+    tell(page, "包邮吗")
+    toggle = agent_page.locator("#suggestions-toggle")
+    expect(toggle).to_contain_text("查看机器人建议", timeout=30_000)
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(suggestions.first).to_be_hidden()
+    folded_for = agent_page.locator("#suggestions-box").get_attribute("data-message")
+
+    def shown_for(message_id):
+        return [
+            e
+            for e in shop_stack.tracker(conversation)["events"]
+            if e["event"] == "agent" and (e.get("data") or {}).get("for_message") == message_id
+        ]
+
+    assert shown_for(folded_for) == []  # folded suggestions were not shown to anyone
+    toggle.click()
+    expect(suggestions.first).to_be_visible()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    for _ in range(50):
+        if shown_for(folded_for):
+            break
+        agent_page.wait_for_timeout(100)
+    assert shown_for(folded_for)[0]["data"]["assist"] == "shown"
+
     events = shop_stack.tracker(conversation)["events"]
     sent = {
         e["text"]: e["metadata"]["assist"]

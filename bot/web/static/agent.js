@@ -259,6 +259,7 @@
     byId("take-over").disabled = s.mode === "human";
     byId("assist-mode").disabled = s.mode === "assist";
     byId("hand-back").disabled = !taken;
+    foldSuggestions();
   }
 
   function refreshConversation() {
@@ -340,6 +341,8 @@
   // Suggestions: a long poll per open conversation that a person holds; each new customer
   // message brings a ranked set, recorded as shown once it is on the screen.
   var suggestionSet = null;
+  var unfoldedFor = null;  // the message whose suggestions the agent opened in human mode
+  var shownFor = null;  // the message whose suggestions were last recorded as shown
   var editing = null;
   var watching = 0;
   var limitFen = Number(document.body.getAttribute("data-limit-fen") || 0);
@@ -402,8 +405,31 @@
     if (!suggestionSet) return;
     byId("suggestions-for").textContent = "针对：" + data.text;
     data.suggestions.forEach(function (s) { list.appendChild(suggestionItem(s)); });
-    conversationPost("/suggestions/shown", { message_id: data.message_id }).catch(function () {});
+    foldSuggestions();
   }
+
+  // In assist mode the bot drafts and the agent sends: the suggestions are open. In human mode the
+  // agent writes: the suggestions wait folded until asked for. They count as shown once visible.
+  function foldSuggestions() {
+    if (!suggestionSet) return;
+    var human = summary && summary.mode === "human";
+    var folded = human && unfoldedFor !== suggestionSet.message_id;
+    var toggle = byId("suggestions-toggle");
+    toggle.hidden = !human;
+    toggle.setAttribute("aria-expanded", String(!folded));
+    toggle.textContent = folded ? "查看机器人建议（" + suggestionSet.suggestions.length + "）" : "收起建议";
+    byId("suggestions").hidden = folded;
+    if (!folded && shownFor !== suggestionSet.message_id) {
+      shownFor = suggestionSet.message_id;
+      conversationPost("/suggestions/shown", { message_id: shownFor }).catch(function () {});
+    }
+  }
+
+  byId("suggestions-toggle").addEventListener("click", function () {
+    if (!suggestionSet) return;
+    unfoldedFor = unfoldedFor === suggestionSet.message_id ? null : suggestionSet.message_id;
+    foldSuggestions();
+  });
 
   function conversationPost(suffix, body) {
     return api("POST", "/agent/api/conversations/" + encodeURIComponent(current) + suffix, body);
