@@ -20,11 +20,11 @@ from actions.db import session_scope
 from bot.settings import Settings
 from bot.web import auth, shop
 from bot.web.history import RasaUnavailable, fetch_history
+from bot.web.limits import MAX_MESSAGE_CHARS
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
 TEMPLATES_DIR = HERE / "templates"
-MAX_MESSAGE_CHARS = 500
 PERSONAS_DIR = HERE.parents[1] / "personas"
 # The contract's personas, in the order the picker shows them; labels from personas/<id>.yml.
 PERSONAS = (

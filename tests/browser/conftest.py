@@ -55,20 +55,40 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture
-def context(browser, request):
-    """A fresh browser profile per test; a screenshot of every open page when the test fails."""
-    ctx = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN")
-    ctx.set_default_timeout(30_000)
-    yield ctx
+def new_context(browser, request):
+    """Opens browser profiles for one test (`new_context(**options)`); every one is closed after
+    the test, and when the test failed every page of every one is screenshotted first."""
+    created = []
+
+    def open_context(**options):
+        options = {"viewport": {"width": 1280, "height": 860}, "locale": "zh-CN", **options}
+        ctx = browser.new_context(**options)
+        ctx.set_default_timeout(30_000)
+        created.append(ctx)
+        return ctx
+
+    yield open_context
     if getattr(request.node, "browser_failed", False):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         name = re.sub(r"[^\w.-]+", "_", request.node.name)
-        for number, page in enumerate(ctx.pages):
-            try:
-                page.screenshot(path=str(SCREENSHOTS / f"{name}-{number}.png"), full_page=True)
-            except Exception as error:  # noqa: BLE001 - a failed screenshot must not hide the failure
-                print(f"screenshot failed: {error}")
-    ctx.close()
+        for number, ctx in enumerate(created):
+            for page_number, page in enumerate(ctx.pages):
+                path = SCREENSHOTS / f"{name}-{number}-{page_number}.png"
+                try:
+                    page.screenshot(path=str(path), full_page=True)
+                except Exception as error:  # noqa: BLE001 - a failed screenshot must not hide the failure
+                    print(f"screenshot failed: {error}")
+    for ctx in created:
+        try:
+            ctx.close()
+        except Exception as error:  # noqa: BLE001 - close the others all the same
+            print(f"closing a browser context failed: {error}")
+
+
+@pytest.fixture
+def context(new_context):
+    """A fresh browser profile per test (screenshotted by `new_context` when the test fails)."""
+    return new_context()
 
 
 @pytest.fixture

@@ -6,12 +6,15 @@ agent's message. Markup from the customer stays text in the console, and the cus
 cannot use the console's endpoints.
 """
 
+import json
+
 import pytest
 import yaml
 from playwright.sync_api import expect
 
 from actions.identity import conversation_id_for
 from bot.agent.modes import NOTICES as NOTICES_FILE
+from tests.browser import agent_routes
 from tests.browser.test_widget import open_chat, open_shop, say
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -23,12 +26,9 @@ NOTICES = yaml.safe_load(NOTICES_FILE.read_text(encoding="utf-8"))
 
 
 @pytest.fixture
-def agent_page(browser):
-    """A second, separate browser profile for the agent."""
-    ctx = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN")
-    ctx.set_default_timeout(30_000)
-    yield ctx.new_page()
-    ctx.close()
+def agent_page(new_context):
+    """A second, separate browser profile for the agent (screenshotted when the test fails)."""
+    return new_context().new_page()
 
 
 def sign_in_agent(page, base, username="agent", password="agent-demo"):
@@ -113,26 +113,53 @@ def test_the_customers_browser_cannot_use_the_agent_endpoints(page, agent_page, 
     page.click(".signin-form button[type=submit]")
     expect(page.locator("[data-testid=signed-in]")).to_be_visible()
     conversation = conversation_id_for(CUSTOMER_ID, shop_stack.settings.signing_key)
-    statuses = page.evaluate(
-        """async (conversation) => {
-            const get = (path) => fetch(path, {credentials: "same-origin"}).then(r => r.status);
-            const post = (path, body) => fetch(path, {
-                method: "POST", credentials: "same-origin",
-                headers: {"Content-Type": "application/json", "X-Agent-Console": "1"},
-                body: JSON.stringify(body),
-            }).then(r => r.status);
-            const path = "/agent/api/conversations/" + conversation;
-            return [
-                await get("/agent/api/me"),
-                await get("/agent/api/conversations"),
-                await get(path),
-                await post(path + "/mode", {mode: "human"}),
-                await post(path + "/messages", {text: "冒充客服"}),
-            ];
+    open_chat(page)
+    secret = "只有客服能看到的问题：还有货吗"
+    say(page, secret)
+    calls = [
+        {
+            "method": method,
+            "path": path.replace("<conversation_id>", conversation)
+            + agent_routes.QUERIES.get(path, ""),
+            "body": body,
+        }
+        for method, path, body in agent_routes.GUARDED
+    ]
+    answers = page.evaluate(
+        """async (calls) => {
+            const answers = [];
+            for (const call of calls) {
+                const started = performance.now();
+                const options = {method: call.method, credentials: "same-origin"};
+                if (call.method === "POST") {
+                    options.headers = {"Content-Type": "application/json", "X-Agent-Console": "1"};
+                    options.body = JSON.stringify(call.body);
+                }
+                const response = await fetch(call.path, options);
+                answers.push({
+                    path: call.path,
+                    status: response.status,
+                    type: response.headers.get("Content-Type") || "",
+                    text: await response.text(),
+                    ms: performance.now() - started,
+                });
+            }
+            return answers;
         }""",
-        conversation,
+        calls,
     )
-    assert all(status in (401, 403) for status in statuses), statuses
+    assert len(answers) == len(agent_routes.GUARDED) >= 11
+    for answer in answers:
+        where = (answer["path"], answer["status"], answer["text"][:200])
+        assert answer["status"] in (401, 403), where
+        assert conversation not in answer["text"] and secret not in answer["text"], where
+        assert answer["ms"] < 10_000, where  # the long poll refuses at once, it does not wait
+        if answer["path"] == "/agent/metrics":  # a page: the sign-in form, no figures
+            assert "text/html" in answer["type"] and 'id="agent-signin"' in answer["text"], where
+            assert "辅助回复指标" not in answer["text"], where
+        else:
+            assert "application/json" in answer["type"], where
+            assert set(json.loads(answer["text"])) == {"error"}, where
 
     page.goto(shop_stack.settings.web_url + "/agent")  # the sign-in form, not the console
     expect(page.locator("#agent-signin")).to_be_visible()

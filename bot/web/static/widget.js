@@ -318,10 +318,12 @@
   }
 
   // ---- sending: a queue kept in localStorage, sent one by one, removed when Rasa acknowledges ----
+  // Each message keeps its id (sent as customData.client_msg_id): the channel drops a copy it has
+  // already accepted, so a message is sent again (same id) whenever its acknowledgement is missing.
   var pending = load(sessionKey("pending"), []);
   if (!Array.isArray(pending)) pending = [];
   var bubbles = {};
-  var inFlight = null;
+  var inFlight = null; // the attempt being sent: { id }
   var ready = false;
   var socket = null;
 
@@ -335,27 +337,46 @@
     );
   }
 
+  function acknowledged(id) {
+    var before = pending.length;
+    pending = pending.filter(function (m) {
+      return m.id !== id;
+    });
+    if (inFlight && inFlight.id === id) inFlight = null;
+    if (pending.length === before) return; // an earlier attempt's acknowledgement came first
+    savePending();
+    setDelivery(bubbles[id], "sent");
+    updateTyping();
+    flush();
+  }
+
   function flush() {
     if (!ready || inFlight || pending.length === 0) return;
     var message = pending[0];
-    inFlight = message.id;
+    var attempt = { id: message.id };
+    inFlight = attempt;
     setDelivery(bubbles[message.id], "sending");
+    var data = {};
+    Object.keys(customData || {}).forEach(function (key) {
+      data[key] = customData[key];
+    });
+    data.client_msg_id = message.id;
     socket
       .timeout(ACK_TIMEOUT_MS)
       .emit(
         "user_uttered",
-        { message: message.text, customData: customData, session_id: sessionId },
-        function (error) {
-          if (inFlight !== message.id) return;
+        { message: message.text, customData: data, session_id: sessionId },
+        function (error, reply) {
+          if (!error) {
+            acknowledged(message.id);
+            if (reply && reply.duplicate) resyncHistory();
+            return;
+          }
+          if (inFlight !== attempt) return; // a later attempt is under way
           inFlight = null;
-          if (error && !ready) return; // disconnected: resent after reconnecting
-          pending = pending.filter(function (m) {
-            return m.id !== message.id;
-          });
-          savePending();
-          setDelivery(bubbles[message.id], "sent");
-          updateTyping();
-          flush();
+          // No acknowledgement in time: disconnected (sent again after reconnecting), or Rasa is
+          // slow or failed (sent again now: the channel drops a copy of an accepted message).
+          if (ready) flush();
         }
       );
   }
@@ -479,33 +500,64 @@
     if (socket && !socket.connected) socket.connect();
   });
 
+  function fetchHistory() {
+    var url = config.historyUrl + "?session_id=" + encodeURIComponent(sessionId);
+    return fetch(url, { credentials: "same-origin", cache: "no-store" }).then(function (response) {
+      return response.ok ? response.json() : null;
+    });
+  }
+
+  function showHistory(body) {
+    var messages = Array.isArray(body.messages) ? body.messages : [];
+    messages.forEach(function (m) {
+      if (m.role === "user") addBubble("user", m.text);
+      else showBotMessage(m, false);
+    });
+    if (messages.length) save(sessionKey("greeted"), true);
+    var known = (config.personas || []).some(function (p) {
+      return p.id === body.persona;
+    });
+    if (known) {
+      ui.persona.value = body.persona;
+      save(sessionKey("persona"), body.persona);
+    }
+    var last = messages[messages.length - 1];
+    if (last && last.role === "bot" && Array.isArray(last.buttons)) showQuickReplies(last.buttons);
+  }
+
+  function showPendingBubbles(state) {
+    pending.forEach(function (m) {
+      if (m.display) {
+        bubbles[m.id] = addBubble("user", m.display);
+        setDelivery(bubbles[m.id], state);
+      }
+    });
+  }
+
   function restoreHistory() {
     // An anonymous visitor who never chatted has no conversation: asking Rasa would create one.
     if (!customer && !load(sessionKey("greeted"), false)) return Promise.resolve();
-    var url = config.historyUrl + "?session_id=" + encodeURIComponent(sessionId);
-    return fetch(url, { credentials: "same-origin", cache: "no-store" })
-      .then(function (response) {
-        return response.ok ? response.json() : { messages: [] };
-      })
+    return fetchHistory()
       .then(function (body) {
-        var messages = Array.isArray(body.messages) ? body.messages : [];
-        messages.forEach(function (m) {
-          if (m.role === "user") addBubble("user", m.text);
-          else showBotMessage(m, false);
-        });
-        if (messages.length) save(sessionKey("greeted"), true);
-        var known = (config.personas || []).some(function (p) {
-          return p.id === body.persona;
-        });
-        if (known) {
-          ui.persona.value = body.persona;
-          save(sessionKey("persona"), body.persona);
-        }
-        var last = messages[messages.length - 1];
-        if (last && last.role === "bot" && Array.isArray(last.buttons)) showQuickReplies(last.buttons);
+        if (body) showHistory(body);
       })
       .catch(function () {
         /* history is a convenience: the chat works without it */
+      });
+  }
+
+  // The channel dropped a copy of a message it had already answered, maybe while this page was
+  // disconnected: the answers it missed are in the conversation's history, so the log is redrawn.
+  function resyncHistory() {
+    fetchHistory()
+      .then(function (body) {
+        if (!body) return;
+        ui.log.textContent = "";
+        showHistory(body);
+        showPendingBubbles(ready ? "sending" : "queued");
+      })
+      .catch(function () {
+        /* the live log stays as it is */
       });
   }
 
@@ -513,12 +565,7 @@
     updateCounter();
     ui.root.setAttribute("data-pending", String(pending.length));
     restoreHistory().then(function () {
-      pending.forEach(function (m) {
-        if (m.display) {
-          bubbles[m.id] = addBubble("user", m.display);
-          setDelivery(bubbles[m.id], "queued");
-        }
-      });
+      showPendingBubbles("queued");
       if (load(sessionKey("open"), false)) open();
       connect();
       ui.root.setAttribute("data-ready", "true");
