@@ -120,14 +120,14 @@ class UnknownWordsGuard(GraphComponent):
                 continue
             if not self.vocabulary or self.known_share(message) > self._config["max_known_share"]:
                 continue
+            message.set(UNKNOWN_WORDS, True, add_to_output=True)
             if (message.get(INTENT) or {}).get(INTENT_NAME_KEY) == DEFAULT_NLU_FALLBACK_INTENT_NAME:
-                continue
+                continue  # the FallbackClassifier got there first: flagged all the same
             fallback = {
                 INTENT_NAME_KEY: DEFAULT_NLU_FALLBACK_INTENT_NAME,
                 PREDICTED_CONFIDENCE_KEY: self._config["confidence"],
             }
             message.set(INTENT, fallback, add_to_output=True)
-            message.set(UNKNOWN_WORDS, True, add_to_output=True)
             message.data.setdefault(INTENT_RANKING_KEY, [])
             message.data[INTENT_RANKING_KEY].insert(0, dict(fallback))
         return messages

@@ -60,3 +60,12 @@ def test_numbers_entities_and_button_payloads_are_left_alone(tmp_path):
     with_entity.set("entities", [{"entity": "product", "value": "blorp"}])
     guard.process([digits, with_entity, payload])
     assert [m.get("intent")["name"] for m in (digits, with_entity, payload)] == ["thank"] * 3
+
+
+def test_mashing_the_fallback_classifier_already_caught_is_flagged_too(tmp_path):
+    [message] = trained_guard(tmp_path).process(
+        prepared("zxqv blorp", intent="nlu_fallback", confidence=0.4)
+    )
+    assert message.get("intent") == {"name": "nlu_fallback", "confidence": 0.4}
+    assert [r["name"] for r in message.get("intent_ranking")] == ["nlu_fallback"]
+    assert message.as_dict(only_output_properties=True)["unknown_words"] is True
