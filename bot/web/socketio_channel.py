@@ -45,13 +45,12 @@ from rasa.core.channels.channel import OutputChannel
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from socketio import AsyncRedisManager
 
-from bot.web.limits import MAX_MESSAGE_CHARS
+from bot.web.limits import MAX_MESSAGE_CHARS, MESSAGE_TOO_LONG_TEXT
 
 REDIS_URL_ENV = "SOCKETIO_REDIS_URL"
 REDIS_CHANNEL = "shop_assist_socketio"
 STAFF_SENDERS = ("agent", "system")
 STAFF_KEYS = ("sender", "notice", "agent_name")
-MESSAGE_TOO_LONG_TEXT = f"消息太长了（最多{MAX_MESSAGE_CHARS}字），请分几条发送"
 MESSAGE_TOO_LONG_NOTICE = "message_too_long"
 CLIENT_MSG_ID_KEY = "client_msg_id"
 MAX_CLIENT_MSG_ID_CHARS = 64

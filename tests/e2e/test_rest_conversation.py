@@ -81,7 +81,7 @@ def test_a_clear_message_after_a_rephrase_request_is_answered(assistant, sender,
         "<img src=x onerror=alert(1)>",
         "'; DROP TABLE events; --",
         "😡😡😡😡",
-        "包邮吗" * 2000,
+        "包邮吗" * 166,  # just under the length limit (an over-long one: the next test)
         "   ",
     ],
 )
@@ -92,3 +92,12 @@ def test_hostile_or_odd_input_is_answered_and_kept_verbatim(assistant, sender, t
     if text.strip():
         assert replies, "the customer must get an answer"
         assert text in user_texts
+
+
+def test_an_over_long_message_is_answered_without_reaching_nlu(assistant, sender):
+    from bot.web.limits import MAX_MESSAGE_CHARS, MESSAGE_TOO_LONG_TEXT
+
+    assert texts(assistant.say(sender, "快递到哪了" * 200)) == [MESSAGE_TOO_LONG_TEXT]
+    assert not [e for e in assistant.tracker(sender)["events"] if e["event"] == "user"]
+    fits = "快" * MAX_MESSAGE_CHARS
+    assert texts(assistant.say(sender, fits)) != [MESSAGE_TOO_LONG_TEXT]
