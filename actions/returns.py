@@ -50,18 +50,6 @@ WHOLE_ORDER = "all"
 WHOLE_ORDER_TITLE = "全部商品"
 _WHOLE_WORDS = re.compile(r"全部|整单|全都|都退|全退|所有|一起退")
 _ORDINAL = re.compile(r"第?([1-9一二两三四五六七八九])(?:个|件|项|款)?")
-_ORDINALS = {
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
 # Requests already carried out: their line (or the whole order, without one) is not returned again.
 _DONE = ("return_shipped", "refunded", "exchange_shipped")
 # Intents that start an after-sale request: product names are looked for back to the latest.
@@ -173,7 +161,7 @@ def picked_line(session: Session, order: Order, text: str) -> Tuple[bool, Option
     squashed = _squash(text)
     number = _ORDINAL.fullmatch(squashed)
     if number:
-        index = _ORDINALS.get(number.group(1)) or int(number.group(1))
+        index = parsing.chinese_number(number.group(1)) or 0
         if 1 <= index <= len(offered):
             return True, offered[index - 1]
         if index == len(offered) + 1 and len(offered) > 1:
