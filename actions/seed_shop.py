@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -146,17 +146,23 @@ class ShopBuilder:
                 used_at = self.ago(5 * D, 150 * D) if used else None
                 # Checked codes were checked one to three times, two days apart (no extra draws).
                 checks = 1 + len(seen) % 3 if used else 0
-                self.s.add(
-                    AntiCounterfeitCode(
-                        code=code,
-                        product_id=product.id,
-                        used=used,
-                        used_at=used_at,
-                        check_count=checks,
-                        last_checked_at=used_at + (checks - 1) * 2 * D if used else None,
-                    )
-                )
+                self._add_code(product, code, used_at, checks)
         self.serials(seen)
+
+    def _add_code(
+        self, product: Product, code: str, used_at: Optional[datetime], checks: int
+    ) -> None:
+        """One code of a product; a checked one was last checked two days per check after."""
+        self.s.add(
+            AntiCounterfeitCode(
+                code=code,
+                product_id=product.id,
+                used=used_at is not None,
+                used_at=used_at,
+                check_count=checks,
+                last_checked_at=used_at + (checks - 1) * 2 * D if used_at else None,
+            )
+        )
 
     def serials(self, seen: set) -> None:
         """Add the kitchen appliances' nameplate serial numbers (16 digits), some already checked.
@@ -182,16 +188,7 @@ class ShopBuilder:
                 if used:
                     used_at = self.now - timedelta(seconds=rng.uniform(5, 150) * 86400)
                     used_at = used_at.replace(microsecond=0)
-                self.s.add(
-                    AntiCounterfeitCode(
-                        code=code,
-                        product_id=product.id,
-                        used=used,
-                        used_at=used_at,
-                        check_count=checks,
-                        last_checked_at=used_at + (checks - 1) * 2 * D if used else None,
-                    )
-                )
+                self._add_code(product, code, used_at, checks)
 
     def people(self) -> None:
         """Add the customers with their emotional profiles."""
