@@ -142,7 +142,7 @@ async def perform(
 def latest_customer_message(events: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
     """The latest customer message event (not a widget command or proactive trigger)."""
     for event in reversed(events):
-        if event.get("event") == "user" and is_customer_text(event):
+        if is_customer_text(event):
             return event
     return None
 

@@ -153,6 +153,8 @@ def _intent(event: Dict[str, Any]) -> Optional[str]:
 
 def is_customer_text(event: Dict[str, Any]) -> bool:
     """A user event with something the customer typed (no widget command, no external event)."""
+    if event.get("event") != "user":
+        return False
     text = str(event.get("text") or "")
     intent = _intent(event) or ""
     return bool(text) and not _is_command(text) and not intent.startswith(EXTERNAL_PREFIX)
@@ -216,9 +218,7 @@ def summarise(conversation_id: str, events: List[Dict[str, Any]], key: str) -> S
     found = _reasons_since_handback(session)
     reasons = [reason for reason in REASONS if reason in found]
     texts = [
-        str(e.get("text") or "")
-        for e in session
-        if e.get("event") == "user" and is_customer_text(e) and not _is_correction(e)
+        str(e.get("text") or "") for e in session if is_customer_text(e) and not _is_correction(e)
     ]
     stamps = [float(e.get("timestamp") or 0.0) for e in events]
     return Summary(
