@@ -51,22 +51,13 @@ def says_not_received(tracker: Tracker) -> bool:
     return False
 
 
-def _open_ticket_for(
-    session: Session, customer_id: int, kind: str, shipment_id: int
-) -> Optional[ComplaintTicket]:
-    for ticket in repo.open_tickets(session, customer_id, kind=kind):
-        if ticket.shipment_id == shipment_id:
-            return ticket
-    return None
-
-
 def _ticket(
     session: Session, view: ShipmentView, customer_id: int, kind: str, now: datetime
 ) -> ComplaintTicket:
     """The open ticket of this kind for the parcel, opened now unless one is already open."""
-    existing = _open_ticket_for(session, customer_id, kind, view.shipment_id)
-    if existing is not None:
-        return existing
+    existing = repo.open_tickets(session, customer_id, kind=kind, shipment_id=view.shipment_id)
+    if existing:
+        return existing[0]
     stalled = kind == "logistics_chase"
     return repo.create_ticket(
         session,

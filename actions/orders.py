@@ -138,24 +138,24 @@ class ActionCheckOrderStatus(ShopAction):
         facts: Dict[str, Any] = {"ship_by": window.latest.isoformat()}
         if clock.today() <= window.latest:
             return "utter_order_status_paid", facts
-        ticket = next(
-            (
-                t
-                for t in repo.open_tickets(session, order.customer_id, kind=DISPATCH_CHASE)
-                if t.order_id == order.id
-            ),
-            None,
-        ) or repo.create_ticket(
-            session,
-            customer_id=order.customer_id,
-            now=utcnow(),
-            category="logistics",
-            kind=DISPATCH_CHASE,
-            severity="medium",
-            description=f"paid, not dispatched by {window.latest.isoformat()}",
-            demand="dispatch at once",
-            order_id=order.id,
-            follow_up_hours=DISPATCH_CHASE_HOURS,
+        open_chases = repo.open_tickets(
+            session, order.customer_id, kind=DISPATCH_CHASE, order_id=order.id
+        )
+        ticket = (
+            open_chases[0]
+            if open_chases
+            else repo.create_ticket(
+                session,
+                customer_id=order.customer_id,
+                now=utcnow(),
+                category="logistics",
+                kind=DISPATCH_CHASE,
+                severity="medium",
+                description=f"paid, not dispatched by {window.latest.isoformat()}",
+                demand="dispatch at once",
+                order_id=order.id,
+                follow_up_hours=DISPATCH_CHASE_HOURS,
+            )
         )
         facts.update(ticket_id=ticket.id, follow_up_by=shop_time(ticket.follow_up_due))
         return "utter_order_status_paid_overdue", facts

@@ -428,9 +428,23 @@ def record_ticket_choice(
 
 
 def open_tickets(
-    session: Session, customer_id: Any, *, kind: Optional[str] = None
+    session: Session,
+    customer_id: Any,
+    *,
+    kind: Optional[str] = None,
+    order_id: Optional[int] = None,
+    shipment_id: Optional[int] = None,
 ) -> List[ComplaintTicket]:
-    """Return a customer's open tickets, the most urgent follow-up first."""
+    """Return a customer's open tickets, the most urgent follow-up first.
+
+    Args:
+        session: Open session.
+        customer_id: The customer.
+        kind: Only tickets of this kind, when given.
+        order_id: Only tickets about this order, when given.
+        shipment_id: Only tickets about this parcel, when given.
+
+    """
     cid = _inputs.record_id(customer_id)
     if cid is None:
         return []
@@ -439,6 +453,10 @@ def open_tickets(
     )
     if kind is not None:
         stmt = stmt.where(ComplaintTicket.kind == kind)
+    if order_id is not None:
+        stmt = stmt.where(ComplaintTicket.order_id == order_id)
+    if shipment_id is not None:
+        stmt = stmt.where(ComplaintTicket.shipment_id == shipment_id)
     return list(
         session.execute(stmt.order_by(ComplaintTicket.follow_up_due, ComplaintTicket.id)).scalars()
     )
