@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from actions.db import make_engine
 from actions.identity import conversation_id_for, sign_customer_id
 from actions.models import COMPENSATION_LIMIT_FEN, ComplaintTicket, Customer, Order, utcnow
-from actions.repository.price_protection import lowest_price_between
+from actions.price_protection import price_drops, refunded_item_ids, refunds_of
+from actions.repository.aftersale import tickets_for_order
 
 pytestmark = pytest.mark.e2e
 
@@ -66,7 +67,11 @@ def engine(assistant):
 
 
 def price_drop_above_frontline(engine):
-    """An order of a customer whose price dropped by more than the frontline limit."""
+    """An order of a customer whose price dropped by more than the frontline limit.
+
+    The difference is worked out as the action does (refunded lines get none), and an order
+    that already has a price-protection ticket is passed over: it would only be told so.
+    """
     now = utcnow()
     with Session(engine) as session:
         rows = session.execute(
@@ -76,11 +81,12 @@ def price_drop_above_frontline(engine):
             .order_by(Order.order_number)
         ).all()
         for order, customer_id in rows:
-            total = 0
-            for item in order.items:
-                lowest = lowest_price_between(session, item.sku.product_id, order.paid_at, now)
-                if lowest is not None:
-                    total += max(0, item.unit_price_fen - lowest.price_fen) * item.quantity
+            if tickets_for_order(session, order, kind="price_protection"):
+                continue
+            item_ids = {item.id for item in order.items}
+            refunded = refunded_item_ids(refunds_of(session, order), item_ids)
+            drops = price_drops(session, order, now, skip=refunded)
+            total = sum(drop["difference_fen"] for drop in drops)
             if COMPENSATION_LIMIT_FEN["agent"] < total <= COMPENSATION_LIMIT_FEN["supervisor"]:
                 return order.order_number, customer_id, total
     pytest.fail("the demo shop has no price drop between the frontline and supervisor limits")
