@@ -48,7 +48,7 @@ browser:
 # The demo shop database (var/shop.db, or SHOP_DATABASE_URL): migrated and seeded once; an
 # embedded demo shop older than a day is rebuilt around now (parcels and return windows stay live).
 shop-db: $(STAMP)
-	@$(PY) -m actions.seed --refresh-after-hours 24 | head -1
+	@$(PY) -m shop.demo.seed --refresh-after-hours 24 | head -1
 
 # A trained model exists after setup; `make train` retrains when anything changed.
 model: $(STAMP)

@@ -1,7 +1,7 @@
 """The action server: Rasa SDK's server for the `actions` package, aware of assisted calls.
 
 `python -m actions.server --port 5055` serves what `rasa run actions --actions actions` serves, and
-reads the signed `X-Shop-Assist` header (see `actions.assist_mode`) before every action call, so a
+reads the signed `X-Shop-Assist` header (see `shop.assist_mode`) before every action call, so a
 draft for the agent console writes nothing and a sent suggestion acts with the agent's authority.
 """
 
@@ -15,8 +15,8 @@ from rasa_sdk.endpoint import create_app
 from sanic import Sanic
 from sanic.request import Request
 
-from actions import assist_mode
-from actions.identity import SIGNING_KEY_ENV
+from actions.kit.identity import SIGNING_KEY_ENV
+from shop import assist_mode
 
 logger = logging.getLogger(__name__)
 

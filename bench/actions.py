@@ -30,22 +30,23 @@ from rasa_sdk.executor import CollectingDispatcher  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from actions import clock, db, seed  # noqa: E402
-from actions import repository as repo  # noqa: E402
-from actions.authenticity import ActionCheckAuthenticity  # noqa: E402
-from actions.catalog import ActionCheckStock, ActionProductInfo  # noqa: E402
-from actions.delivery import ActionCheckFreeShipping, ActionEstimateDelivery  # noqa: E402
-from actions.discounts import ActionCheckDiscount  # noqa: E402
-from actions.gifts import ActionSuggestGift  # noqa: E402
-from actions.identity import sign_customer_id  # noqa: E402
-from actions.installation import ActionInstallationInfo  # noqa: E402
-from actions.logistics import ActionTrackLogistics  # noqa: E402
-from actions.membership import ActionCheckMembership  # noqa: E402
-from actions.models import AntiCounterfeitCode, Customer, Order, Product  # noqa: E402
-from actions.orders import ActionCheckOrderStatus, ActionCheckRefundStatus  # noqa: E402
-from actions.price_protection import ActionPriceProtection  # noqa: E402
-from actions.repository.installation import active_appointment_for_order  # noqa: E402
-from actions.warranty import ActionCheckWarranty  # noqa: E402
+from actions.aftersale.price_protection import ActionPriceProtection  # noqa: E402
+from actions.kit.identity import sign_customer_id  # noqa: E402
+from actions.orders.logistics import ActionTrackLogistics  # noqa: E402
+from actions.orders.status import ActionCheckOrderStatus, ActionCheckRefundStatus  # noqa: E402
+from actions.presale.authenticity import ActionCheckAuthenticity  # noqa: E402
+from actions.presale.catalog import ActionCheckStock, ActionProductInfo  # noqa: E402
+from actions.presale.delivery import ActionCheckFreeShipping, ActionEstimateDelivery  # noqa: E402
+from actions.presale.discounts import ActionCheckDiscount  # noqa: E402
+from actions.presale.gifts import ActionSuggestGift  # noqa: E402
+from actions.presale.installation import ActionInstallationInfo  # noqa: E402
+from actions.presale.membership import ActionCheckMembership  # noqa: E402
+from actions.presale.warranty import ActionCheckWarranty  # noqa: E402
+from shop import clock, db  # noqa: E402
+from shop import repository as repo  # noqa: E402
+from shop.db.models import AntiCounterfeitCode, Customer, Order, Product  # noqa: E402
+from shop.demo import seed  # noqa: E402
+from shop.repository.installation import active_appointment_for_order  # noqa: E402
 
 ITERATIONS = int(os.environ.get("BENCH_ITERATIONS", "200"))
 KEY = "bench-signing-key"

@@ -165,7 +165,7 @@ def shop_facts(var_dir: Path) -> Tuple[List[str], List[str]]:
     from sqlalchemy import create_engine, select
     from sqlalchemy.orm import Session
 
-    from actions.models import Order, Product
+    from shop.db.models import Order, Product
 
     engine = create_engine(f"sqlite:///{var_dir / 'shop.db'}", future=True)
     try:

@@ -30,7 +30,7 @@ from sklearn.metrics import classification_report, f1_score  # noqa: E402
 from sklearn.model_selection import StratifiedKFold  # noqa: E402
 from sklearn.svm import LinearSVC  # noqa: E402
 
-from bot.nlu.normalise import normalise  # noqa: E402
+from shop.text.normalise import normalise  # noqa: E402
 
 FOLDS = int(os.environ.get("BENCH_FOLDS", "5"))
 configure_structlog(logging.WARNING)  # per-message parse logs would drown the figures

@@ -58,7 +58,7 @@ def seed_demo_shop(var_dir: Path) -> None:
         RuntimeError: with the end of the seeder's error output when it fails.
     """
     done = subprocess.run(
-        [sys.executable, "-m", "actions.seed"],
+        [sys.executable, "-m", "shop.demo.seed"],
         cwd=ROOT,
         env={**os.environ, "SHOP_VAR_DIR": str(var_dir), "PYTHONPATH": str(ROOT)},
         capture_output=True,

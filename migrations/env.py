@@ -13,9 +13,9 @@ from typing import Any
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from actions import settings
-from actions.db import make_engine
-from actions.models import Base, UTCDateTime
+from shop import settings
+from shop.db import make_engine
+from shop.db.models import Base, UTCDateTime
 
 config = context.config
 if config.config_file_name and config.attributes.get("configure_logging", True):

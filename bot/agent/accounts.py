@@ -3,7 +3,7 @@
 The cookie holds `<agent id>.<issued unix time>.<nonce>.<hex HMAC>`; the HMAC key is derived from
 the shared signing key with a label of its own, so neither the customer's storefront cookie nor
 the chat signature is ever a valid agent session. Passwords are checked against the salted scrypt
-hashes of `actions.repository.agents`. Signing out records the session's nonce in the shop
+hashes of `shop.repository.agents`. Signing out records the session's nonce in the shop
 database (`staff_signouts`) until the session would have expired.
 """
 
@@ -21,8 +21,8 @@ from typing import Dict, Optional
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from actions.models import Agent, StaffSignOut
-from actions.repository.agents import authenticate_agent
+from shop.db.models import Agent, StaffSignOut
+from shop.repository.agents import authenticate_agent
 
 COOKIE_NAME = "agent_session"
 MAX_AGE_SECONDS = 8 * 3600

@@ -5,7 +5,7 @@ makes things worse. This module only reads one message's text; what to do with t
 the caller's business.
 
 Text is prepared first: Traditional characters become Simplified and full-width characters
-half-width (with `bot.nlu.normalise`, character by character), and the text is lower-cased.
+half-width (with `shop.text.normalise`, character by character), and the text is lower-cased.
 Emoji and punctuation runs are kept, because they are signals here. Phrases that only look
 abusive (滚筒洗衣机, 垃圾桶, 工商银行, 多媒体) are blanked out before any word is matched.
 
@@ -42,7 +42,7 @@ import functools
 import re
 from typing import Iterable, Pattern, Set, Tuple
 
-from bot.nlu.normalise import to_half_width, to_simplified
+from shop.text.normalise import to_half_width, to_simplified
 
 ANGRY_THRESHOLD = 0.5
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from actions.parsing import chinese_number
-from bot.nlu.normalise import normalise
+from shop.text.normalise import normalise
+from shop.text.parsing import chinese_number
 
 COMPENSATION_WORDS = (
     "补偿",

@@ -11,7 +11,7 @@ import hmac
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional
 
-from actions.identity import sign_customer_id
+from actions.kit.identity import sign_customer_id
 from bot.agent.anger import is_angry
 
 MODES = ("auto", "assist", "human")

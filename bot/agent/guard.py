@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 from sanic.request import Request
 from sanic.response import HTTPResponse, json
 
-from actions.db import session_scope
 from bot.agent import accounts, trackers
 from bot.settings import Settings
+from shop.db import session_scope
 
 API_HEADER = "X-Agent-Console"
 CSP = (

@@ -14,9 +14,9 @@ from typing import Any, Dict, List, Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actions.models import ComplaintTicket, utcnow
-from actions.repository.customers import customer_profile
-from actions.settings import to_shop_time
+from shop.db.models import ComplaintTicket, utcnow
+from shop.repository.customers import customer_profile
+from shop.settings import to_shop_time
 
 MAX_TICKETS = 10
 _DIGITS = re.compile(r"\d{7,}")

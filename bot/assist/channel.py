@@ -28,7 +28,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
-from actions.identity import SIGNING_KEY_ENV
+from actions.kit.identity import SIGNING_KEY_ENV
 from bot.assist import validation
 from bot.assist.draft import Drafter, StaleMessage, output_channel_of
 from bot.assist.signing import SIGNATURE_HEADER, sign_body

@@ -36,8 +36,8 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from actions import assist_mode
 from bot.agent.conversations import is_customer_text
+from shop import assist_mode
 
 FALLBACK_INTENT = "nlu_fallback"
 MAX_ALTERNATIVE_INTENTS = 4

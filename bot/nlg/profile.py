@@ -27,7 +27,7 @@ def signed_customer_id(events: Iterable[Mapping[str, Any]], key: str) -> Optiona
     Returns:
         The customer id, or None.
     """
-    from actions.identity import sign_customer_id
+    from actions.kit.identity import sign_customer_id
 
     if not key:
         return None
@@ -49,8 +49,8 @@ def signed_customer_id(events: Iterable[Mapping[str, Any]], key: str) -> Optiona
 def _personality_from_database(customer_id: int) -> Optional[str]:
     from sqlalchemy import select
 
-    from actions.db import session_scope
-    from actions.models import Customer
+    from shop.db import session_scope
+    from shop.db.models import Customer
 
     with session_scope() as session:
         return session.execute(

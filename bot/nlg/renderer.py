@@ -20,7 +20,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 from bot.nlg import script, style, template
 from bot.nlg.personas import DEFAULT_PERSONA, Persona, PersonaError, PersonaStore, Variant
 from bot.nlg.profile import ProfileStyles, signed_customer_id
-from bot.nlu.normalise import to_simplified
+from shop.text.normalise import to_simplified
 
 logger = logging.getLogger(__name__)
 

@@ -167,7 +167,7 @@ def infer_style(events: Iterable[Mapping[str, Any]]) -> Optional[str]:
     Returns:
         One of :data:`STYLES`, or None without enough evidence.
     """
-    from bot.nlu.normalise import to_simplified
+    from shop.text.normalise import to_simplified
 
     scores = dict.fromkeys(STYLES, 0)
     for text, has_entities in _messages(events):

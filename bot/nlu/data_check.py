@@ -20,8 +20,8 @@ from typing import Dict, Iterable, List
 from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu.normalise import normalise, to_simplified
 from bot.nlu.tokenizer import load_user_dictionaries, segments
+from shop.text.normalise import normalise, to_simplified
 
 DICTS = Path(__file__).resolve().parents[2] / "data" / "dicts"
 _BLANKS = re.compile(r"\s+")

@@ -19,7 +19,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.normalise import normalise
+from shop.text.normalise import normalise
 
 ORIGINAL_TEXT = "original_text"
 

@@ -11,11 +11,11 @@ import os
 import sys
 from datetime import datetime
 
-from actions import settings as shop_settings
 from bot import settings as bot_settings
 from bot.notices.delivery import RasaDeliverer
 from bot.notices.due import find_due
 from bot.notices.run import DEFAULT_LIMIT, run_once
+from shop import settings as shop_settings
 
 
 def main(argv: list | None = None) -> int:
@@ -28,7 +28,7 @@ def main(argv: list | None = None) -> int:
     tz = shop_settings.load().tz
     now = datetime.now(tz)
     if args.dry_run:
-        from actions.db import session_scope
+        from shop.db import session_scope
 
         with session_scope() as session:
             due = find_due(session, now, tz)

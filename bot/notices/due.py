@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from actions.models import (
+from shop.db.models import (
     Customer,
     InstallationAppointment,
     Order,

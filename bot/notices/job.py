@@ -21,7 +21,7 @@ FIRST_RUN_AFTER = 30.0
 
 
 def _run(config: bot_settings.Settings) -> str:
-    from actions import settings as shop_settings
+    from shop import settings as shop_settings
 
     deliverer = RasaDeliverer(config.rasa_url, config.rasa_token)
     if not deliverer.healthy():

@@ -13,7 +13,7 @@ import re
 import time
 from typing import Optional
 
-from actions.identity import conversation_id_for, sign_customer_id
+from actions.kit.identity import conversation_id_for, sign_customer_id
 
 COOKIE_NAME = "shop_session"
 MAX_AGE_SECONDS = 7 * 24 * 3600

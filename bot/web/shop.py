@@ -9,7 +9,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from actions.models import Customer, Order, Product, Sku
+from shop.db.models import Customer, Order, Product, Sku
 
 DEMO_CUSTOMERS = 6
 MEMBER_LABELS = {

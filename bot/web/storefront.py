@@ -16,11 +16,11 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, html, json, redirect
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.db import session_scope
 from bot.settings import Settings
 from bot.web import auth, shop
 from bot.web.history import RasaUnavailable, fetch_history
 from bot.web.limits import MAX_MESSAGE_CHARS
+from shop.db import session_scope
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"

@@ -10,8 +10,8 @@ from datetime import date
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.db import make_engine, session_scope
-from actions.models import (
+from shop.db import make_engine, session_scope
+from shop.db.models import (
     COMPENSATION_LIMIT_FEN,
     Agent,
     Customer,
@@ -22,7 +22,7 @@ from actions.models import (
     Sku,
 )
 from tests.actions.conftest import make_tracker, order_row
-from tests.actions.test_identity import D, H, build_shop, signed
+from tests.actions.kit.test_identity import D, H, build_shop, signed
 
 TAIL = "1234"
 NUMBERS = {

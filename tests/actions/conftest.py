@@ -5,9 +5,10 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import db, seed
-from actions.db import make_engine
-from actions.models import Order
+from shop import db
+from shop.db import make_engine
+from shop.db.models import Order
+from shop.demo import seed
 
 
 def make_tracker(

@@ -10,10 +10,10 @@ import yaml
 from rasa_sdk import Tracker
 from sqlalchemy import select
 
-from actions.db import session_scope
-from actions.identity import sign_customer_id
-from actions.models import Customer
-from actions.seed import DEMO_NOW
+from actions.kit.identity import sign_customer_id
+from shop.db import session_scope
+from shop.db.models import Customer
+from shop.demo.seed import DEMO_NOW
 from tests.actions.conftest import make_tracker
 
 KEY = "test-signing-key"
@@ -70,7 +70,7 @@ def only_message(dispatcher):
 
 def at_demo_time(monkeypatch):
     """Freeze the shop clock at the moment the demo shop was seeded, and set the signing key."""
-    monkeypatch.setattr("actions.clock.now", lambda: DEMO_NOW)
+    monkeypatch.setattr("shop.clock.now", lambda: DEMO_NOW)
     monkeypatch.setenv("SHOP_SIGNING_KEY", KEY)
 
 

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from playwright.sync_api import expect
 
-from actions.identity import conversation_id_for
+from actions.kit.identity import conversation_id_for
 from bot.agent.modes import NOTICES as NOTICES_FILE
 from tests.browser import agent_routes
 from tests.browser.test_widget import open_chat, open_shop, say

@@ -11,8 +11,8 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from actions.identity import conversation_id_for
-from actions.models import Customer, Order
+from actions.kit.identity import conversation_id_for
+from shop.db.models import Customer, Order
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 

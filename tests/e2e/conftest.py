@@ -145,7 +145,7 @@ def shop_order(assistant):
     from sqlalchemy import create_engine, select
     from sqlalchemy.orm import Session
 
-    from actions.models import Customer, Order
+    from shop.db.models import Customer, Order
 
     engine = create_engine(f"sqlite:///{assistant.settings.var_dir / 'shop.db'}", future=True)
     with Session(engine) as session:

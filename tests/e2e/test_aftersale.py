@@ -6,8 +6,7 @@ import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
-from actions.aftersale_policy import yuan
-from actions.models import (
+from shop.db.models import (
     ComplaintTicket,
     Customer,
     InvoiceRequest,
@@ -15,7 +14,8 @@ from actions.models import (
     OrderItem,
     ReturnRequest,
 )
-from actions.repository.price_protection import frontline_limit_fen, lowest_price_between
+from shop.policy.aftersale import yuan
+from shop.repository.price_protection import frontline_limit_fen, lowest_price_between
 from tests.e2e.conftest import cards, texts
 
 pytestmark = pytest.mark.e2e
@@ -197,7 +197,7 @@ def test_invoice_request_is_recorded_with_its_issue_time(assistant, sender, engi
 
 
 def test_a_signed_in_customer_is_not_asked_for_the_phone_tail(assistant, sender, engine):
-    from actions.identity import sign_customer_id
+    from actions.kit.identity import sign_customer_id
 
     order_id, _ = pick_order(
         engine, (Order.state == "delivered") & (Order.delivered_at > now() - timedelta(days=6))
@@ -216,7 +216,7 @@ def test_a_signed_in_customer_is_not_asked_for_the_phone_tail(assistant, sender,
 
 def _parcel_order(engine, delivered):
     """An order whose parcel is stalled (48 h+ without update) or delivered, without a ticket."""
-    from actions.models import Shipment, ShipmentEvent
+    from shop.db.models import Shipment, ShipmentEvent
 
     with Session(engine) as session:
         rows = session.execute(

@@ -7,7 +7,7 @@ import yaml
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from actions.identity import conversation_id_for
+from actions.kit.identity import conversation_id_for
 from bot.nlg.script import to_script
 from bot.notices.delivery import RasaDeliverer
 from bot.notices.due import find_due

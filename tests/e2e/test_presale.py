@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from actions.catalog import format_yuan
-from actions.identity import sign_customer_id
-from actions.models import (
+from actions.kit.identity import sign_customer_id
+from actions.presale.catalog import format_yuan
+from shop.db.models import (
     AntiCounterfeitCode,
     Customer,
     InstallationAppointment,
@@ -22,7 +22,7 @@ from actions.models import (
     Product,
     Sku,
 )
-from actions.repository.catalog import find_product
+from shop.repository.catalog import find_product
 from tests.e2e.conftest import cards, texts
 
 pytestmark = pytest.mark.e2e

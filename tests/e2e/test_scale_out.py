@@ -129,8 +129,8 @@ def test_orders_are_answered_from_the_postgres_shop(scaled):
 
 
 def test_the_agent_console_reads_the_postgres_tracker_store(scaled):
-    from actions.db import make_engine, session_scope
-    from actions.seed import create_agent
+    from shop.db import make_engine, session_scope
+    from shop.demo.seed import create_agent
     from tests.e2e.test_assist import Console
 
     assistant, shop_db, _ = scaled

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from bot.nlu import data_check
-from bot.nlu.normalise import to_simplified
+from shop.text.normalise import to_simplified
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACT_INTENTS = [

@@ -4,12 +4,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actions import seed
-from actions.db import make_engine
-from actions.models import Agent, StaffSignOut
-from actions.repository.agents import hash_password, verify_password
 from bot.agent import accounts
 from bot.web import auth as customer_auth
+from shop.db import make_engine
+from shop.db.models import Agent, StaffSignOut
+from shop.demo import seed
+from shop.repository.agents import hash_password, verify_password
 
 KEY = "agent-test-key"
 

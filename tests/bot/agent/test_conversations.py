@@ -2,7 +2,7 @@
 
 import pytest
 
-from actions.identity import sign_customer_id
+from actions.kit.identity import sign_customer_id
 from bot.agent import conversations, modes
 from bot.agent.accounts import StaffSession
 

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from actions.identity import sign_customer_id
+from actions.kit.identity import sign_customer_id
 from bot.nlg import script
 from bot.nlg.personas import PersonaStore
 from bot.nlg.profile import ProfileStyles
@@ -153,7 +153,7 @@ def test_traditional_customers_get_traditional_answers(store, domain_responses):
     simplified = domain_responses["utter_authenticity"][0]["text"]
     assert text != simplified and "授權" in text and "親" in text
     assert script.script_of(text) == script.TRADITIONAL
-    from bot.nlu.normalise import to_simplified
+    from shop.text.normalise import to_simplified
 
     assert to_simplified(text) == simplified
 

@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from actions import seed
-from actions.db import make_engine
 from bot.notices.delivery import Deliverer, DeliveryError
+from shop.db import make_engine
+from shop.demo import seed
 
 TZ = ZoneInfo("Asia/Shanghai")
 KEY = "notice-test-key"

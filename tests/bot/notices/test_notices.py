@@ -13,9 +13,13 @@ from rasa.shared.core.events import UserUttered
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actions.db import make_engine
-from actions.identity import conversation_id_for
-from actions.models import (
+from actions.kit.identity import conversation_id_for
+from bot.notices import quiet
+from bot.notices.delivery import DeliveryError, RasaDeliverer
+from bot.notices.due import find_due, formula_notices
+from bot.notices.run import MAX_ATTEMPTS, RECLAIM_AFTER, run_once
+from shop.db import make_engine
+from shop.db.models import (
     Customer,
     InstallationAppointment,
     NoticeLog,
@@ -24,11 +28,7 @@ from actions.models import (
     Product,
     Sku,
 )
-from actions.seed import DEMO_NOW
-from bot.notices import quiet
-from bot.notices.delivery import DeliveryError, RasaDeliverer
-from bot.notices.due import find_due, formula_notices
-from bot.notices.run import MAX_ATTEMPTS, RECLAIM_AFTER, run_once
+from shop.demo.seed import DEMO_NOW
 from tests.bot.notices.conftest import KEY, TZ, Recorder
 
 KINDS = {

@@ -1,4 +1,4 @@
-from actions.identity import conversation_id_for, sign_customer_id
+from actions.kit.identity import conversation_id_for, sign_customer_id
 from bot.web import auth
 from bot.web.history import visible_messages
 

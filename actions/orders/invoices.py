@@ -1,0 +1,135 @@
+"""Invoice requests: recorded for delivered or completed orders with the time they are issued by."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Optional, Text, Tuple
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy.orm import Session
+
+from actions.kit.base import Events, ShopAction
+from actions.kit.identity import identified_order
+from actions.kit.order_forms import (
+    OrderFormValidator,
+    free_text_answer,
+    latest_intent,
+    message_text,
+    requested,
+)
+from actions.orders.status import order_facts, order_not_found, shop_time
+from shop.db.models import utcnow
+from shop.policy import aftersale as policy
+from shop.repository import order_changes as changes
+
+Slots = Dict[Text, Any]
+TITLE_SLOT = "invoice_title"
+_TAX_NUMBER = re.compile(r"(?<![0-9a-z])[0-9a-z]{15}(?:[0-9a-z]{3})?(?![0-9a-z])", re.I)
+_TITLE_WORDS = re.compile(r"个人|本人|公司|有限|集团|单位|中心|研究|学校|医院|工作室|厂|税号")
+_NOISE = re.compile(r"(开|要)?(发票)?抬头(是|为)?|(纳税人识别号|税号)(是|为)?|[:：,，。]|\s")
+
+
+def split_title(text: str) -> Tuple[str, Optional[str]]:
+    """Return (title, tax number) from a reply like "杭州某某科技有限公司 税号91330100MA2XXXXX0X"."""
+    found = _TAX_NUMBER.search(text or "")
+    tax = found.group(0).upper() if found else None
+    rest = _TAX_NUMBER.sub("", text or "")
+    return _NOISE.sub("", rest)[:64], tax
+
+
+class ValidateInvoiceForm(OrderFormValidator):
+    """Order and the invoice title (with the tax number for a company)."""
+
+    def name(self) -> Text:
+        """The action's name in the domain."""
+        return "validate_invoice_form"
+
+    async def extract_invoice_title(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        """The reply while the title is asked for ("个人" even when it reads like "人工")."""
+        if requested(tracker, TITLE_SLOT) and _TITLE_WORDS.search(message_text(tracker)):
+            return {TITLE_SLOT: message_text(tracker)[:100]}
+        return free_text_answer(tracker, TITLE_SLOT, limit=100)
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """Validates; a title taken from a message read as "human, please" asks for nobody."""
+        events = await super().run(dispatcher, tracker, domain)
+        took = any(e.get("name") == TITLE_SLOT and e.get("value") for e in events)
+        if took and latest_intent(tracker) == "request_human":
+            events.append(SlotSet("handoff_reason", None))
+        return events
+
+    def validate_invoice_title(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        """A title of at least two characters (个人 or a company name)."""
+        title, _ = split_title(str(value or ""))
+        if len(title) < 2:
+            dispatcher.utter_message(response="utter_invalid_invoice_title")
+            return {TITLE_SLOT: None}
+        return {TITLE_SLOT: str(value)[:100]}
+
+
+class ActionRequestInvoice(ShopAction):
+    """Records an invoice request for a received order and says when it will be issued."""
+
+    def name(self) -> Text:
+        """The action's name in the domain."""
+        return "action_request_invoice"
+
+    def answer(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[str, Any],
+        session: Session,
+    ) -> Events:
+        """Delivered/completed: recorded with its issue time; before delivery: the title is kept."""
+        reset = [SlotSet(TITLE_SLOT, None)]
+        order = identified_order(session, tracker)
+        if order is None:
+            return order_not_found(dispatcher) + reset
+        title, tax = split_title(str(tracker.get_slot(TITLE_SLOT) or ""))
+        facts = order_facts(session, order)
+        facts.update(
+            invoice_title=title or None, tax_number=tax, issue_hours=policy.INVOICE_ISSUE_HOURS
+        )
+        if order.state in ("unpaid", "cancelled"):
+            dispatcher.utter_message(response="utter_invoice_not_available", **facts)
+            return reset
+        if order.state not in policy.RECEIVED_STATES:
+            order.invoice_title = title or order.invoice_title
+            session.flush()
+            dispatcher.utter_message(response="utter_invoice_after_delivery", **facts)
+            return reset
+        existing = changes.invoice_requests_for_order(session, order)
+        if existing:
+            first = existing[0]
+            facts.update(
+                invoice_title=first.title,
+                requested_at=shop_time(first.requested_at),
+                issue_by=shop_time(first.issue_by),
+            )
+            dispatcher.utter_message(response="utter_invoice_already_requested", **facts)
+            return reset
+        row = changes.create_invoice_request(
+            session,
+            order,
+            title=title,
+            tax_number=tax,
+            now=utcnow(),
+            hours=policy.INVOICE_ISSUE_HOURS,
+        )
+        facts.update(
+            invoice_title=row.title,
+            requested_at=shop_time(row.requested_at),
+            issue_by=shop_time(row.issue_by),
+        )
+        dispatcher.utter_message(response="utter_invoice_requested", **facts)
+        return reset
