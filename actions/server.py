@@ -15,8 +15,8 @@ from rasa_sdk.endpoint import create_app
 from sanic import Sanic
 from sanic.request import Request
 
-from actions.kit.identity import SIGNING_KEY_ENV
 from shop import assist_mode
+from shop.signing import signing_key
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def build_app() -> Sanic:
             # a kept-alive connection serves its requests in one task: forget the last one's mode
             assist_mode.leave()
             return
-        found = assist_mode.read_header(value, os.environ.get(SIGNING_KEY_ENV, ""))
+        found = assist_mode.read_header(value, signing_key())
         if found is None:
             logger.warning("action call with an invalid assist header refused")
             # a forged or stale header: run as a draft with no authority, never for real

@@ -31,7 +31,6 @@ from sqlalchemy import select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from actions.aftersale.price_protection import ActionPriceProtection  # noqa: E402
-from actions.kit.identity import sign_customer_id  # noqa: E402
 from actions.orders.logistics import ActionTrackLogistics  # noqa: E402
 from actions.orders.status import ActionCheckOrderStatus, ActionCheckRefundStatus  # noqa: E402
 from actions.presale.authenticity import ActionCheckAuthenticity  # noqa: E402
@@ -47,6 +46,7 @@ from shop import repository as repo  # noqa: E402
 from shop.db.models import AntiCounterfeitCode, Customer, Order, Product  # noqa: E402
 from shop.demo import seed  # noqa: E402
 from shop.repository.installation import active_appointment_for_order  # noqa: E402
+from shop.signing import sign_customer_id  # noqa: E402
 
 ITERATIONS = int(os.environ.get("BENCH_ITERATIONS", "200"))
 KEY = "bench-signing-key"

@@ -16,7 +16,7 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
-from actions.kit.identity import conversation_id_for  # noqa: E402
+from shop.signing import conversation_id_for  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.browser.test_agent_console import sign_in_agent  # noqa: E402
 from tests.browser.test_assist_console import CUSTOMER_ID, shipped_order, tell  # noqa: E402

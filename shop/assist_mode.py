@@ -13,14 +13,13 @@ The action server (actions.server) reads the header into context variables for t
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from contextvars import ContextVar
 from typing import Optional, Tuple
 
 from sqlalchemy.orm import Session
 
 from shop.repository.price_protection import frontline_limit_fen
+from shop.signing import labelled_mac, same_mac
 
 HEADER = "X-Shop-Assist"
 MODES = ("draft", "live")
@@ -30,8 +29,7 @@ _authority: ContextVar[Optional[int]] = ContextVar("shop_assist_authority", defa
 
 
 def _signature(mode: str, authority_fen: int, key: str) -> str:
-    message = f"assist:{mode}:{authority_fen}".encode()
-    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
+    return labelled_mac(key, b"assist-action-header", f"{mode}:{authority_fen}")
 
 
 def header_value(mode: str, authority_fen: int, key: str) -> str:
@@ -71,7 +69,7 @@ def read_header(value: Optional[str], key: str) -> Optional[Tuple[str, int]]:
     ):
         return None
     mode, authority = parts[0], int(parts[1])
-    if not hmac.compare_digest(_signature(mode, authority, key), parts[2].lower()):
+    if not same_mac(_signature(mode, authority, key), parts[2]):
         return None
     return mode, authority
 

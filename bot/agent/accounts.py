@@ -9,8 +9,6 @@ database (`staff_signouts`) until the session would have expired.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 import secrets
 import time
@@ -23,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from shop.db.models import Agent, StaffSignOut
 from shop.repository.agents import authenticate_agent
+from shop.signing import labelled_mac, same_mac
 
 COOKIE_NAME = "agent_session"
 MAX_AGE_SECONDS = 8 * 3600
@@ -49,8 +48,7 @@ class StaffSession:
 
 
 def _mac(key: str, agent_id: int, issued: int, nonce: str) -> str:
-    derived = hmac.new(key.encode(), b"agent-console-session", hashlib.sha256).digest()
-    return hmac.new(derived, f"{agent_id}.{issued}.{nonce}".encode(), hashlib.sha256).hexdigest()
+    return labelled_mac(key, b"agent-console-session", f"{agent_id}.{issued}.{nonce}")
 
 
 def make_cookie(agent_id: int, key: str, now: Optional[float] = None) -> str:
@@ -86,7 +84,7 @@ def read_cookie(
     if not match or not key:
         return None
     agent_id, issued, nonce = int(match.group(1)), int(match.group(2)), match.group(3)
-    if not hmac.compare_digest(_mac(key, agent_id, issued, nonce), match.group(4)):
+    if not same_mac(_mac(key, agent_id, issued, nonce), match.group(4)):
         return None
     age = (time.time() if now is None else now) - issued
     if age < 0 or age > MAX_AGE_SECONDS:

@@ -19,7 +19,6 @@ from sanic.response import HTTPResponse, html, json, redirect
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.kit.identity import conversation_id_for
 from bot.agent import accounts, assist_routes, conversations, modes, profile, throttle, trackers
 from bot.agent.guard import (
     Guard,
@@ -32,6 +31,7 @@ from bot.agent.guard import (
 )
 from bot.settings import Settings
 from shop.db.models import Customer
+from shop.signing import conversation_id_for
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "web" / "templates"
 ACTIVE_WINDOW_SECONDS = 6 * 3600

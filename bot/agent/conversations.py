@@ -7,12 +7,11 @@ and Rasa's NLU reading of every customer message all come from the events as Ras
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional
 
-from actions.kit.identity import sign_customer_id
 from bot.agent.anger import is_angry
+from shop.signing import signed_in_customer
 
 MODES = ("auto", "assist", "human")
 # Why a conversation needs a person, most urgent first (labels live in the console's script).
@@ -118,33 +117,6 @@ def mode_of(events: Iterable[Dict[str, Any]]) -> Dict[str, Optional[str]]:
     return state
 
 
-def verified_customer(events: Iterable[Dict[str, Any]], key: str) -> Optional[int]:
-    """The signed-in customer of a conversation: the latest validly signed user metadata.
-
-    Args:
-        events: The tracker's events.
-        key: The shared signing key.
-
-    Returns:
-        The customer id, or None for an anonymous conversation.
-    """
-    found = None
-    for event in events:
-        if event.get("event") != "user":
-            continue
-        meta = event.get("metadata") or {}
-        customer_id, signature = meta.get("customer_id"), meta.get("customer_sig")
-        if not key or not isinstance(signature, str):
-            continue
-        if isinstance(customer_id, bool) or not isinstance(customer_id, (int, str)):
-            continue
-        if not str(customer_id).isdigit():
-            continue
-        if hmac.compare_digest(sign_customer_id(int(customer_id), key), signature.lower()):
-            found = int(customer_id)
-    return found
-
-
 def _intent(event: Dict[str, Any]) -> Optional[str]:
     intent = (event.get("parse_data") or {}).get("intent") or {}
     name = intent.get("name")
@@ -229,7 +201,7 @@ def summarise(conversation_id: str, events: List[Dict[str, Any]], key: str) -> S
         waiting_since=min(found.values()) if found else None,
         last_activity=max(stamps) if stamps else 0.0,
         last_customer_text=texts[-1][:80] if texts else "",
-        customer_id=verified_customer(events, key),
+        customer_id=signed_in_customer(events, key),
         customer_messages=len(texts),
     )
 

@@ -14,10 +14,8 @@ SHOP_SIGNING_KEY; anything else is refused (a customer cannot reach these endpoi
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
-import os
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, UserMessage
@@ -28,10 +26,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
-from actions.kit.identity import SIGNING_KEY_ENV
 from bot.assist import validation
 from bot.assist.draft import Drafter, StaleMessage, output_channel_of
-from bot.assist.signing import SIGNATURE_HEADER, sign_body
+from bot.assist.signing import SIGNATURE_HEADER, body_signed
+from shop.signing import signing_key
 
 MAX_BODY_BYTES = 64_000
 
@@ -43,7 +41,7 @@ def _body(request: Request, key: str) -> Optional[Dict[str, Any]]:
     signature = request.headers.get(SIGNATURE_HEADER) or ""
     if not key or len(raw) > MAX_BODY_BYTES:
         return None
-    if not hmac.compare_digest(sign_body(raw, key), signature.lower()):
+    if not body_signed(raw, signature, key):
         return None
     try:
         body = json.loads(raw)
@@ -78,7 +76,7 @@ class AssistInput(InputChannel):
             agent = request.app.ctx.agent
             if agent is None or not agent.is_ready():
                 return None
-            return Drafter(agent.processor, os.environ.get(SIGNING_KEY_ENV, ""))
+            return Drafter(agent.processor, signing_key())
 
         @bp.get("/")
         async def health(_: Request) -> HTTPResponse:
@@ -86,7 +84,7 @@ class AssistInput(InputChannel):
 
         @bp.post("/suggestions")
         async def suggestions(request: Request) -> HTTPResponse:
-            body = _body(request, os.environ.get(SIGNING_KEY_ENV, ""))
+            body = _body(request, signing_key())
             if body is None:
                 return json_response({"error": "refused"}, status=403)
             drafter = drafter_of(request)
@@ -100,7 +98,7 @@ class AssistInput(InputChannel):
 
         @bp.post("/perform")
         async def perform(request: Request) -> HTTPResponse:
-            body = _body(request, os.environ.get(SIGNING_KEY_ENV, ""))
+            body = _body(request, signing_key())
             if body is None or not isinstance(body.get("events"), list):
                 return json_response({"error": "refused"}, status=403)
             drafter = drafter_of(request)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+from shop.signing import labelled_mac, same_mac
 
 SIGNATURE_HEADER = "X-Shop-Assist-Signature"
+_LABEL = b"assist-request-body"
 
 
 def sign_body(body: bytes, key: str) -> str:
-    """The hex HMAC-SHA256 of a request body under the shared signing key."""
-    return hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
+    """The hex HMAC of a request body under a key derived from the shared signing key."""
+    return labelled_mac(key, _LABEL, body)
+
+
+def body_signed(body: bytes, signature: str, key: str) -> bool:
+    """Whether a request body carries its valid signature (never without a key)."""
+    return bool(key) and same_mac(sign_body(body, key), signature)

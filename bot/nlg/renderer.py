@@ -19,7 +19,8 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from bot.nlg import script, style, template
 from bot.nlg.personas import DEFAULT_PERSONA, Persona, PersonaError, PersonaStore, Variant
-from bot.nlg.profile import ProfileStyles, signed_customer_id
+from bot.nlg.profile import ProfileStyles
+from shop.signing import signed_in_customer
 from shop.text.normalise import to_simplified
 
 logger = logging.getLogger(__name__)
@@ -180,7 +181,7 @@ class Renderer:
         chosen = slots.get("customer_style")
         if chosen in style.STYLES:
             return chosen
-        customer_id = signed_customer_id(events, self.signing_key)
+        customer_id = signed_in_customer(events, self.signing_key)
         if customer_id is not None:
             known = self.profiles.style_for(customer_id)
             if known in style.STYLES:

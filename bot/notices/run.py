@@ -27,12 +27,12 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from actions.kit.identity import conversation_id_for
 from bot.notices import quiet
 from bot.notices.delivery import Deliverer, DeliveryError
 from bot.notices.due import Notice, find_due
 from shop.db import session_scope
 from shop.db.models import NoticeLog
+from shop.signing import conversation_id_for
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3

@@ -7,13 +7,12 @@ the same value as the chat metadata signature. Pure functions: no I/O, no clock 
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import time
 from typing import Optional
 
-from actions.kit.identity import conversation_id_for, sign_customer_id
+from shop.signing import conversation_id_for, labelled_mac, same_mac, sign_customer_id
 
 COOKIE_NAME = "shop_session"
 MAX_AGE_SECONDS = 7 * 24 * 3600
@@ -22,9 +21,7 @@ _COOKIE = re.compile(r"^(\d{1,12})\.(\d{1,12})\.([0-9a-f]{64})$")
 
 
 def _mac(key: str, customer_id: int, issued: int) -> str:
-    derived = hmac.new(key.encode(), b"web-session-cookie", hashlib.sha256).digest()
-    message = f"{customer_id}.{issued}".encode()
-    return hmac.new(derived, message, hashlib.sha256).hexdigest()
+    return labelled_mac(key, b"web-session-cookie", f"{customer_id}.{issued}")
 
 
 def make_cookie(customer_id: int, key: str, now: Optional[float] = None) -> str:
@@ -57,7 +54,7 @@ def read_cookie(value: Optional[str], key: str, now: Optional[float] = None) -> 
     if not match or not key:
         return None
     customer_id, issued = int(match.group(1)), int(match.group(2))
-    if not hmac.compare_digest(_mac(key, customer_id, issued), match.group(3)):
+    if not same_mac(_mac(key, customer_id, issued), match.group(3)):
         return None
     age = (time.time() if now is None else now) - issued
     if age < 0 or age > MAX_AGE_SECONDS:
@@ -100,8 +97,7 @@ def may_read_history(session_id: str, customer_id: Optional[int], key: str) -> b
     Returns:
         True when the history may be shown.
     """
-    if customer_id is not None and hmac.compare_digest(
-        session_id.encode(), conversation_id_for(customer_id, key).encode()
-    ):
+    own = conversation_id_for(customer_id, key) if customer_id is not None else ""
+    if own and hmac.compare_digest(own.encode(), session_id.encode()):
         return True
     return bool(ANONYMOUS_ID.match(session_id))

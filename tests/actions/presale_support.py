@@ -10,10 +10,10 @@ import yaml
 from rasa_sdk import Tracker
 from sqlalchemy import select
 
-from actions.kit.identity import sign_customer_id
 from shop.db import session_scope
 from shop.db.models import Customer
 from shop.demo.seed import DEMO_NOW
+from shop.signing import sign_customer_id
 from tests.actions.conftest import make_tracker
 
 KEY = "test-signing-key"

@@ -12,8 +12,8 @@ import pytest
 import yaml
 from playwright.sync_api import expect
 
-from actions.kit.identity import conversation_id_for
 from bot.agent.modes import NOTICES as NOTICES_FILE
+from shop.signing import conversation_id_for
 from tests.browser import agent_routes
 from tests.browser.test_widget import open_chat, open_shop, say
 

@@ -13,8 +13,8 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actions.kit.identity import conversation_id_for
 from shop.db.models import Order
+from shop.signing import conversation_id_for
 from tests.browser.test_agent_console import agent_page, sign_in_agent  # noqa: F401 - fixture
 from tests.browser.test_widget import open_chat, open_shop, shop_db
 

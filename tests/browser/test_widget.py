@@ -11,8 +11,8 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from actions.kit.identity import conversation_id_for
 from shop.db.models import Customer, Order
+from shop.signing import conversation_id_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 

@@ -197,7 +197,7 @@ def test_invoice_request_is_recorded_with_its_issue_time(assistant, sender, engi
 
 
 def test_a_signed_in_customer_is_not_asked_for_the_phone_tail(assistant, sender, engine):
-    from actions.kit.identity import sign_customer_id
+    from shop.signing import sign_customer_id
 
     order_id, _ = pick_order(
         engine, (Order.state == "delivered") & (Order.delivered_at > now() - timedelta(days=6))

@@ -18,10 +18,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from actions.aftersale.price_protection import price_drops, refunded_item_ids, refunds_of
-from actions.kit.identity import conversation_id_for, sign_customer_id
 from shop.db import make_engine
 from shop.db.models import COMPENSATION_LIMIT_FEN, ComplaintTicket, Customer, Order, utcnow
 from shop.repository.aftersale import tickets_for_order
+from shop.signing import conversation_id_for, sign_customer_id
 
 pytestmark = pytest.mark.e2e
 

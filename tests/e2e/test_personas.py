@@ -7,12 +7,12 @@ import yaml
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from actions.kit.identity import conversation_id_for
 from bot.nlg.script import to_script
 from bot.notices.delivery import RasaDeliverer
 from bot.notices.due import find_due
 from bot.notices.run import run_once
 from bot.settings import ROOT
+from shop.signing import conversation_id_for
 from tests.e2e.conftest import texts
 
 pytestmark = pytest.mark.e2e

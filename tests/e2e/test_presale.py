@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from actions.kit.identity import sign_customer_id
 from actions.presale.catalog import format_yuan
 from shop.db.models import (
     AntiCounterfeitCode,
@@ -23,6 +22,7 @@ from shop.db.models import (
     Sku,
 )
 from shop.repository.catalog import find_product
+from shop.signing import sign_customer_id
 from tests.e2e.conftest import cards, texts
 
 pytestmark = pytest.mark.e2e

@@ -10,11 +10,11 @@ from sanic.response import json as json_response
 from sqlalchemy import func, select
 
 from actions import server
-from actions.kit.identity import SIGNING_KEY_ENV
 from bot.processes import free_port
 from shop import assist_mode
 from shop.db import make_engine, session_scope
 from shop.db.models import COMPENSATION_LIMIT_FEN, Agent, Base
+from shop.signing import SIGNING_KEY_ENV
 
 KEY = "assist-test-key"
 

@@ -7,7 +7,6 @@ from actions.aftersale.exchanges import ActionRequestExchange
 from actions.aftersale.quality_issues import ActionReportQualityIssue
 from actions.aftersale.returns import ActionRequestReturn
 from shop import db
-from tests.actions.aftersale_shop import build_aftersale_shop, order_slots, run, tracker
 from tests.actions.aftersale.test_returns import (
     BASKET,
     BASKET_FEE,
@@ -17,6 +16,7 @@ from tests.actions.aftersale.test_returns import (
     basket_rows,
     product_said,
 )
+from tests.actions.aftersale_shop import build_aftersale_shop, order_slots, run, tracker
 
 
 @pytest.fixture

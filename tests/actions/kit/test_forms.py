@@ -8,9 +8,9 @@ from actions.kit.forms import (
     ValidateSizeAdviceForm,
     short_reply,
 )
-from actions.kit.identity import SIGNING_KEY_ENV
 from actions.kit.order_forms import free_text_answer, message_text
 from actions.orders.installation_booking import ValidateInstallationForm
+from shop.signing import SIGNING_KEY_ENV
 from tests.actions import presale_support
 from tests.actions.conftest import make_tracker
 from tests.actions.presale_support import KEY

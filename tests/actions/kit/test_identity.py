@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from rasa_sdk import Tracker
 
-from actions.kit.identity import identified_order, sign_customer_id, verified_customer_id
+from actions.kit.identity import identified_order, verified_customer_id
 from shop import db
 from shop.db import make_engine, session_scope
 from shop.db.models import (
@@ -24,6 +24,7 @@ from shop.db.models import (
     utcnow,
 )
 from shop.demo.seed import migrate
+from shop.signing import sign_customer_id
 from tests.actions.conftest import make_tracker, order_row
 
 KEY = "test-signing-key"

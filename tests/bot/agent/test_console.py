@@ -18,11 +18,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from actions.kit.identity import conversation_id_for, sign_customer_id
 from bot.processes import free_port
 from bot.settings import ROOT
 from bot.web import auth as customer_auth
 from shop.demo import seed
+from shop.signing import conversation_id_for, sign_customer_id
 
 KEY = "console-test-key"
 TOKEN = "rasa-test-token"

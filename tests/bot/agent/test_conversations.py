@@ -2,9 +2,9 @@
 
 import pytest
 
-from actions.kit.identity import sign_customer_id
 from bot.agent import conversations, modes
 from bot.agent.accounts import StaffSession
+from shop.signing import sign_customer_id, signed_in_customer
 
 KEY = "agent-test-key"
 
@@ -108,9 +108,9 @@ def test_reasons_of_an_earlier_session_are_left_out():
 def test_only_validly_signed_customers_are_recognised():
     signed = {"customer_id": 2, "customer_sig": sign_customer_id(2, KEY)}
     forged = {"customer_id": 3, "customer_sig": sign_customer_id(3, "other-key")}
-    assert conversations.verified_customer([user("hi", "greet", 1.0, metadata=signed)], KEY) == 2
-    assert conversations.verified_customer([user("hi", "greet", 1.0, metadata=forged)], KEY) is None
-    assert conversations.verified_customer([user("hi", "greet", 1.0)], KEY) is None
+    assert signed_in_customer([user("hi", "greet", 1.0, metadata=signed)], KEY) == 2
+    assert signed_in_customer([user("hi", "greet", 1.0, metadata=forged)], KEY) is None
+    assert signed_in_customer([user("hi", "greet", 1.0)], KEY) is None
 
 
 def test_transcript_marks_who_spoke_and_carries_the_nlu_reading():

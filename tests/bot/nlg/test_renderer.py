@@ -6,12 +6,12 @@ import shutil
 
 import pytest
 
-from actions.kit.identity import sign_customer_id
 from bot.nlg import script
 from bot.nlg.personas import PersonaStore
 from bot.nlg.profile import ProfileStyles
 from bot.nlg.renderer import Renderer, RenderError
 from bot.settings import ROOT
+from shop.signing import sign_customer_id
 
 
 def request(response, events=(), slots=None, arguments=None, latest=None):

@@ -13,7 +13,6 @@ from rasa.shared.core.events import UserUttered
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actions.kit.identity import conversation_id_for
 from bot.notices import quiet
 from bot.notices.delivery import DeliveryError, RasaDeliverer
 from bot.notices.due import find_due, formula_notices
@@ -29,6 +28,7 @@ from shop.db.models import (
     Sku,
 )
 from shop.demo.seed import DEMO_NOW
+from shop.signing import conversation_id_for
 from tests.bot.notices.conftest import KEY, TZ, Recorder
 
 KINDS = {

@@ -1,6 +1,6 @@
-from actions.kit.identity import conversation_id_for, sign_customer_id
 from bot.web import auth
 from bot.web.history import visible_messages
+from shop.signing import conversation_id_for, sign_customer_id
 
 KEY = "test-signing-key"
 

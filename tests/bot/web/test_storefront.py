@@ -15,13 +15,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actions.kit.identity import conversation_id_for, sign_customer_id
 from bot.processes import free_port
 from bot.settings import ROOT
 from bot.web import auth
 from shop.db import make_engine
 from shop.db.models import Customer, Product, Sku
 from shop.demo import seed
+from shop.signing import conversation_id_for, sign_customer_id
 
 KEY = "storefront-test-key"
 EVIL = "<script>alert(1)</script>"
