@@ -21,9 +21,9 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
-from zoneinfo import ZoneInfo
 
-SHOP_TZ = ZoneInfo("Asia/Shanghai")
+from shop import settings as shop_settings
+
 EXTERNAL_INTENT_PREFIX = "EXTERNAL_"
 OUTCOMES = ("accepted", "edited", "written", "rejected_only", "unanswered")
 DECISIONS = ("accepted", "edited", "written")
@@ -79,7 +79,7 @@ class DecisionRow:
         conversation_id: Rasa's sender id.
         message_id: The customer message's id.
         timestamp: When the customer sent it (seconds since the epoch).
-        message_time: The same instant in ISO 8601, Asia/Shanghai.
+        message_time: The same instant in ISO 8601, shop time (SHOP_TIMEZONE).
         intent: Rasa's intent for the message, if any.
         confidence: Its confidence, if any.
         agent: The agent who answered (or, when nobody did, who rejected or was shown suggestions).
@@ -188,7 +188,7 @@ def _stamp(event: Dict[str, Any]) -> float:
 
 
 def _iso(stamp: float) -> str:
-    return datetime.fromtimestamp(stamp, SHOP_TZ).isoformat(timespec="seconds")
+    return datetime.fromtimestamp(stamp, shop_settings.load().tz).isoformat(timespec="seconds")
 
 
 def _intent(event: Dict[str, Any]) -> Dict[str, Any]:
@@ -562,7 +562,7 @@ def summary_csv(summary: Dict[str, Any]) -> str:
 
 
 def handoffs_csv(found: Iterable[Handoff]) -> str:
-    """One CSV row per handoff (times in ISO 8601, Asia/Shanghai), oldest first."""
+    """One CSV row per handoff (times in ISO 8601, shop time (SHOP_TIMEZONE)), oldest first."""
     records = [
         [
             _iso(h.paused_at),

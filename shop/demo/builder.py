@@ -5,10 +5,10 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional, Tuple
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from shop import settings
 from shop.db.models import (
     MEMBER_LEVELS,
     PERSONALITY_TYPES,
@@ -25,7 +25,6 @@ from shop.db.models import (
 )
 from shop.demo import data
 
-SHOP_TZ = ZoneInfo("Asia/Shanghai")
 N_CUSTOMERS = 120
 H = timedelta(hours=1)
 D = timedelta(days=1)
@@ -42,7 +41,8 @@ class ShopBuilder:
     def __init__(self, session: Session, now: datetime, seed: int) -> None:
         self.s = session
         self.now = now.astimezone(timezone.utc)
-        self.local_now = now.astimezone(SHOP_TZ)
+        self.tz = settings.load().tz
+        self.local_now = now.astimezone(self.tz)
         self.seed = seed
         self.rng = random.Random(seed)
         self.products: List[Product] = []

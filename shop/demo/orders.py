@@ -19,7 +19,7 @@ from shop.db.models import (
     Sku,
 )
 from shop.demo import data
-from shop.demo.builder import N_CUSTOMERS, SHOP_TZ, D, H, ShopBuilder
+from shop.demo.builder import N_CUSTOMERS, D, H, ShopBuilder
 
 N_ORDERS = 640
 
@@ -29,7 +29,7 @@ class DemoShopBuilder(ShopBuilder):
 
     def order_number(self, created: datetime) -> str:
         """Return a new order number: the local date and a rising five-digit counter."""
-        day = created.astimezone(SHOP_TZ).strftime("%Y%m%d")
+        day = created.astimezone(self.tz).strftime("%Y%m%d")
         last = self.order_numbers.get(day, self.rng.randint(10000, 30000))
         self.order_numbers[day] = last + self.rng.randint(1, 97)
         return f"{day}{self.order_numbers[day]:05d}"
@@ -68,11 +68,11 @@ class DemoShopBuilder(ShopBuilder):
 
     def dispatch_time(self, paid: datetime) -> datetime:
         """When a paid order leaves: paid before 15:00 the same day, else the next day."""
-        local = paid.astimezone(SHOP_TZ)
+        local = paid.astimezone(self.tz)
         day = local.date() if local.hour < 15 else local.date() + D
         hour = self.rng.randint(16, 19) if local.hour < 15 else self.rng.randint(9, 17)
         moment = datetime(
-            day.year, day.month, day.day, hour, self.rng.randint(0, 59), tzinfo=SHOP_TZ
+            day.year, day.month, day.day, hour, self.rng.randint(0, 59), tzinfo=self.tz
         )
         return moment.astimezone(timezone.utc)
 
@@ -358,7 +358,7 @@ class DemoShopBuilder(ShopBuilder):
         for order in rng.sample(kitchen, min(18, len(kitchen))):
             provider = providers[order.shipping_city][0]
             booked = order.delivered_at + timedelta(hours=rng.uniform(1, 24))
-            day = (booked.astimezone(SHOP_TZ) + rng.randint(1, 4) * D).date()
+            day = (booked.astimezone(self.tz) + rng.randint(1, 4) * D).date()
             done = order.state == "completed"
             self.s.add(
                 InstallationAppointment(

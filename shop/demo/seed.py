@@ -25,12 +25,11 @@ from sqlalchemy.orm import Session
 from shop import settings as settings_module
 from shop.db import make_engine, session_scope
 from shop.db.models import Agent, Base, Order, Product
-from shop.demo.builder import SHOP_TZ
 from shop.demo.orders import DemoShopBuilder
 from shop.repository.agents import create_agent
 
 DEMO_SEED = 20241111
-DEMO_NOW = datetime(2024, 11, 23, 10, 30, tzinfo=SHOP_TZ)
+DEMO_NOW = datetime(2024, 11, 23, 2, 30, tzinfo=timezone.utc)  # 10:30 in Asia/Shanghai
 DEMO_ACCOUNTS = (
     ("agent", "agent-demo", "agent", "客服小蜜"),
     ("supervisor", "supervisor-demo", "supervisor", "主管老周"),
@@ -207,7 +206,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     now = None
     if args.now:
         now = datetime.fromisoformat(args.now)
-        now = now if now.tzinfo else now.replace(tzinfo=SHOP_TZ)
+        now = now if now.tzinfo else now.replace(tzinfo=settings_module.load().tz)
     hours = args.refresh_after_hours
     report = run(now=now, refresh_after=None if hours is None else timedelta(hours=hours))
     state = "seeded" if report.shop_seeded else "already seeded or not in demo mode"
