@@ -31,6 +31,7 @@ from actions.orders.status import order_card, order_not_found, shop_time
 from shop import repository as repo
 from shop.assist_mode import compensation_limit_fen
 from shop.db.models import ComplaintTicket, Order, utcnow
+from shop.money import yuan
 from shop.policy import aftersale as policy
 from shop.repository import _inputs
 from shop.repository import aftersale as aftersale_repo
@@ -216,7 +217,7 @@ class ActionFileComplaint(ShopAction):
         facts = _facts(tracker, ticket, order, session)
         facts.update(
             chosen_option=title,
-            compensation=policy.yuan(compensation),
+            compensation=yuan(compensation),
             compensation_fen=compensation,
         )
         if escalate:

@@ -23,6 +23,7 @@ from actions.orders.status import order_facts, order_not_found, shop_time
 from shop import repository as repo
 from shop.assist_mode import compensation_limit_fen
 from shop.db.models import ComplaintTicket, Order, ReturnRequest, utcnow
+from shop.money import yuan
 from shop.policy import aftersale as policy
 from shop.repository import aftersale as aftersale_repo
 from shop.repository.price_protection import lowest_price_between
@@ -79,7 +80,7 @@ def price_drops(
 def _ticket_facts(ticket: ComplaintTicket) -> Dict[str, Any]:
     return {
         "ticket_id": ticket.id,
-        "difference": policy.yuan(ticket.compensation_fen),
+        "difference": yuan(ticket.compensation_fen),
         "difference_fen": int(ticket.compensation_fen),
         "escalated": bool(ticket.escalated),
         "follow_up_by": shop_time(ticket.follow_up_due),
@@ -109,7 +110,7 @@ class ActionPriceProtection(ShopAction):
         facts = order_facts(session, order)
         facts.update(
             window_days=policy.PRICE_PROTECTION_DAYS,
-            limit=policy.yuan(limit),
+            limit=yuan(limit),
             limit_fen=limit,
         )
         if order.paid_at is None or order.state == "cancelled":
@@ -142,9 +143,9 @@ class ActionPriceProtection(ShopAction):
         total = sum(d["difference_fen"] for d in drops)
         facts.update(
             product=biggest["product"],
-            paid_price=policy.yuan(biggest["paid_fen"]),
+            paid_price=yuan(biggest["paid_fen"]),
             paid_price_fen=biggest["paid_fen"],
-            lowest_price=policy.yuan(biggest["lowest_fen"]),
+            lowest_price=yuan(biggest["lowest_fen"]),
             lowest_price_fen=biggest["lowest_fen"],
             lowest_since=shop_time(biggest["lowest_since"]),
         )
@@ -169,8 +170,7 @@ class ActionPriceProtection(ShopAction):
         now: Any,
     ) -> ComplaintTicket:
         description = "; ".join(
-            f"{d['product']} x{d['quantity']}: {policy.yuan(d['paid_fen'])} -> "
-            f"{policy.yuan(d['lowest_fen'])}"
+            f"{d['product']} x{d['quantity']}: {yuan(d['paid_fen'])} -> " f"{yuan(d['lowest_fen'])}"
             for d in drops
             if d["difference_fen"]
         )
@@ -193,5 +193,5 @@ class ActionPriceProtection(ShopAction):
             now=now,
             compensation_fen=total,
             authority_fen=limit,
-            resolution=f"{OPTION} {policy.yuan(total)}",
+            resolution=f"{OPTION} {yuan(total)}",
         )

@@ -29,6 +29,7 @@ from actions.kit.order_forms import message_text
 from actions.orders.status import order_facts, order_not_found, shop_time
 from shop import repository as repo
 from shop.db.models import Product, Sku, utcnow
+from shop.money import yuan
 from shop.policy import aftersale as policy
 from shop.repository import _inputs
 from shop.repository import aftersale as aftersale_repo
@@ -108,7 +109,7 @@ class ActionReportQualityIssue(ShopAction):
                 request.refund_fen = refund
             session.flush()
         facts.update(request_facts(session, order, request))
-        facts.update(refund_amount=policy.yuan(refund), refund_fen=refund)
+        facts.update(refund_amount=yuan(refund), refund_fen=refund)
         dispatcher.utter_message(response="utter_quality_issue_photo", **facts)
         return [
             SlotSet("issue_kind", "quality"),

@@ -36,6 +36,7 @@ from actions.orders.status import order_card, order_facts, order_not_found, shop
 from shop import db
 from shop import repository as repo
 from shop.db.models import Order, OrderItem, ReturnRequest, Sku, utcnow
+from shop.money import yuan
 from shop.policy import aftersale as policy
 from shop.repository import _inputs
 from shop.repository import aftersale as aftersale_repo
@@ -306,7 +307,7 @@ def request_facts(session: Session, order: Order, request: ReturnRequest) -> Dic
         "order_id": order.order_number,
         "request_id": request.id,
         "return_kind": request.kind,
-        "refund_amount": policy.yuan(request.refund_fen),
+        "refund_amount": yuan(request.refund_fen),
         "refund_fen": int(request.refund_fen),
         "requested_at": shop_time(request.created_at),
         "photo_requested": bool(request.photo_requested),

@@ -29,6 +29,7 @@ from actions.kit.order_forms import (
 from actions.orders.status import order_facts, order_not_found, shop_time
 from shop import db
 from shop.db.models import Order, Product, Sku, utcnow
+from shop.money import yuan
 from shop.policy import aftersale as policy
 from shop.repository import order_changes as changes
 
@@ -176,7 +177,7 @@ class ActionModifyOrder(ShopAction):
             return
         dispatcher.utter_message(
             response="utter_order_cancelled_refunded",
-            refund_amount=policy.yuan(refund.refund_fen),
+            refund_amount=yuan(refund.refund_fen),
             refund_fen=int(refund.refund_fen),
             refunded_at=shop_time(refund.refunded_at),
             refund_channel=policy.label("refund_channel", "original"),

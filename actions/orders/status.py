@@ -16,7 +16,9 @@ from actions.presale.delivery import dispatch_window
 from shop import clock
 from shop import repository as repo
 from shop.clock import moment_text as shop_time
+from shop.conversation import customer_words
 from shop.db.models import Order, ReturnRequest, utcnow
+from shop.money import yuan
 from shop.policy import aftersale as policy
 from shop.settings import to_shop_time
 
@@ -35,18 +37,10 @@ REFUND_RESPONSES = {
 }
 
 
-yuan = policy.yuan
-
-
 def order_not_found(dispatcher: CollectingDispatcher) -> Events:
     """Say the order was not found and forget the number and tail so the customer can retry."""
     dispatcher.utter_message(response="utter_order_not_found")
     return [SlotSet("order_id", None), SlotSet("phone_tail", None)]
-
-
-def latest_text(tracker: Tracker) -> str:
-    """The text of the customer's latest message."""
-    return str((tracker.latest_message or {}).get("text") or "")
 
 
 def item_summary(session: Session, order: Order) -> str:
@@ -115,7 +109,7 @@ class ActionCheckOrderStatus(ShopAction):
             return order_not_found(dispatcher)
         facts = order_facts(session, order)
         if order.state == "unpaid":
-            says_paid = bool(SAYS_PAID.search(latest_text(tracker)))
+            says_paid = bool(SAYS_PAID.search(customer_words(tracker.latest_message)))
             response = "utter_order_unpaid_but_paid" if says_paid else "utter_order_status_unpaid"
         elif order.state in ("shipped", "delivered", "completed"):
             response = f"utter_order_status_{order.state}"

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from actions.kit.base import Events, ShopAction
 from shop.db.models import Product
+from shop.money import yuan
 from shop.repository.catalog import StockInfo, find_products, stock_for
 from shop.text.normalise import normalise
 
@@ -25,14 +26,6 @@ DIMENSION_KEYS = ("尺寸", "台面开孔", "容量", "规格", "净含量")
 SHELF_LIFE_KEYS = ("保质期",)
 USAGE_KEYS = ("使用方法", "冲调", "洗涤", "储存")
 HIDDEN_SPEC_KEYS = ("variant_label", "net_weight_g")
-
-
-def format_yuan(fen: int) -> str:
-    """Present an amount of integer fen as yuan: 5900 -> "59", 5950 -> "59.50"."""
-    fen = int(fen)
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(fen), 100)
-    return f"{sign}{whole}" if cents == 0 else f"{sign}{whole}.{cents:02d}"
 
 
 def join_names(names: Iterable[Optional[str]]) -> str:
@@ -224,7 +217,7 @@ def product_facts(product: Product, rows: List[StockInfo]) -> Dict[str, Any]:
     return {
         "product": product.name,
         "brand": product.brand,
-        "price_yuan": format_yuan(product.price_fen),
+        "price_yuan": yuan(product.price_fen),
         "material": _first_spec(specs, MATERIAL_KEYS),
         "dimensions": _first_spec(specs, DIMENSION_KEYS),
         "shelf_life": _first_spec(specs, SHELF_LIFE_KEYS),

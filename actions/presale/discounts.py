@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 from actions.kit.base import Events, ShopAction
 from actions.kit.cards import product_card
 from actions.kit.identity import verified_customer_id
-from actions.presale.catalog import asked_product, format_yuan, join_names
+from actions.presale.catalog import asked_product, join_names
 from shop import clock
 from shop.db.models import Coupon, Product, Promotion
+from shop.money import yuan
 from shop.repository.catalog import active_promotions
 from shop.repository.customers import coupons_valid_now
 
@@ -50,7 +51,7 @@ def coupon_fact(coupon: Coupon, price_fen: Optional[int]) -> Dict[str, Any]:
     return {
         "name": coupon.name,
         "amount_fen": coupon.amount_fen,
-        "amount_yuan": format_yuan(coupon.amount_fen),
+        "amount_yuan": yuan(coupon.amount_fen),
         "threshold_fen": coupon.threshold_fen,
         "valid_until": clock.day_text(coupon.valid_until),
         "usable_on_one": price_fen is not None and price_fen >= coupon.threshold_fen,
@@ -71,7 +72,7 @@ def offer_facts(
     return {
         "product": product.name,
         "price_fen": product.price_fen,
-        "price_yuan": format_yuan(product.price_fen),
+        "price_yuan": yuan(product.price_fen),
         "promotions": join_names(p["name"] for p in promotion_list),
         "promotion_list": promotion_list,
         "promotions_end": _earliest([p["ends_on"] for p in promotion_list]),

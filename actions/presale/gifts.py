@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 from actions.kit.base import Events, ShopAction
 from actions.kit.cards import product_card
 from actions.kit.identity import verified_customer_id
-from actions.presale.catalog import asked_product, format_yuan, join_names
+from actions.presale.catalog import asked_product, join_names
 from shop import clock
 from shop.db.models import Gift, Product
+from shop.money import yuan
 from shop.repository.catalog import gifts_for
 from shop.repository.customers import CustomerProfile, customer_profile
 from shop.text.normalise import normalise
@@ -139,7 +140,7 @@ class ActionSuggestGift(ShopAction):
         facts: Dict[str, Any] = {
             "product": product.name,
             "amount_fen": amount,
-            "amount_yuan": format_yuan(amount),
+            "amount_yuan": yuan(amount),
             "gifts": join_names(g.name for g in gifts),
             "gift_list": [{"name": g.name, "min_order_fen": g.min_order_fen} for g in gifts],
             "card": product_card(product),
@@ -147,8 +148,8 @@ class ActionSuggestGift(ShopAction):
         }
         if later:
             facts["next_gift"] = later[0].name
-            facts["next_threshold_yuan"] = format_yuan(later[0].min_order_fen)
-            facts["shortfall_yuan"] = format_yuan(later[0].min_order_fen - amount)
+            facts["next_threshold_yuan"] = yuan(later[0].min_order_fen)
+            facts["shortfall_yuan"] = yuan(later[0].min_order_fen - amount)
         if gifts and later:
             response = "utter_gift_offers_and_more"
         elif gifts:

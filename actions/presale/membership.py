@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from actions.kit.base import Events, ShopAction
 from actions.kit.identity import verified_customer_id
-from actions.presale.catalog import format_yuan
 from shop import clock
 from shop.db.models import MEMBER_LEVELS
+from shop.money import yuan
 from shop.repository.customers import CustomerProfile, customer_profile
 
 POINTS_PER_YUAN_SPENT = 1
@@ -43,7 +43,7 @@ def rule_facts() -> Dict[str, Any]:
         "levels": "、".join(MEMBER_LEVEL_LABELS[level] for level in MEMBER_LEVELS),
         "points_per_yuan": POINTS_PER_YUAN_SPENT,
         "points_per_yuan_off": POINTS_PER_YUAN_OFF,
-        "referral_reward_yuan": format_yuan(REFERRAL_REWARD_FEN),
+        "referral_reward_yuan": yuan(REFERRAL_REWARD_FEN),
     }
 
 
@@ -61,11 +61,11 @@ def member_facts(profile: CustomerProfile) -> Dict[str, Any]:
         "member_level_label": MEMBER_LEVEL_LABELS.get(profile.member_level, profile.member_level),
         "points": profile.points,
         "points_value_fen": value,
-        "points_value_yuan": format_yuan(value),
+        "points_value_yuan": yuan(value),
         "referrals": profile.referrals,
         "rewarded_referrals": profile.rewarded_referrals,
         "referral_rewards_fen": rewards,
-        "referral_rewards_yuan": format_yuan(rewards),
+        "referral_rewards_yuan": yuan(rewards),
         "valid_coupons": profile.valid_coupons,
         "card_until": clock.day_text(profile.free_shipping_card_until),
     }

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, Dict, List, Optional, Tuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shop.db.models import Customer, Order, Product, Sku
+from shop.money import price_tag
 
 DEMO_CUSTOMERS = 6
 MEMBER_LABELS = {
@@ -19,11 +19,6 @@ MEMBER_LABELS = {
     "platinum": "铂金会员",
     "diamond": "钻石会员",
 }
-
-
-def yuan(fen: int) -> str:
-    """Format integer fen as a price in yuan: 12345 → "¥123.45"."""
-    return f"¥{Decimal(int(fen)) / 100:.2f}"
 
 
 @dataclass(frozen=True)
@@ -40,7 +35,7 @@ class ProductCard:
     @property
     def price(self) -> str:
         """The price formatted in yuan."""
-        return yuan(self.price_fen)
+        return price_tag(self.price_fen)
 
 
 @dataclass(frozen=True)

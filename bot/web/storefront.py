@@ -21,6 +21,7 @@ from bot.web import auth, shop
 from bot.web.history import RasaUnavailable, fetch_history
 from bot.web.limits import MAX_MESSAGE_CHARS
 from shop.db import session_scope
+from shop.money import price_tag
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -47,7 +48,7 @@ def _templates() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["yuan"] = shop.yuan
+    env.filters["yuan"] = price_tag
     return env
 
 

@@ -64,11 +64,6 @@ def label(table: str, key: Optional[str]) -> Optional[str]:
     return labels().get(table, {}).get(key)
 
 
-def yuan(fen: int) -> str:
-    """Format an integer amount of fen as yuan with two decimals (12345 → "123.45")."""
-    return f"{Decimal(int(fen)) / 100:.2f}"
-
-
 def return_condition(category: Optional[str]) -> str:
     """Return what a no-reason return of a product category requires."""
     table = labels()["return_condition"]

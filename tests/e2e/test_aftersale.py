@@ -14,7 +14,7 @@ from shop.db.models import (
     OrderItem,
     ReturnRequest,
 )
-from shop.policy.aftersale import yuan
+from shop.money import yuan
 from shop.repository.price_protection import frontline_limit_fen, lowest_price_between
 from tests.e2e.conftest import cards, texts
 

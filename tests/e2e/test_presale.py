@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from actions.presale.catalog import format_yuan
 from shop.db.models import (
     AntiCounterfeitCode,
     Customer,
@@ -21,6 +20,7 @@ from shop.db.models import (
     Product,
     Sku,
 )
+from shop.money import yuan
 from shop.repository.catalog import find_product
 from shop.signing import sign_customer_id
 from tests.e2e.conftest import cards, texts
@@ -87,7 +87,7 @@ def test_discounts_name_only_the_real_price_and_running_promotions(assistant, se
     with Session(shop_db) as session:
         product = find_product(session, product_slot)
         assert product is not None, product_slot
-        price = format_yuan(product.price_fen)
+        price = yuan(product.price_fen)
     assert f"{product.name}现价{price}元" in clean(reply)
     assert "坚果满199减30" in reply
     assert cards(replies) == [
@@ -111,7 +111,7 @@ def test_signed_in_member_hears_their_own_level_and_points(assistant, sender, sh
         points = customer.points
     [reply] = texts(say_signed(assistant, sender, "我现在积分有多少", customer.id))
     assert f"积分{points}分" in clean(reply)
-    assert f"可抵{format_yuan(points // 100 * 100)}元" in reply
+    assert f"可抵{yuan(points // 100 * 100)}元" in reply
     [anonymous] = texts(assistant.say(sender + "-anon", "我现在积分有多少"))
     assert f"积分{points}分" not in anonymous and "登录" in anonymous
 

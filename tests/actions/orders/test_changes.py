@@ -56,7 +56,7 @@ def test_cancelling_a_paid_order_refunds_it_at_once(shop):
     assert row["state"] == "cancelled" and row["cancelled_at"] is not None
     assert row["refunds"] == [("refunded", 317700)]
     assert message["response"] == "utter_order_cancelled_refunded"
-    assert message["refund_amount"] == "3177.00" and message["refund_fen"] == 317700
+    assert message["refund_amount"] == "3177" and message["refund_fen"] == 317700
     assert message["card"]["status"] == "cancelled"
     assert {"event": "slot", "timestamp": None, "name": "order_change", "value": None} in events
 

@@ -8,8 +8,9 @@ import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.orders.status import ActionCheckOrderStatus, ActionCheckRefundStatus, shop_time, yuan
+from actions.orders.status import ActionCheckOrderStatus, ActionCheckRefundStatus, shop_time
 from shop import db
+from shop.money import yuan
 from tests.actions.kit.test_identity import HUGE, SQLISH, H, build_shop, signed, tracker_for
 
 ALICE = "1234"
@@ -41,9 +42,9 @@ def test_names_match_the_domain():
 
 
 def test_money_is_formatted_from_integer_fen():
-    assert yuan(317700) == "3177.00"
+    assert yuan(317700) == "3177"
     assert yuan(8905) == "89.05"
-    assert yuan(0) == "0.00"
+    assert yuan(0) == "0"
 
 
 def test_paid_order_shows_paid_time_items_and_amount(shop):
@@ -51,7 +52,7 @@ def test_paid_order_shows_paid_time_items_and_amount(shop):
     assert events == []
     assert message["response"] == "utter_order_status_paid"
     assert message["order_id"] == "2024112000002"
-    assert message["amount"] == "3177.00"
+    assert message["amount"] == "3177"
     assert message["items"] == "厨匠侧吸式油烟机J1(星空灰)×1, 芳屿薰衣草精油(10ml)×2"
     assert message["paid_at"] == shop_time(shop.now - 2 * H)
     assert message["text"] is None
@@ -75,7 +76,7 @@ def test_delivered_and_cancelled_orders(shop):
     delivered, _ = status("2024112000005")
     assert delivered["response"] == "utter_order_status_delivered"
     assert delivered["delivered_at"] is not None
-    assert delivered["amount"] == "178.00"
+    assert delivered["amount"] == "178"
     cancelled, _ = status("2024112000006")
     assert cancelled["response"] == "utter_order_status_cancelled"
     assert cancelled["cancelled_at"] is not None
@@ -84,7 +85,7 @@ def test_delivered_and_cancelled_orders(shop):
 def test_unpaid_order(shop):
     message, _ = status("2024112000001", "我的订单怎么样了")
     assert message["response"] == "utter_order_status_unpaid"
-    assert message["amount"] == "89.00"
+    assert message["amount"] == "89"
     assert message["paid_at"] is None
 
 
@@ -93,7 +94,7 @@ def test_unpaid_order_when_the_customer_says_they_paid_gets_the_explanation(shop
     message, _ = status("2024112000001", text)
     assert message["response"] == "utter_order_unpaid_but_paid"
     assert message["order_id"] == "2024112000001"
-    assert message["amount"] == "89.00"
+    assert message["amount"] == "89"
 
 
 def test_not_found_and_not_yours_give_the_same_answer(shop):
@@ -153,7 +154,7 @@ def test_refunded_return_shows_amount_and_time(shop):
     message, events = refund("2024112000005")
     assert events == [SlotSet("return_request_id", None)]
     assert message["response"] == "utter_refund_done"
-    assert message["refund_amount"] == "89.00" and message["refund_fen"] == 8900
+    assert message["refund_amount"] == "89" and message["refund_fen"] == 8900
     assert message["expected_by"] == shop_time(shop.now - 10 * H + 3 * 24 * H)
     assert message["refund_channel"] == "原路退回"
     assert message["refunded_at"] == shop_time(shop.now - 10 * H)
@@ -163,7 +164,7 @@ def test_refunded_return_shows_amount_and_time(shop):
 def test_approved_return_waits_for_the_return_tracking_number(shop):
     message, _ = refund("2024112000007")
     assert message["response"] == "utter_refund_awaiting_return"
-    assert message["refund_amount"] == "2999.00"
+    assert message["refund_amount"] == "2999"
     assert message["refunded_at"] is None
     assert message["return_tracking_number"] is None
 

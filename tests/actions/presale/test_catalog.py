@@ -4,10 +4,11 @@ import asyncio
 
 from sqlalchemy import select
 
-from actions.presale.catalog import ActionCheckStock, ActionProductInfo, format_yuan
+from actions.presale.catalog import ActionCheckStock, ActionProductInfo
 from shop import db
 from shop.db import session_scope
 from shop.db.models import Product, Sku
+from shop.money import yuan
 from tests.actions.conftest import make_tracker
 
 JEANS = "衣见高腰直筒牛仔裤"
@@ -123,7 +124,7 @@ def test_product_info_clothing_facts_from_specs(shop, dispatcher):
     run(ActionProductInfo(), dispatcher, product="牛仔裤")
     response, facts = only_message(dispatcher)
     assert response == "utter_product_info"
-    assert facts["price_yuan"] == format_yuan(price) == "169"
+    assert facts["price_yuan"] == yuan(price) == "169"
     assert facts["material"] == specs["面料"]
     assert facts["usage"] == specs["洗涤"]
     assert facts["colours"] == facts["variants_offered"] == "浅蓝、深蓝"
@@ -158,7 +159,7 @@ def test_product_info_food_shelf_life_and_oil_variants(shop, dispatcher):
 
 
 def test_price_in_yuan_keeps_fen():
-    assert [format_yuan(f) for f in (0, 5900, 5950, 5905, 19900)] == [
+    assert [yuan(f) for f in (0, 5900, 5950, 5905, 19900)] == [
         "0",
         "59",
         "59.50",

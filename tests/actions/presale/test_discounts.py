@@ -2,11 +2,12 @@
 
 from sqlalchemy import select
 
-from actions.presale.catalog import format_yuan
 from actions.presale.discounts import ActionCheckDiscount, promotion_saving_fen
+from shop import settings
 from shop.db import session_scope
 from shop.db.models import Coupon, Customer, Product, Promotion
 from shop.demo.seed import DEMO_NOW
+from shop.money import yuan
 from tests.actions.presale_support import at_demo_time, only_message, run_action, tracker
 
 
@@ -53,7 +54,7 @@ def test_anonymous_customer_gets_running_promotions_and_an_invitation(
     assert response == "utter_discount_promotions_anonymous"
     assert facts["promotions"] == "坚果满199减30"
     assert facts["price_fen"] == pecans.price_fen
-    assert facts["price_yuan"] == format_yuan(pecans.price_fen)
+    assert facts["price_yuan"] == yuan(pecans.price_fen)
     [promotion] = facts["promotion_list"]
     assert promotion["threshold_fen"] == 19900 and promotion["discount_fen"] == 3000
     assert facts["card"]["product_id"] == pecans.id
@@ -94,7 +95,7 @@ def test_signed_in_customer_without_coupons_hears_the_honest_price(shop, dispatc
     )
     response, facts = only_message(dispatcher)
     assert response == "utter_discount_none_signed_in"
-    assert facts["price_yuan"] == format_yuan(jeans.price_fen)
+    assert facts["price_yuan"] == yuan(jeans.price_fen)
 
 
 def test_without_product_a_signed_in_customer_gets_their_coupons(shop, dispatcher, monkeypatch):
@@ -104,7 +105,7 @@ def test_without_product_a_signed_in_customer_gets_their_coupons(shop, dispatche
     response, facts = only_message(dispatcher)
     assert response == "utter_discount_my_coupons"
     expected = sorted(c.valid_until for c in coupons_of(shop, customer_id) if valid(c))[0]
-    assert facts["coupons_expire"] == expected.astimezone(DEMO_NOW.tzinfo).date().isoformat()
+    assert facts["coupons_expire"] == expected.astimezone(settings.load().tz).date().isoformat()
     dispatcher.messages.clear()
     run_action(ActionCheckDiscount(), dispatcher, tracker())
     assert only_message(dispatcher)[0] == "utter_discount"

@@ -2,11 +2,11 @@
 
 from sqlalchemy import select
 
-from actions.presale.catalog import format_yuan
 from actions.presale.gifts import ActionSuggestGift, quantity_of
 from shop.db import session_scope
 from shop.db.models import Customer, Gift, Product
 from shop.demo.seed import DEMO_NOW
+from shop.money import yuan
 from tests.actions.presale_support import (
     at_demo_time,
     first_customer,
@@ -44,7 +44,7 @@ def test_hob_gets_its_gift_and_hears_the_next_threshold(shop, dispatcher, monkey
     assert response == "utter_gift_offers_and_more"
     assert facts["gifts"] == gifts[0].name
     assert facts["next_gift"] == gifts[1].name
-    assert facts["shortfall_yuan"] == format_yuan(gifts[1].min_order_fen - hob.price_fen)
+    assert facts["shortfall_yuan"] == yuan(gifts[1].min_order_fen - hob.price_fen)
 
 
 def test_cheap_jeans_get_no_gift_but_the_threshold(shop, dispatcher, monkeypatch):

@@ -21,6 +21,7 @@ from bot.web import auth
 from shop.db import make_engine
 from shop.db.models import Customer, Product, Sku
 from shop.demo import seed
+from shop.money import price_tag
 from shop.signing import conversation_id_for, sign_customer_id
 
 KEY = "storefront-test-key"
@@ -112,8 +113,7 @@ def test_index_lists_products_with_prices_from_the_database(web):
     status, body, headers = get(web, "/")
     assert status == 200
     assert product.name in body
-    yuan, fen = divmod(product.price_fen, 100)
-    assert f"¥{yuan}.{fen:02d}" in body
+    assert price_tag(product.price_fen) in body
     assert "default-src 'self'" in headers["Content-Security-Policy"]
 
 

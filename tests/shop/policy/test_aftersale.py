@@ -53,10 +53,6 @@ def test_addresses_are_stored_without_house_numbers():
     assert policy.mask_address("杭州市西湖区文三路 388 号 5 幢") == "杭州市西湖区文三路 ** 号 ** 幢"
 
 
-def test_money_is_yuan_from_fen():
-    assert policy.yuan(1000) == "10.00" and policy.yuan(5) == "0.05"
-
-
 def test_a_serious_complaint_is_never_offered_a_coupon():
     for category in ("quality", "logistics", "attitude"):
         serious = dict(policy.complaint_options(category, "high"))
