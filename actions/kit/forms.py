@@ -14,21 +14,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.kit.identity import verified_customer_id
 from actions.presale.catalog import asked_product
+from shop.conversation import customer_words, intent_name, is_external
 from shop.db import session_scope
 from shop.text import parsing
 
 Slots = Dict[Text, Any]
-# Rasa records an external event (a proactive notice, bot/notices) as a user message
-# "EXTERNAL: EXTERNAL_<kind>" with the intent EXTERNAL_<kind>: never the customer's answer.
-EXTERNAL_INTENT_PREFIX = "EXTERNAL_"
 # The size advice form's measurement slots and the size chart ranges they are compared with.
 SIZE_SLOT_KEYS = {"height": "height_cm", "weight": "weight_kg"}
-
-
-def is_external(tracker: Tracker) -> bool:
-    """Whether the latest "message" is an external event, not something the customer wrote."""
-    intent = (tracker.latest_message.get("intent") or {}).get("name")
-    return str(intent or "").startswith(EXTERNAL_INTENT_PREFIX)
 
 
 def requested(tracker: Tracker, slot: str) -> bool:
@@ -37,10 +29,8 @@ def requested(tracker: Tracker, slot: str) -> bool:
 
 
 def _text(tracker: Tracker) -> str:
-    """The customer's latest words; none for an external event."""
-    if is_external(tracker):
-        return ""
-    return tracker.latest_message.get("text") or ""
+    """The customer's latest words; none for an external event (a proactive notice)."""
+    return customer_words(tracker.latest_message)
 
 
 class ValidateOrderLookupForm(FormValidationAction):
@@ -193,8 +183,8 @@ NOT_AN_ANSWER = {
 
 def short_reply(tracker: Tracker, limit: int = 12) -> Optional[str]:
     """The normalised reply when it is short and not a yes/no, greeting or other non-answer."""
-    intent = (tracker.latest_message.get("intent") or {}).get("name")
-    if intent in NOT_AN_ANSWER or is_external(tracker):
+    message = tracker.latest_message
+    if intent_name(message) in NOT_AN_ANSWER or is_external(message):
         return None
     text = parsing.normalise(_text(tracker)).strip()
     return text if 0 < len(text) <= limit and not text.startswith("/") else None

@@ -11,9 +11,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.kit.forms import ValidateOrderLookupForm, is_external, requested
+from actions.kit.forms import ValidateOrderLookupForm, requested
 from actions.kit.identity import verified_customer_id
 from shop import db
+from shop.conversation import customer_words, intent_name, is_external
 from shop.repository.orders import find_order
 from shop.text import parsing
 
@@ -38,19 +39,17 @@ def message_text(tracker: Tracker) -> str:
     Empty for an external event (a proactive notice): "EXTERNAL: EXTERNAL_<kind>" is Rasa's
     placeholder, not the customer's words.
     """
-    if is_external(tracker):
-        return ""
-    return parsing.normalise(str(tracker.latest_message.get("text") or "")).strip()
+    return parsing.normalise(customer_words(tracker.latest_message)).strip()
 
 
 def latest_intent(tracker: Tracker) -> Optional[str]:
     """The intent of the customer's latest message."""
-    return (tracker.latest_message.get("intent") or {}).get("name")
+    return intent_name(tracker.latest_message) or None
 
 
 def not_an_answer(tracker: Tracker) -> bool:
     """Whether the latest message cannot answer a free-text question (yes/no/hello, a notice)."""
-    return latest_intent(tracker) in NOT_AN_ANSWER or is_external(tracker)
+    return latest_intent(tracker) in NOT_AN_ANSWER or is_external(tracker.latest_message)
 
 
 def free_text_answer(tracker: Tracker, slot: str, *, limit: int = 200) -> Slots:

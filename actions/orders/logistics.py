@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from actions.kit.base import Events, ShopAction
 from actions.kit.identity import identified_order, verified_customer_id
-from actions.orders.status import latest_text, order_not_found, shop_time
+from actions.orders.status import order_not_found, shop_time
 from shop import repository as repo
+from shop.conversation import customer_words
 from shop.db.models import ComplaintTicket, Order, utcnow
 from shop.policy.aftersale import label
 from shop.repository.logistics import ShipmentView
@@ -38,7 +39,7 @@ def says_not_received(tracker: Tracker) -> bool:
     """
     if tracker.get_slot(NOT_RECEIVED_SLOT) in (True, "true", "True", "yes"):
         return True
-    if NOT_RECEIVED.search(latest_text(tracker)):
+    if NOT_RECEIVED.search(customer_words(tracker.latest_message)):
         return True
     for event in reversed(tracker.events or []):
         if event.get("event") != "user":

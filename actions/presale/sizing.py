@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from actions.kit.base import Events, ShopAction
 from actions.presale.catalog import LIST_SEPARATOR, resolve_product
+from shop.conversation import intent_name, is_external
 from shop.db.models import Product
 from shop.text.parsing import (
     parse_foot_length_mm,
@@ -139,11 +140,10 @@ def texts_since_size_request(tracker: Tracker) -> List[str]:
             break
         if event.get("event") != "user":
             continue
-        intent = str(((event.get("parse_data") or {}).get("intent") or {}).get("name") or "")
-        if intent.startswith("EXTERNAL_"):
+        if is_external(event):
             continue
         texts.append(str(event.get("text") or ""))
-        if intent == SIZE_REQUEST_INTENT:
+        if intent_name(event) == SIZE_REQUEST_INTENT:
             return texts
     return [str(tracker.latest_message.get("text") or "")]
 

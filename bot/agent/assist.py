@@ -23,10 +23,10 @@ import aiohttp
 
 from bot.agent import trackers
 from bot.agent.accounts import StaffSession
-from bot.agent.conversations import is_customer_text
 from bot.agent.metrics import edit_distance
 from bot.agent.trackers import RasaUnavailable
 from bot.assist.signing import SIGNATURE_HEADER, sign_body
+from shop.conversation import is_customer_text
 
 CACHE_SIZE = 256
 WATCH_INTERVAL = 0.05
@@ -139,14 +139,6 @@ async def perform(
     return await _post(rasa_url, "perform", body, key, timeout=30.0)
 
 
-def latest_customer_message(events: List[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
-    """The latest customer message event (not a widget command or proactive trigger)."""
-    for event in reversed(events):
-        if is_customer_text(event):
-            return event
-    return None
-
-
 def latest_state(store_url: str, conversation_id: str) -> Tuple[Optional[str], bool]:
     """The customer message waiting for an answer, and whether a person holds the conversation.
 
@@ -173,7 +165,7 @@ def latest_state(store_url: str, conversation_id: str) -> Tuple[Optional[str], b
             continue
         if kind == "bot" and (event.get("metadata") or {}).get("sender") != "system":
             return None, held  # answered already (by the bot or an agent)
-        if kind == "user" and latest_customer_message([event]) is not None:
+        if kind == "user" and is_customer_text(event):
             return event.get("message_id"), held
     return None, held
 

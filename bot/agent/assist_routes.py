@@ -29,6 +29,7 @@ from bot.agent.accounts import StaffSession
 from bot.agent.authority import promised_compensation_fen, within_authority
 from bot.agent.guard import Guard, conversation_events, error, json_body, secure
 from bot.settings import Settings
+from shop.conversation import latest_customer_message
 
 MAX_WAIT_SECONDS = 25.0
 METRICS_WINDOW_SECONDS = 30 * 24 * 3600
@@ -176,7 +177,7 @@ def register(bp: Blueprint, guard: Guard, render: Callable[..., HTTPResponse]) -
             return error(refusal.code, 409)
         if _over_authority(staff, event["text"], suggestion):
             return error("above_authority", 403)
-        customer = assist.latest_customer_message(events)
+        customer = latest_customer_message(events)
         event["metadata"]["assist"] = assist.decision(
             event["text"], suggestion, customer, time.time()
         )

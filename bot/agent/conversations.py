@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional
 
 from bot.agent.anger import is_angry
+from shop.conversation import intent_name, is_customer_text, is_external
 from shop.signing import signed_in_customer
 
 MODES = ("auto", "assist", "human")
@@ -79,14 +80,6 @@ class Summary:
         }
 
 
-EXTERNAL_PREFIX = "EXTERNAL"
-
-
-def _is_command(text: str) -> bool:
-    """Widget commands (`/greet`) and external events Rasa records as user messages."""
-    return text.startswith("/") or text.startswith(EXTERNAL_PREFIX)
-
-
 def current_session(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """The events since the latest `session_started` (all of them when there is none)."""
     for index in range(len(events) - 1, -1, -1):
@@ -117,21 +110,6 @@ def mode_of(events: Iterable[Dict[str, Any]]) -> Dict[str, Optional[str]]:
     return state
 
 
-def _intent(event: Dict[str, Any]) -> Optional[str]:
-    intent = (event.get("parse_data") or {}).get("intent") or {}
-    name = intent.get("name")
-    return name if isinstance(name, str) else None
-
-
-def is_customer_text(event: Dict[str, Any]) -> bool:
-    """A user event with something the customer typed (no widget command, no external event)."""
-    if event.get("event") != "user":
-        return False
-    text = str(event.get("text") or "")
-    intent = _intent(event) or ""
-    return bool(text) and not _is_command(text) and not intent.startswith(EXTERNAL_PREFIX)
-
-
 def _is_correction(event: Dict[str, Any]) -> bool:
     """A user event an agent added to correct the intent of a message already counted."""
     return CORRECTED_FROM_KEY in (event.get("metadata") or {})
@@ -156,7 +134,7 @@ def _reasons_since_handback(events: List[Dict[str, Any]]) -> Dict[str, float]:
     for event in events[start:]:
         kind = event.get("event")
         if kind == "user":
-            intent = _intent(event)
+            intent = intent_name(event)
             if is_customer_text(event) and is_angry(str(event.get("text"))):
                 note(ANGRY_REASON, event)
             if intent == HUMAN_INTENT:
@@ -265,7 +243,6 @@ def transcript(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
             reverted = latest_customer
         elif kind == "user":
             text = str(event.get("text") or "")
-            intent = _intent(event) or ""
             correction = None if reverted is None else _correction(event, entries[reverted])
             if reverted is not None and correction is not None:
                 earlier = entries[reverted]
@@ -273,9 +250,9 @@ def transcript(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
                 latest_customer, reverted = reverted, None
                 continue
             reverted = latest_customer = None
-            if intent.startswith(EXTERNAL_PREFIX + "_"):
-                entries.append({"role": "trigger", "text": intent, "time": stamp})
-            elif text and not _is_command(text):
+            if is_external(event):
+                entries.append({"role": "trigger", "text": intent_name(event), "time": stamp})
+            elif is_customer_text(event):
                 entries.append(
                     {"role": "customer", "text": text, "time": stamp, "nlu": _nlu(event)}
                 )

@@ -23,8 +23,8 @@ from datetime import datetime
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from shop import settings as shop_settings
+from shop.conversation import is_customer_text
 
-EXTERNAL_INTENT_PREFIX = "EXTERNAL_"
 OUTCOMES = ("accepted", "edited", "written", "rejected_only", "unanswered")
 DECISIONS = ("accepted", "edited", "written")
 TOP_RANKS = 3
@@ -196,15 +196,6 @@ def _intent(event: Dict[str, Any]) -> Dict[str, Any]:
     return intent if isinstance(intent, dict) else {}
 
 
-def is_customer_message(event: Dict[str, Any]) -> bool:
-    """A `user` event the customer typed: not a widget command (`/greet`) nor an external event."""
-    if event.get("event") != "user":
-        return False
-    text = str(event.get("text") or "")
-    intent = str(_intent(event).get("name") or "")
-    return not text.startswith("/") and not intent.startswith(EXTERNAL_INTENT_PREFIX)
-
-
 def _sender(event: Dict[str, Any]) -> Optional[str]:
     meta = event.get("metadata")
     return meta.get("sender") if isinstance(meta, dict) else None
@@ -327,7 +318,7 @@ def decision_rows(conversation_id: str, events: Sequence[Dict[str, Any]]) -> Lis
     for event in events:
         if not isinstance(event, dict):
             continue
-        if is_customer_message(event):
+        if is_customer_text(event):
             message_id = _text(event.get("message_id"))
             if message_id:
                 messages.setdefault(message_id, event)
@@ -371,7 +362,7 @@ def _waiting_since(
     for event in reversed(events[:pause_index]):
         if _is_reply(event):
             break
-        if is_customer_message(event):
+        if is_customer_text(event):
             waiting = event
     if waiting is None:
         return _stamp(events[pause_index]), None

@@ -36,8 +36,8 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.agent.conversations import is_customer_text
 from shop import assist_mode
+from shop.conversation import is_external_intent, latest_customer_index
 
 FALLBACK_INTENT = "nlu_fallback"
 MAX_ALTERNATIVE_INTENTS = 4
@@ -132,14 +132,11 @@ class _Run:
     used: List[Tuple[str, Dict[str, Any]]]
 
 
-def latest_customer_message(tracker: DialogueStateTracker) -> Optional[int]:
-    """Index in `tracker.events` of the latest customer message (as the console tells them)."""
-    events = list(tracker.events)
-    for index in range(len(events) - 1, -1, -1):
-        event = events[index]
-        if isinstance(event, UserUttered) and is_customer_text(event.as_dict()):
-            return index
-    return None
+def customer_message_index(tracker: DialogueStateTracker) -> Optional[int]:
+    """Index in `tracker.events` of the latest message the customer typed (`shop.conversation`)."""
+    return latest_customer_index(
+        [event.as_dict() if isinstance(event, UserUttered) else {} for event in tracker.events]
+    )
 
 
 def _with_intent(user: UserUttered, intent: str, confidence: float, **metadata: Any) -> UserUttered:
@@ -256,7 +253,7 @@ class Drafter:
         tracker = await self.processor.tracker_store.retrieve(conversation_id)
         if tracker is None:
             raise StaleMessage("no such conversation")
-        index = latest_customer_message(tracker)
+        index = customer_message_index(tracker)
         if index is None:
             raise StaleMessage("no customer message yet")
         user = list(tracker.events)[index]
@@ -410,7 +407,7 @@ def _alternative_intents(user: UserUttered) -> List[Tuple[str, float]]:
     found = []
     for item in ranking:
         name = item.get("name") if isinstance(item, dict) else None
-        if not name or name in (top, FALLBACK_INTENT) or name.startswith("EXTERNAL"):
+        if not name or name in (top, FALLBACK_INTENT) or is_external_intent(name):
             continue
         found.append((str(name), float(item.get("confidence") or 0.0)))
     return found

@@ -20,6 +20,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 from bot.nlg import script, style, template
 from bot.nlg.personas import DEFAULT_PERSONA, Persona, PersonaError, PersonaStore, Variant
 from bot.nlg.profile import ProfileStyles
+from shop.conversation import intent_name, is_external_intent
 from shop.signing import signed_in_customer
 from shop.text.normalise import to_simplified
 
@@ -39,7 +40,6 @@ MESSAGE_KEYS = {
     "quick_replies",
     "domain_responses",
 }
-EXTERNAL_PREFIX = "EXTERNAL_"
 # Said only when not even the default persona's file ever loaded.
 LAST_RESORT = "亲，系统正在维护，请稍后再试；着急的话请说「转人工」，由人工客服为您处理~"
 
@@ -110,8 +110,7 @@ def effective_persona(
 
 def _notice_facts(tracker: Mapping[str, Any]) -> Dict[str, Any]:
     latest = tracker.get("latest_message") or {}
-    intent = (latest.get("intent") or {}).get("name") or ""
-    if not intent.startswith(EXTERNAL_PREFIX):
+    if not is_external_intent(intent_name(latest)):
         return {}
     return {e["entity"]: e.get("value") for e in latest.get("entities") or [] if "entity" in e}
 

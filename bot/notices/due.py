@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from shop.conversation import external_intent
 from shop.db.models import (
     Customer,
     InstallationAppointment,
@@ -29,9 +30,10 @@ from shop.db.models import (
     ShipmentEvent,
     Sku,
 )
+from shop.policy.delivery import STALL_HOURS
 
 SHIPPING_WINDOW = timedelta(hours=48)
-STALL_AFTER = timedelta(hours=48)
+STALL_AFTER = timedelta(hours=STALL_HOURS)
 STALL_WINDOW = timedelta(days=14)
 FOLLOW_UP_FROM = timedelta(days=3)
 FOLLOW_UP_UNTIL = timedelta(days=10)
@@ -61,7 +63,7 @@ class Notice:
     @property
     def intent(self) -> str:
         """The external intent that delivers it (data/rules/notices.yml)."""
-        return f"EXTERNAL_{self.kind}"
+        return external_intent(self.kind)
 
     @property
     def notice_id(self) -> str:

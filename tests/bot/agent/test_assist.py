@@ -215,28 +215,6 @@ def test_cancelling_the_first_caller_does_not_fail_the_others():
     assert asyncio.run(scenario())["message_id"] == "m1"
 
 
-# latest_customer_message
-
-
-def test_latest_customer_message_skips_widget_commands_and_proactive_triggers():
-    events = [
-        user("在吗", "m0"),
-        user("我的快递到哪了", "m1", intent="track_logistics"),
-        bot("亲，您的包裹已到达上海转运中心"),
-        user("/greet", "m2", intent="greet"),
-        user("/EXTERNAL_reminder", "m3", intent="EXTERNAL_reminder"),
-        user("", "m4", intent="EXTERNAL_run_out"),
-    ]
-    assert assist.latest_customer_message(events)["message_id"] == "m1"
-
-
-def test_latest_customer_message_none_without_customer_messages():
-    assert assist.latest_customer_message([]) is None
-    assert (
-        assist.latest_customer_message([user("/greet", "m1", intent="greet"), bot("您好")]) is None
-    )
-
-
 # latest_state
 
 
