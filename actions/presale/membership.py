@@ -15,26 +15,17 @@ from sqlalchemy.orm import Session
 from actions.kit.base import Events, ShopAction
 from actions.kit.identity import verified_customer_id
 from shop import clock
-from shop.db.models import MEMBER_LEVELS
 from shop.money import yuan
+from shop.policy.membership import (
+    MEMBER_LEVEL_LABELS,
+    MEMBER_LEVELS,
+    POINTS_PER_YUAN_OFF,
+    POINTS_PER_YUAN_SPENT,
+    REFERRAL_REWARD_FEN,
+    level_label,
+    points_value_fen,
+)
 from shop.repository.customers import CustomerProfile, customer_profile
-
-POINTS_PER_YUAN_SPENT = 1
-POINTS_PER_YUAN_OFF = 100  # 100 points take 1 yuan off
-REFERRAL_REWARD_FEN = 1000  # a coupon for each side once the invited friend's first order ships
-# What the levels are called in the shop (vocabulary, like the city tables of delivery.py).
-MEMBER_LEVEL_LABELS = {
-    "regular": "普通会员",
-    "silver": "银卡会员",
-    "gold": "金卡会员",
-    "platinum": "铂金会员",
-    "diamond": "钻石会员",
-}
-
-
-def points_value_fen(points: int) -> int:
-    """What a number of points is worth as a discount, in fen (whole yuan only)."""
-    return max(0, int(points)) // POINTS_PER_YUAN_OFF * 100
 
 
 def rule_facts() -> Dict[str, Any]:
@@ -58,7 +49,7 @@ def member_facts(profile: CustomerProfile) -> Dict[str, Any]:
     return {
         **rule_facts(),
         "member_level": profile.member_level,
-        "member_level_label": MEMBER_LEVEL_LABELS.get(profile.member_level, profile.member_level),
+        "member_level_label": level_label(profile.member_level),
         "points": profile.points,
         "points_value_fen": value,
         "points_value_yuan": yuan(value),

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shop.db.models import ComplaintTicket, utcnow
+from shop.policy.membership import level_label
 from shop.repository.customers import customer_profile
 from shop.settings import to_shop_time
 
@@ -73,4 +74,5 @@ def profile_for(session: Session, customer_id: int) -> Optional[Dict[str, Any]]:
     data = {key: _plain(value) for key, value in asdict(found).items()}
     data["phone_masked"] = _masked_phone(str(data.get("phone_masked") or ""))
     data["open_ticket_list"] = _tickets(session, found.customer_id)
+    data["member_level_label"] = level_label(found.member_level)
     return data

@@ -10,15 +10,9 @@ from sqlalchemy.orm import Session
 
 from shop.db.models import Customer, Order, Product, Sku
 from shop.money import price_tag
+from shop.policy.membership import level_label
 
 DEMO_CUSTOMERS = 6
-MEMBER_LABELS = {
-    "regular": "普通会员",
-    "silver": "白银会员",
-    "gold": "黄金会员",
-    "platinum": "铂金会员",
-    "diamond": "钻石会员",
-}
 
 
 @dataclass(frozen=True)
@@ -75,7 +69,7 @@ class DemoCustomer:
     @property
     def member_label(self) -> str:
         """The member level in Chinese."""
-        return MEMBER_LABELS.get(self.member_level, self.member_level)
+        return level_label(self.member_level)
 
 
 def _stocked_ids(session: Session) -> set:

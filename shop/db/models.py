@@ -27,6 +27,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import declarative_base, relationship
 from sqlalchemy.types import TypeDecorator
 
+from shop.policy.compensation import AGENT_ROLES
+from shop.policy.membership import MEMBER_LEVELS
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -37,7 +40,6 @@ NAMING = {
 Base = declarative_base(metadata=MetaData(naming_convention=NAMING))
 
 PERSONALITY_TYPES = ("dominant", "expressive", "amiable", "analytical")
-MEMBER_LEVELS = ("regular", "silver", "gold", "platinum", "diamond")
 ORDER_STATES = ("unpaid", "paid", "shipped", "delivered", "completed", "cancelled")
 SHIPMENT_STATUSES = ("in_transit", "out_for_delivery", "delivered", "returned")
 RETURN_KINDS = ("return", "exchange")
@@ -57,8 +59,6 @@ TICKET_STATUSES = ("open", "resolved", "closed")
 SEVERITY_FOLLOW_UP_HOURS = {"high": 4, "medium": 24, "low": 48}
 SLOTS = ("morning", "afternoon", "evening")
 APPOINTMENT_STATUSES = ("booked", "confirmed", "done", "cancelled")
-AGENT_ROLES = ("agent", "supervisor", "trainer")
-COMPENSATION_LIMIT_FEN = {"agent": 5000, "supervisor": 50000, "trainer": 0}
 
 
 def _one_of(column: str, values: tuple) -> CheckConstraint:

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from shop import settings
 from shop.db.models import (
-    MEMBER_LEVELS,
     PERSONALITY_TYPES,
     AntiCounterfeitCode,
     Coupon,
@@ -24,6 +23,7 @@ from shop.db.models import (
     Sku,
 )
 from shop.demo import data
+from shop.policy.membership import MEMBER_LEVELS
 
 N_CUSTOMERS = 120
 H = timedelta(hours=1)

@@ -15,14 +15,13 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
 
-from shop.db.models import COMPENSATION_LIMIT_FEN
+from shop.policy.compensation import FRONTLINE_LIMIT_FEN
 
 NO_REASON_RETURN_DAYS = 7
 QUALITY_RETURN_DAYS = 15
 PRICE_PROTECTION_DAYS = 15
 INVOICE_ISSUE_HOURS = 24
 REFUND_ARRIVAL_DAYS = 3
-FRONTLINE_LIMIT_FEN = COMPENSATION_LIMIT_FEN["agent"]
 MODIFIABLE_STATES = ("unpaid", "paid")
 RECEIVED_STATES = ("delivered", "completed")
 LABELS_FILE = Path(__file__).with_name("aftersale_labels.yml")
@@ -80,11 +79,6 @@ def return_deadline(delivered_at: Optional[datetime], quality_issue: bool) -> Op
     if delivered_at is None:
         return None
     return delivered_at + timedelta(days=return_window_days(quality_issue))
-
-
-def within_window(start: Optional[datetime], days: int, now: datetime) -> bool:
-    """Whether `now` is at most `days` after `start` (False without a start)."""
-    return start is not None and now - start <= timedelta(days=days)
 
 
 def classify_complaint(text: str) -> Tuple[str, str]:

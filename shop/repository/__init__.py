@@ -6,7 +6,6 @@ never commit: the caller's `session_scope()` does.
 """
 
 from shop.repository.aftersale import (
-    NO_REASON_RETURN_DAYS,
     create_return,
     create_ticket,
     open_tickets,
@@ -45,7 +44,6 @@ from shop.repository.installation import (
     providers_for_city,
 )
 from shop.repository.logistics import (
-    STALL_HOURS,
     ShipmentView,
     TrackingEvent,
     find_shipment_by_tracking,
@@ -63,8 +61,6 @@ from shop.repository.orders import (
 )
 
 __all__ = [
-    "NO_REASON_RETURN_DAYS",
-    "STALL_HOURS",
     "CodeCheck",
     "CustomerProfile",
     "ItemView",

@@ -9,7 +9,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from shop.db.models import (
-    COMPENSATION_LIMIT_FEN,
     RETURN_KINDS,
     SEVERITY_FOLLOW_UP_HOURS,
     TICKET_CATEGORIES,
@@ -21,9 +20,10 @@ from shop.db.models import (
     ReturnRequest,
     Sku,
 )
+from shop.policy.aftersale import NO_REASON_RETURN_DAYS
+from shop.policy.compensation import COMPENSATION_LIMIT_FEN
 from shop.repository import _inputs
 
-NO_REASON_RETURN_DAYS = 7
 # Requests whose refund is promised or paid (a rejected or closed one is not).
 COMMITTED_STATUSES = ("requested", "approved", "return_shipped", "refunded")
 # Requests still waiting for the return parcel: an exchange among them holds its new SKU.

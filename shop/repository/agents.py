@@ -11,7 +11,8 @@ from typing import Any, Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shop.db.models import AGENT_ROLES, COMPENSATION_LIMIT_FEN, Agent
+from shop.db.models import Agent
+from shop.policy.compensation import AGENT_ROLES, COMPENSATION_LIMIT_FEN
 from shop.repository import _inputs
 
 _N, _R, _P = 2**14, 8, 1

@@ -10,10 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shop.db.models import Customer, Order, Shipment, ShipmentEvent
+from shop.policy.delivery import STALL_HOURS
 from shop.repository import _inputs
 from shop.repository.orders import _owner_condition
-
-STALL_HOURS = 48
 
 
 @dataclass(frozen=True)

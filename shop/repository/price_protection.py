@@ -9,7 +9,8 @@ from typing import Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shop.db.models import COMPENSATION_LIMIT_FEN, Agent, PriceHistory
+from shop.db.models import Agent, PriceHistory
+from shop.policy.compensation import COMPENSATION_LIMIT_FEN
 
 
 @dataclass(frozen=True)

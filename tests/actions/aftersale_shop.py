@@ -12,7 +12,6 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from shop.db import make_engine, session_scope
 from shop.db.models import (
-    COMPENSATION_LIMIT_FEN,
     Agent,
     Customer,
     OrderItem,
@@ -21,6 +20,7 @@ from shop.db.models import (
     Shipment,
     Sku,
 )
+from shop.policy.compensation import COMPENSATION_LIMIT_FEN
 from tests.actions.conftest import make_tracker, order_row
 from tests.actions.kit.test_identity import D, H, build_shop, signed
 

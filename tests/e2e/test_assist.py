@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from actions.aftersale.price_protection import price_drops, refunded_item_ids, refunds_of
 from shop.db import make_engine
-from shop.db.models import COMPENSATION_LIMIT_FEN, ComplaintTicket, Customer, Order, utcnow
+from shop.db.models import ComplaintTicket, Customer, Order, utcnow
+from shop.policy.compensation import COMPENSATION_LIMIT_FEN
 from shop.repository.aftersale import tickets_for_order
 from shop.signing import conversation_id_for, sign_customer_id
 

@@ -13,7 +13,8 @@ from actions import server
 from bot.processes import free_port
 from shop import assist_mode
 from shop.db import make_engine, session_scope
-from shop.db.models import COMPENSATION_LIMIT_FEN, Agent, Base
+from shop.db.models import Agent, Base
+from shop.policy.compensation import COMPENSATION_LIMIT_FEN
 from shop.signing import SIGNING_KEY_ENV
 
 KEY = "assist-test-key"

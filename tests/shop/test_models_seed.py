@@ -18,7 +18,6 @@ from shop import repository as repo
 from shop import settings
 from shop.db import make_engine, session_scope
 from shop.db.models import (
-    COMPENSATION_LIMIT_FEN,
     ORDER_STATES,
     Agent,
     Base,
@@ -35,6 +34,7 @@ from shop.db.models import (
     Sku,
 )
 from shop.demo import seed
+from shop.policy.compensation import COMPENSATION_LIMIT_FEN
 
 ROOT = Path(__file__).resolve().parents[2]
 SHANGHAI = ZoneInfo("Asia/Shanghai")

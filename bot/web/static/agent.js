@@ -16,7 +16,6 @@
   };
   var MODES = { auto: "机器人自动", assist: "辅助（机器人起草，人工发送）", human: "人工" };
   var ROLES = { customer: "顾客", bot: "机器人", agent: "人工客服", system: "系统通知", trigger: "主动关怀触发" };
-  var MEMBER = { regular: "普通会员", silver: "白银会员", gold: "黄金会员", platinum: "铂金会员", diamond: "钻石会员" };
   var PERSONALITY = { dominant: "力量型（果断直接）", expressive: "活泼型（热情外向）", amiable: "和平型（随和友善）", analytical: "完美型（重细节数据）" };
   var TICKET_KIND = { complaint: "投诉", logistics_chase: "物流催件", delivery_investigation: "签收调查", price_protection: "价保" };
   var SOURCES = { bot: "机器人将执行", intent: "可能的意图", response: "备选回复" };
@@ -208,7 +207,7 @@
     fact(facts, "姓名", p.name);
     fact(facts, "手机", p.phone_masked);
     fact(facts, "城市", p.city);
-    fact(facts, "会员等级", MEMBER[p.member_level] || p.member_level);
+    fact(facts, "会员等级", p.member_level_label || p.member_level);
     fact(facts, "积分", p.points);
     fact(facts, "订单", p.order_count + " 笔，累计消费 " + money(p.total_spent_fen));
     fact(facts, "性格类型", PERSONALITY[p.personality_type] || p.personality_type);

@@ -2,11 +2,12 @@
 
 from sqlalchemy import func, select, update
 
-from actions.presale.membership import ActionCheckMembership, points_value_fen
+from actions.presale.membership import ActionCheckMembership
 from shop import clock
 from shop.db import session_scope
 from shop.db.models import Customer, Order
 from shop.demo.seed import DEMO_NOW
+from shop.policy.membership import points_value_fen
 from tests.actions.presale_support import (
     at_demo_time,
     first_customer,
