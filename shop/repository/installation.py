@@ -143,12 +143,6 @@ def active_appointment_for_order(
     return session.execute(stmt).scalars().first()
 
 
-def service_cities(session: Session) -> List[str]:
-    """Return the cities with at least one installation and repair provider, sorted."""
-    stmt = select(InstallationProvider.city).distinct().order_by(InstallationProvider.city)
-    return list(session.execute(stmt).scalars())
-
-
 def latest_installable_order(session: Session, customer_id: Any) -> Optional[Order]:
     """Return the customer's latest paid order holding a product that needs installation.
 

@@ -24,13 +24,6 @@ def test_is_order_id_rejects_sql_and_huge_numbers():
 
 
 @pytest.mark.parametrize(
-    "text, expected", [("8866", "8866"), ("尾号是 0312", "0312"), ("88661", None), ("12 34", None)]
-)
-def test_find_phone_tail(text, expected):
-    assert parsing.find_phone_tail(text) == expected
-
-
-@pytest.mark.parametrize(
     "text, expected",
     [("一百二十", 120), ("两", 2), ("十五", 15), ("35", 35), ("三千零五", 3005), ("abc", None)],
 )
