@@ -5,25 +5,14 @@ from __future__ import annotations
 import re
 from typing import List, Optional, Tuple
 
+import cn2an
+
 from shop.text.normalise import normalise
 
 ORDER_ID = re.compile(r"(?<![0-9a-z])20\d{11}(?![0-9])")
 DIGIT_RUN = re.compile(r"\d+")
-_NUMERALS = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
-_UNITS = {"十": 10, "百": 100, "千": 1000}
+# What cn2an reads as a Chinese numeral here (digits, units up to 万, 点 for a decimal point).
+_NUMERAL_CHARS = frozenset("零〇一二两三四五六七八九十百千万点")
 
 
 def digit_runs(text: str) -> List[str]:
@@ -42,41 +31,24 @@ def is_order_id(value: str) -> bool:
     return bool(ORDER_ID.fullmatch(normalise(str(value)).strip()))
 
 
-def find_phone_tail(text: str) -> Optional[str]:
-    """The phone tail when the text holds exactly one run of four digits and no longer run."""
-    runs = digit_runs(text)
-    if len(runs) == 1 and len(runs[0]) == 4:
-        return runs[0]
-    return None
-
-
 def is_phone_tail(value: str) -> bool:
     """Tells whether a value is exactly four digits."""
     return bool(re.fullmatch(r"\d{4}", normalise(str(value)).strip()))
 
 
 def chinese_number(text: str) -> Optional[int]:
-    """Reads a small Chinese numeral such as 一百二十 or 两 or a digit string.
+    """Reads a whole number written as digits or Chinese numerals (一百二十, 两, 三千零五).
 
     Args:
-        text: Digits or Chinese numerals, up to the thousands.
+        text: Digits or Chinese numerals (read by the maintained cn2an library).
 
     Returns:
         The integer value, or None when the text is not a number.
     """
-    text = text.strip()
-    if text.isdigit():
-        return int(text)
-    if not text or any(c not in _NUMERALS and c not in _UNITS for c in text):
+    value = _read_number(text.strip())
+    if value is None or value != int(value):
         return None
-    total, current = 0, 0
-    for char in text:
-        if char in _NUMERALS:
-            current = _NUMERALS[char]
-        else:
-            total += (current or 1) * _UNITS[char]
-            current = 0
-    return total + current
+    return int(value)
 
 
 def parse_height_cm(text: str) -> Optional[int]:
@@ -145,15 +117,15 @@ _WAIST_INCH = re.compile(rf"({_NUMBER})\s*(?:英寸|寸|吋|腰)")
 
 
 def _read_number(text: str) -> Optional[float]:
-    """Reads 24.5 / 245 / 二十四点五 / 二百四十五 as a number."""
+    """Reads 24.5 / 245 / 二十四点五 / 二百四十五 as a number (Chinese numerals by cn2an)."""
     if re.fullmatch(r"\d+(?:\.\d+)?", text):
         return float(text)
-    whole, _, decimals = text.partition("点")
-    number = chinese_number(whole)
-    if number is None or any(c not in _NUMERALS for c in decimals):
+    if not text or any(char not in _NUMERAL_CHARS for char in text):
         return None
-    fraction = "".join(str(_NUMERALS[c]) for c in decimals)
-    return float(f"{number}.{fraction}") if fraction else float(number)
+    try:
+        return float(cn2an.cn2an(text, "normal"))
+    except ValueError:
+        return None
 
 
 def _plausible(value: Optional[float], bounds: Tuple[int, int]) -> Optional[float]:
@@ -207,7 +179,7 @@ def _waist_from_chi(match: "re.Match[str]") -> Optional[float]:
         return None
     cun = match.group(2)
     if cun:
-        chi += (int(cun) if cun.isdigit() else _NUMERALS[cun]) / 10
+        chi += (chinese_number(cun) or 0) / 10
     return chi * _CM_PER_CHI
 
 
