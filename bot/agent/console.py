@@ -26,10 +26,11 @@ from bot.agent.guard import (
     error,
     in_db,
     json_body,
-    same_origin,
     secure,
 )
+from bot.rasa_client import RasaUnavailable
 from bot.settings import Settings
+from bot.web.origin import same_origin
 from shop.db.models import Customer
 from shop.signing import conversation_id_for
 
@@ -213,15 +214,12 @@ def create_blueprint() -> Blueprint:
         events, missing = await conversation_events(request, conversation_id)
         if missing:
             return missing
-        config: Settings = request.app.ctx.settings
         wanted = json_body(request).get("mode")
         try:
-            await modes.switch_mode(
-                config.rasa_url, config.rasa_token, conversation_id, events, wanted, staff
-            )
+            await modes.switch_mode(request.app.ctx.rasa, conversation_id, events, wanted, staff)
         except modes.ModeRefused as refusal:
             return error(refusal.code, 409)
-        except trackers.RasaUnavailable as failure:
+        except RasaUnavailable as failure:
             logger.warning("rasa refused an agent change: %s", failure)
             return error("rasa_unavailable", 502)
         return secure(json({"ok": True}))

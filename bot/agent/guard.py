@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any, Callable, Dict, List, Optional, Tuple
-from urllib.parse import urlsplit
 
 from sanic.request import Request
 from sanic.response import HTTPResponse, json
 
 from bot.agent import accounts, trackers
 from bot.settings import Settings
+from bot.web.origin import same_origin
 from shop.db import session_scope
 
 API_HEADER = "X-Agent-Console"
@@ -34,14 +34,6 @@ async def in_db(work: Callable[..., Any], *args: Any) -> Any:
             return work(session, *args)
 
     return await asyncio.to_thread(run)
-
-
-def same_origin(request: Request) -> bool:
-    """Whether the request comes from a page of this site (or names no origin at all)."""
-    if request.headers.get("sec-fetch-site") in ("cross-site", "same-site"):
-        return False
-    origin = request.headers.get("origin") or request.headers.get("referer")
-    return not origin or urlsplit(origin).netloc == request.host
 
 
 def secure(response: HTTPResponse) -> HTTPResponse:

@@ -16,10 +16,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, html, json, redirect
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.rasa_client import RasaUnavailable
 from bot.settings import Settings
 from bot.web import auth, shop
-from bot.web.history import RasaUnavailable, fetch_history
+from bot.web.history import fetch_history
 from bot.web.limits import MAX_MESSAGE_CHARS
+from bot.web.origin import same_origin
 from shop.db import session_scope
 from shop.money import price_tag
 
@@ -80,14 +82,6 @@ def _csp(rasa_url: str) -> str:
         f"connect-src 'self' {rasa_url} {ws}; object-src 'none'; base-uri 'none'; "
         "frame-ancestors 'none'; form-action 'self'"
     )
-
-
-def _same_origin(request: Request) -> bool:
-    """Refuses cross-site form posts (sign-in/out) when the browser says where they came from."""
-    origin = request.headers.get("origin") or request.headers.get("referer")
-    if not origin:
-        return True
-    return urlsplit(origin).netloc == request.host
 
 
 def _safe_next(target: Optional[str]) -> str:
@@ -185,7 +179,7 @@ def create_blueprint() -> Blueprint:
 
     @bp.post("/signin")
     async def signin(request: Request) -> HTTPResponse:
-        if not _same_origin(request):
+        if not same_origin(request):
             return json({"error": "cross-site sign-in refused"}, status=403)
         wanted = str(request.form.get("customer_id") or "").strip()
         target = _safe_next(request.form.get("next"))
@@ -204,7 +198,7 @@ def create_blueprint() -> Blueprint:
 
     @bp.post("/signout")
     async def signout(request: Request) -> HTTPResponse:
-        if not _same_origin(request):
+        if not same_origin(request):
             return json({"error": "cross-site sign-out refused"}, status=403)
         response = redirect(_safe_next(request.form.get("next")))
         del response.cookies[auth.COOKIE_NAME]
@@ -217,7 +211,7 @@ def create_blueprint() -> Blueprint:
         if not auth.may_read_history(session_id, signed_in(request), config.signing_key):
             return json({"error": "not your conversation"}, status=403)
         try:
-            restored = await fetch_history(config.rasa_url, config.rasa_token, session_id)
+            restored = await fetch_history(request.app.ctx.rasa, session_id)
         except RasaUnavailable as error:
             logger.warning("history unavailable: %s", error)
             return json({"error": "history unavailable"}, status=502)
