@@ -28,8 +28,10 @@ from bot.agent import assist, metrics, modes, trackers
 from bot.agent.accounts import StaffSession
 from bot.agent.authority import promised_compensation_fen, within_authority
 from bot.agent.guard import Guard, conversation_events, error, json_body, secure
+from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.settings import Settings
 from shop.conversation import latest_customer_message
+from shop.policy import calendar
 
 MAX_WAIT_SECONDS = 25.0
 METRICS_WINDOW_SECONDS = 30 * 24 * 3600
@@ -57,14 +59,14 @@ def register(bp: Blueprint, guard: Guard, render: Callable[..., HTTPResponse]) -
     cache = assist.SuggestionCache()
 
     async def suggestions_for(
-        config: Settings, conversation_id: str, message_id: str, staff: StaffSession
+        request: Request, conversation_id: str, message_id: str, staff: StaffSession
     ) -> Dict[str, Any]:
+        config: Settings = request.app.ctx.settings
+        rasa: RasaClient = request.app.ctx.rasa
         authority = staff.compensation_limit_fen
 
         async def fetch() -> Dict[str, Any]:
-            return await assist.draft(
-                config.rasa_url, config.signing_key, conversation_id, authority
-            )
+            return await assist.draft(rasa, config.signing_key, conversation_id, authority)
 
         return await cache.fetch_once(conversation_id, message_id, authority, fetch)
 
@@ -90,8 +92,8 @@ def register(bp: Blueprint, guard: Guard, render: Callable[..., HTTPResponse]) -
         if message_id == after:
             return secure(json({"message_id": message_id, "held": True, "unchanged": True}))
         try:
-            found = await suggestions_for(config, conversation_id, message_id, staff)
-        except trackers.RasaUnavailable as failure:
+            found = await suggestions_for(request, conversation_id, message_id, staff)
+        except RasaUnavailable as failure:
             logger.warning("no suggestions: %s", failure)
             return error("rasa_unavailable", 502)
         if found.get("stale"):
@@ -117,12 +119,9 @@ def register(bp: Blueprint, guard: Guard, render: Callable[..., HTTPResponse]) -
         request: Request, conversation_id: str, events: List[Dict[str, Any]], **answer: Any
     ) -> HTTPResponse:
         """Appends events (decisions, the agent's message) to the tracker; answers the console."""
-        config: Settings = request.app.ctx.settings
         try:
-            await trackers.append_events(
-                config.rasa_url, config.rasa_token, conversation_id, events
-            )
-        except trackers.RasaUnavailable as failure:
+            await request.app.ctx.rasa.append_events(conversation_id, events)
+        except RasaUnavailable as failure:
             logger.warning("rasa refused an agent's events: %s", failure)
             return error("rasa_unavailable", 502)
         return secure(json({"ok": True, **answer}))
@@ -197,7 +196,7 @@ def register(bp: Blueprint, guard: Guard, render: Callable[..., HTTPResponse]) -
         config: Settings = request.app.ctx.settings
         try:
             done = await assist.perform(
-                config.rasa_url,
+                request.app.ctx.rasa,
                 config.signing_key,
                 conversation_id,
                 str(found["message_id"]),
@@ -214,7 +213,7 @@ def register(bp: Blueprint, guard: Guard, render: Callable[..., HTTPResponse]) -
                     *assist.card_events(suggestion, staff),
                 ],
             )
-        except trackers.RasaUnavailable as failure:
+        except RasaUnavailable as failure:
             logger.warning("a suggestion was not sent: %s", failure)
             return error("rasa_unavailable", 502)
         cache.forget(conversation_id, str(found["message_id"]))
@@ -256,6 +255,7 @@ def register(bp: Blueprint, guard: Guard, render: Callable[..., HTTPResponse]) -
             summary=metrics.summarise(rows, handoffs),
             rows=metrics.latest(rows, METRICS_ROWS_SHOWN),
             period_label="最近 30 天",
+            calendar_known_until=calendar.known_until().isoformat(),
         )
 
     @bp.get("/agent/metrics.csv")

@@ -565,8 +565,10 @@ def test_page_shows_the_figures_and_links(render):
         summary=summary,
         rows=metrics.latest(rows),
         period_label="最近 7 天",
+        calendar_known_until="2026-12-31",
     )
     assert page.startswith("<!doctype html>")
+    assert 'data-testid="calendar-known-until">2026-12-31<' in page
     assert "<title>辅助回复指标" in page and "王主管（主管）" in page and "最近 7 天" in page
     assert 'href="/agent"' in page and 'href="/agent/metrics.csv"' in page and "下载 CSV" in page
     assert 'href="/static/agent_metrics.css"' in page
