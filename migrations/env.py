@@ -1,4 +1,4 @@
-"""Alembic environment of the shop database; the URL comes from actions/settings.py.
+"""Alembic environment of the shop database; the URL comes from shop/settings.py.
 
 Callers may pass `config.attributes["connection"]` (an open connection to migrate) or
 `config.attributes["url"]`, and `config.attributes["configure_logging"] = False` to keep their
