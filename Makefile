@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 HELDOUT := tests/nlu/heldout.yml
 MIN_MACRO_F1 ?= 0.90
 
-.PHONY: setup run test train bench model lint shop-db notices browser
+.PHONY: setup run test train bench model lint shop-db notices browser faketime test-clock
 
 setup: $(STAMP) shop-db model browser
 
@@ -45,6 +45,25 @@ browser:
 	       && $$sudo apt-get install -y -q $(BROWSER_PACKAGES) >> $(LOGS)/apt-browser.log 2>&1; } \
 	  || { tail -20 $(LOGS)/apt-browser.log; exit 1; }; }
 
+# Debian's faketime (libfaketime) for `make test-clock`: the unit suites with the clock in 2027 and 2028.
+faketime:
+	@command -v faketime >/dev/null || { \
+	  echo "Installing faketime (apt-get) for the clock tests ..."; mkdir -p $(LOGS); \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); export DEBIAN_FRONTEND=noninteractive; \
+	  $$sudo apt-get install -y -q faketime > $(LOGS)/apt-faketime.log 2>&1 \
+	  || { $$sudo apt-get update -q >> $(LOGS)/apt-faketime.log 2>&1 \
+	       && $$sudo apt-get install -y -q faketime >> $(LOGS)/apt-faketime.log 2>&1; } \
+	  || { tail -20 $(LOGS)/apt-faketime.log; exit 1; }; }
+
+# The unit suites must not depend on the day they run: run them with the system clock moved.
+UNIT_SUITES := tests/shop tests/actions tests/bot
+test-clock: $(STAMP) faketime
+	@for moment in "2027-03-01 10:00:00" "2028-12-31 23:30:00"; do \
+	  echo "unit suites with the clock at $$moment"; \
+	  faketime -m --exclude-monotonic "$$moment" $(PY) -m pytest $(UNIT_SUITES) -q -p no:cacheprovider -x > $(LOGS)/test-clock.log 2>&1 \
+	  || { tail -40 $(LOGS)/test-clock.log; exit 1; }; tail -1 $(LOGS)/test-clock.log; \
+	done
+
 # The demo shop database (var/shop.db, or SHOP_DATABASE_URL): migrated and seeded once; an
 # embedded demo shop older than a day is rebuilt around now (parcels and return windows stay live).
 shop-db: $(STAMP)
@@ -63,7 +82,7 @@ train: $(STAMP)
 
 test: setup
 	@mkdir -p $(LOGS) results
-	$(PY) -m ruff check actions bot bench tests
+	$(PY) -m ruff check shop actions bot bench tests
 	$(PY) -m bot.nlu.data_check data/nlu --min-examples 40
 	$(RASA) data validate --fail-on-warnings > $(LOGS)/validate.log 2>&1 || { grep -iE "warn|error" $(LOGS)/validate.log | tail -40; exit 1; }
 	@$(MAKE) --no-print-directory train
@@ -72,6 +91,7 @@ test: setup
 	$(RASA) test core --stories tests/stories --fail-on-prediction-errors --out results/core > $(LOGS)/test-core.log 2>&1 \
 	  || { grep -A30 -i "failed\|error" $(LOGS)/test-core.log | tail -60; cat results/core/failed_test_stories.yml 2>/dev/null | head -80; exit 1; }
 	$(PY) -m pytest tests -q -p no:cacheprovider
+	@$(MAKE) --no-print-directory test-clock
 
 run: setup
 	$(PY) -m bot.run
@@ -87,5 +107,5 @@ notices: $(STAMP)
 	$(PY) -m bot.notices
 
 lint: $(STAMP)
-	$(PY) -m ruff check actions bot bench tests
-	$(PY) -m ruff format --check actions bot bench tests
+	$(PY) -m ruff check shop actions bot bench tests
+	$(PY) -m ruff format --check shop actions bot bench tests
