@@ -11,9 +11,11 @@ import time
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
+from bot.rasa_client import healthy_blocking
 from bot.settings import ROOT, Settings
 
 VENV_BIN = Path(sys.executable).parent
@@ -70,7 +72,11 @@ def seed_demo_shop(var_dir: Path) -> None:
 
 @dataclass
 class ManagedProcess:
-    """One child process with a health URL and its own log file."""
+    """One child process with a health check and its own log file.
+
+    The check is a GET of `health_url` answered 200, unless `probe` is given (the Rasa server's
+    is its token-protected status, asked through `bot.rasa_client`).
+    """
 
     name: str
     command: List[str]
@@ -78,6 +84,7 @@ class ManagedProcess:
     log_path: Path
     env: Dict[str, str] = field(default_factory=dict)
     popen: Optional[subprocess.Popen] = None
+    probe: Optional[Callable[[], bool]] = None
 
     def start(self) -> None:
         """Starts the process in its own process group, logging to its file."""
@@ -98,7 +105,9 @@ class ManagedProcess:
         return self.popen is not None and self.popen.poll() is None
 
     def healthy(self) -> bool:
-        """Tells whether the health URL answers 200."""
+        """Tells whether the process answers its health check."""
+        if self.probe is not None:
+            return self.probe()
         try:
             with urllib.request.urlopen(self.health_url, timeout=2) as response:
                 return response.status == 200
@@ -218,9 +227,10 @@ def stack(settings: Settings, log_dir: Path) -> List[ManagedProcess]:
             "--credentials",
             str(settings.credentials),
         ],
-        health_url=f"{settings.rasa_url}/status?token={settings.rasa_token}",
+        health_url=f"{settings.rasa_url}/status",
         log_path=log_dir / "rasa.log",
         env=env,
+        probe=partial(healthy_blocking, settings.rasa_url, settings.rasa_token, 2.0),
     )
     web = ManagedProcess(
         name="web app",

@@ -19,13 +19,11 @@ import time
 from collections import OrderedDict
 from typing import Any, Dict, List, Optional, Tuple
 
-import aiohttp
-
 from bot.agent import trackers
 from bot.agent.accounts import StaffSession
 from bot.agent.metrics import edit_distance
-from bot.agent.trackers import RasaUnavailable
 from bot.assist.signing import SIGNATURE_HEADER, sign_body
+from bot.rasa_client import RasaClient, RasaUnavailable
 from shop.conversation import is_customer_text
 
 CACHE_SIZE = 256
@@ -87,34 +85,36 @@ class SuggestionCache:
             self._pending.pop(key, None)
 
 
-async def _post(rasa_url: str, path: str, body: Dict[str, Any], key: str, timeout: float) -> Any:
+async def _post(
+    rasa: RasaClient, path: str, body: Dict[str, Any], key: str, timeout: float
+) -> Dict[str, Any]:
+    """Posts a signed request to the assist webhook; a 409 answer means the message is stale."""
     raw = json.dumps(body, ensure_ascii=False).encode()
     headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign_body(raw, key)}
-    try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as client:
-            async with client.post(
-                f"{rasa_url}/webhooks/assist/{path}", data=raw, headers=headers
-            ) as response:
-                data = await response.json(content_type=None)
-                if response.status == 409:
-                    return {"stale": True, **(data or {})}
-                if response.status != 200:
-                    raise RasaUnavailable(f"assist {path} answered {response.status}")
-                return data
-    except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
-        raise RasaUnavailable(str(error)) from error
+    status, data = await rasa.post_webhook(
+        f"assist/{path}", raw, headers, accept=(200, 409), timeout=timeout
+    )
+    if status == 409:
+        return {"stale": True, **(data if isinstance(data, dict) else {})}
+    if not isinstance(data, dict):
+        raise RasaUnavailable(f"assist {path} answered no suggestions")
+    return data
 
 
 async def draft(
-    rasa_url: str, key: str, conversation_id: str, authority_fen: int
+    rasa: RasaClient, key: str, conversation_id: str, authority_fen: int
 ) -> Dict[str, Any]:
-    """Ranked suggestions for the latest customer message (`{"stale": True}` when there is none)."""
+    """Ranked suggestions for the latest customer message (`{"stale": True}` when there is none).
+
+    Raises:
+        RasaUnavailable: when the Rasa server does not answer with suggestions.
+    """
     body = {"conversation_id": conversation_id, "authority_fen": authority_fen}
-    return await _post(rasa_url, "suggestions", body, key, timeout=20.0)
+    return await _post(rasa, "suggestions", body, key, timeout=20.0)
 
 
 async def perform(
-    rasa_url: str,
+    rasa: RasaClient,
     key: str,
     conversation_id: str,
     message_id: str,
@@ -122,7 +122,11 @@ async def perform(
     staff: StaffSession,
     events: List[Dict[str, Any]],
 ) -> Dict[str, Any]:
-    """Has Rasa do what the suggestion stands for and deliver the agent's events."""
+    """Has Rasa do what the suggestion stands for and deliver the agent's events.
+
+    Raises:
+        RasaUnavailable: when the Rasa server does not confirm it.
+    """
     body = {
         "conversation_id": conversation_id,
         "message_id": message_id,
@@ -136,7 +140,7 @@ async def perform(
         },
         "events": events,
     }
-    return await _post(rasa_url, "perform", body, key, timeout=30.0)
+    return await _post(rasa, "perform", body, key, timeout=30.0)
 
 
 def latest_state(store_url: str, conversation_id: str) -> Tuple[Optional[str], bool]:

@@ -17,8 +17,8 @@ import yaml
 
 from bot.agent.accounts import StaffSession
 from bot.agent.conversations import MODES, mode_of
-from bot.agent.trackers import append_events
 from bot.nlg import script
+from bot.rasa_client import RasaClient
 
 NOTICES = Path(__file__).resolve().parent / "notices.yml"
 MAX_AGENT_MESSAGE_CHARS = 1000
@@ -131,8 +131,7 @@ def agent_message_event(
 
 
 async def switch_mode(
-    rasa_url: str,
-    token: str,
+    rasa: RasaClient,
     conversation_id: str,
     events: List[Dict[str, Any]],
     wanted: str,
@@ -140,11 +139,21 @@ async def switch_mode(
 ) -> str:
     """Switch a conversation's mode through Rasa and return the new mode.
 
+    Args:
+        rasa: The client of the Rasa server.
+        conversation_id: The conversation (already validated).
+        events: Its tracker events.
+        wanted: `auto`, `assist` or `human`.
+        staff: The signed-in agent or supervisor.
+
+    Returns:
+        The new mode.
+
     Raises:
         ModeRefused: see `mode_events`.
         RasaUnavailable: when Rasa does not take the events.
     """
     new_events = mode_events(events, wanted, staff)
     if new_events:
-        await append_events(rasa_url, token, conversation_id, new_events)
+        await rasa.append_events(conversation_id, new_events)
     return wanted

@@ -1,33 +1,24 @@
-"""Conversations read from Rasa's tracker store (read-only); events appended through Rasa's API.
-
-Rasa's HTTP API is token-protected; nothing here keeps a copy of a conversation.
+"""Conversations read from Rasa's tracker store (read-only); nothing here keeps a copy of one.
 
 Listing needs the store itself (Rasa's HTTP API has no "all conversations" call): Rasa's SQL
 tracker store, the embedded SQLite file (opened read-only) or the scale-out PostgreSQL database,
-read with SQLAlchemy. Every write goes through Rasa.
+read with SQLAlchemy. Every write goes through Rasa's HTTP API (`bot.rasa_client`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
-from urllib.parse import quote
 
-import aiohttp
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 MAX_CONVERSATIONS = 200
-
-
-class RasaUnavailable(RuntimeError):
-    """Rasa did not answer or refused the request."""
 
 
 def valid_conversation_id(value: object) -> bool:
@@ -137,41 +128,3 @@ def latest_events(
         most=limit,
         **names,
     )
-
-
-async def append_events(
-    rasa_url: str,
-    token: str,
-    conversation_id: str,
-    events: List[Dict[str, Any]],
-    timeout: float = 10.0,
-) -> None:
-    """Append events to a conversation through Rasa's tracker events API.
-
-    Bot messages among them are also delivered to the customer through the socket.io channel
-    (`execute_side_effects`), into the conversation's room.
-
-    Args:
-        rasa_url: Base URL of the Rasa server.
-        token: Rasa's HTTP API token (never sent to a browser).
-        conversation_id: The conversation (already validated).
-        events: Events in Rasa's JSON form.
-        timeout: Seconds to wait for Rasa.
-
-    Raises:
-        RasaUnavailable: when Rasa does not answer 200.
-    """
-    url = f"{rasa_url}/conversations/{quote(conversation_id, safe='')}/tracker/events"
-    params = {
-        "token": token,
-        "output_channel": "socketio",
-        "execute_side_effects": "true",
-        "include_events": "NONE",
-    }
-    try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as client:
-            async with client.post(url, params=params, json=events) as response:
-                if response.status != 200:
-                    raise RasaUnavailable(f"appending events answered {response.status}")
-    except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-        raise RasaUnavailable(str(error)) from error

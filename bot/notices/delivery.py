@@ -9,14 +9,13 @@ conversation's tracker before it is retried.
 from __future__ import annotations
 
 import abc
-import json
-import urllib.error
-import urllib.parse
-import urllib.request
 from datetime import datetime, timezone
-from typing import Any, Dict, Optional
+from typing import Any, Awaitable, Callable, Dict, Optional, TypeVar
+
+from bot.rasa_client import RasaClient, RasaUnavailable, call_blocking, healthy_blocking
 
 NOTICE_ID_ENTITY = "notice_id"
+T = TypeVar("T")
 
 
 class DeliveryError(RuntimeError):
@@ -67,29 +66,33 @@ class RasaDeliverer(Deliverer):
     The facts travel as the external event's entities; the rule for the intent utters the
     notice, which the persona renderer fills from them. ``output_channel=latest`` sends it to
     the channel the customer last wrote from (e.g. the widget's socket.io).
+
+    Its methods block: they run in the notice job's worker thread or on the command line, each
+    call with a client of its own (`bot.rasa_client.call_blocking`).
     """
 
     def __init__(
         self, rasa_url: str, token: str, timeout: float = 30.0, check_timeout: float = 10.0
     ):
+        """A deliverer to the Rasa server at `rasa_url`.
+
+        Args:
+            rasa_url: Base URL of the Rasa server.
+            token: Rasa's HTTP API token.
+            timeout: Seconds a delivery may take (after that it is uncertain).
+            check_timeout: Seconds the tracker check may take.
+        """
         self.rasa_url = rasa_url.rstrip("/")
         self.token = token
         self.timeout = timeout
         self.check_timeout = check_timeout
 
+    def _call(self, work: Callable[[RasaClient], Awaitable[T]]) -> T:
+        return call_blocking(self.rasa_url, self.token, work)
+
     def healthy(self) -> bool:
         """Whether the Rasa server answers with a loaded model."""
-        url = f"{self.rasa_url}/status?{urllib.parse.urlencode({'token': self.token})}"
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                return response.status == 200
-        except OSError:
-            return False
-
-    def _url(self, conversation_id: str, endpoint: str, **params: str) -> str:
-        query = urllib.parse.urlencode({"token": self.token, **params})
-        path = urllib.parse.quote(conversation_id, safe="")
-        return f"{self.rasa_url}/conversations/{path}/{endpoint}?{query}"
+        return healthy_blocking(self.rasa_url, self.token)
 
     def deliver(
         self,
@@ -100,39 +103,29 @@ class RasaDeliverer(Deliverer):
     ) -> None:
         """Trigger the intent; raises DeliveryError unless Rasa answers 200."""
         entities = dict(facts) if notice_id is None else {**facts, NOTICE_ID_ENTITY: notice_id}
-        request = urllib.request.Request(
-            self._url(conversation_id, "trigger_intent", output_channel="latest"),
-            data=json.dumps({"name": intent, "entities": entities}, ensure_ascii=False).encode(),
-            headers={"Content-Type": "application/json"},
-            method="POST",
-        )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                if response.status != 200:
-                    raise DeliveryError(f"Rasa answered {response.status}")
-        except urllib.error.HTTPError as error:
-            raise DeliveryError(f"Rasa answered {error.code}") from None
-        except OSError as error:
-            if isinstance(error, TimeoutError) or isinstance(
-                getattr(error, "reason", None), TimeoutError
-            ):  # Rasa may still have delivered it: uncertain
+            self._call(
+                lambda rasa: rasa.trigger_intent(
+                    conversation_id, intent, entities, "latest", timeout=self.timeout
+                )
+            )
+        except RasaUnavailable as error:
+            if error.status is not None:
+                raise DeliveryError(f"Rasa answered {error.status}") from None
+            if error.timed_out:  # Rasa may still have delivered it: uncertain
                 raise DeliveryError(f"Rasa did not answer within {self.timeout:g} s") from None
-            raise DeliveryError(f"Rasa unreachable: {type(error).__name__}") from None
+            raise DeliveryError(f"Rasa unreachable: {error}") from None
 
     def delivered_at(self, conversation_id: str, intent: str, notice_id: str) -> Optional[datetime]:
         """Look for the tagged external event in the whole tracker (``include_events=ALL``)."""
-        url = self._url(conversation_id, "tracker", include_events="ALL")
         try:
-            with urllib.request.urlopen(url, timeout=self.check_timeout) as response:
-                tracker = json.loads(response.read())
-        except urllib.error.HTTPError as error:
-            raise DeliveryError(f"Rasa answered {error.code} to the tracker check") from None
-        except OSError as error:
-            raise DeliveryError(f"tracker check failed: {type(error).__name__}") from None
-        except ValueError:
-            raise DeliveryError("tracker check: Rasa answered no JSON") from None
-        for event in reversed(tracker.get("events") or []):
-            if _notice_in(event, intent, notice_id):
+            events = self._call(lambda rasa: rasa.events(conversation_id, self.check_timeout))
+        except RasaUnavailable as error:
+            if error.status is not None:
+                raise DeliveryError(f"Rasa answered {error.status} to the tracker check") from None
+            raise DeliveryError(f"tracker check failed: {error}") from None
+        for event in reversed(events):
+            if isinstance(event, dict) and _notice_in(event, intent, notice_id):
                 stamp = event.get("timestamp")
                 if stamp is None:
                     return datetime.now(timezone.utc)

@@ -10,6 +10,7 @@ from bot import settings as bot_settings
 from bot.agent.console import create_blueprint as agent_console_blueprint
 from bot.nlg.blueprint import nlg_blueprint
 from bot.notices import job as notice_job
+from bot.rasa_client import RasaClient
 from bot.web.storefront import create_blueprint as storefront_blueprint
 
 
@@ -25,10 +26,16 @@ def create_app(config: bot_settings.Settings | None = None, name: str = "shop_we
     """
     app = Sanic(name)
     app.ctx.settings = config or bot_settings.load()
+    # one client of Rasa's HTTP API for every part (its connections open on first use)
+    app.ctx.rasa = RasaClient(app.ctx.settings.rasa_url, app.ctx.settings.rasa_token)
     app.blueprint(nlg_blueprint(app.ctx.settings))
     notice_job.install(app, app.ctx.settings)
     app.blueprint(storefront_blueprint())
     app.blueprint(agent_console_blueprint())
+
+    @app.after_server_stop
+    async def close_rasa_client(app: Sanic, _loop: object) -> None:
+        await app.ctx.rasa.close()
 
     @app.get("/health")
     async def health(request: Request) -> HTTPResponse:

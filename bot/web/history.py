@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any, Dict, List, Optional
-from urllib.parse import quote
+from typing import Any, Dict, List
 
-import aiohttp
+from bot.rasa_client import RasaClient
 
 MAX_MESSAGES = 200
-
-
-class RasaUnavailable(RuntimeError):
-    """The Rasa server could not be asked for the tracker."""
 
 
 def _buttons(data: Dict[str, Any]) -> List[Dict[str, str]]:
@@ -72,14 +66,11 @@ def visible_messages(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     return messages[-MAX_MESSAGES:]
 
 
-async def fetch_history(
-    rasa_url: str, token: str, session_id: str, timeout: float = 10.0
-) -> Dict[str, Any]:
+async def fetch_history(rasa: RasaClient, session_id: str, timeout: float = 10.0) -> Dict[str, Any]:
     """Read a conversation's tracker from Rasa and return what the widget restores.
 
     Args:
-        rasa_url: Base URL of the Rasa server.
-        token: The HTTP API token (never sent to the browser).
+        rasa: The client of the Rasa server (it holds the token, never sent to the browser).
         session_id: The conversation id, already checked by the caller.
         timeout: Seconds to wait for Rasa.
 
@@ -90,17 +81,7 @@ async def fetch_history(
     Raises:
         RasaUnavailable: when Rasa does not answer or answers with an error.
     """
-    url = f"{rasa_url}/conversations/{quote(session_id, safe='')}/tracker"
-    params = {"token": token, "include_events": "ALL"}
-    try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as client:
-            async with client.get(url, params=params) as response:
-                if response.status != 200:
-                    raise RasaUnavailable(f"tracker read answered {response.status}")
-                tracker: Optional[Dict[str, Any]] = await response.json()
-    except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-        raise RasaUnavailable(str(error)) from error
-    tracker = tracker or {}
+    tracker = await rasa.tracker(session_id, include_events="ALL", timeout=timeout)
     persona = (tracker.get("slots") or {}).get("persona")
     return {
         "messages": visible_messages(tracker.get("events") or []),

@@ -9,7 +9,7 @@ import pytest
 
 from bot.agent import assist
 from bot.agent.accounts import StaffSession
-from bot.agent.trackers import RasaUnavailable
+from bot.rasa_client import RasaUnavailable
 
 CONVERSATION = "web-3f2a9c"
 T0 = 1_718_000_000.0
