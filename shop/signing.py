@@ -14,7 +14,7 @@ import hmac
 import os
 from typing import Any, Iterable, Mapping, Optional, Union
 
-from shop.repository._inputs import record_id
+from shop.text.inputs import record_id
 
 SIGNING_KEY_ENV = "SHOP_SIGNING_KEY"
 

@@ -33,8 +33,8 @@ from shop.assist_mode import compensation_limit_fen
 from shop.db.models import ComplaintTicket, Order, utcnow
 from shop.money import yuan
 from shop.policy import aftersale as policy
-from shop.repository import _inputs
 from shop.repository import aftersale as aftersale_repo
+from shop.text import inputs
 
 Slots = Dict[Text, Any]
 DESCRIPTION, DEMAND, OPTION, TICKET = (
@@ -58,7 +58,7 @@ def options_for(tracker: Tracker) -> List[Tuple[str, str]]:
 
 
 def _ticket_of(session: Session, tracker: Tracker, order: Order) -> Optional[ComplaintTicket]:
-    ticket_id = _inputs.record_id(tracker.get_slot(TICKET))
+    ticket_id = inputs.record_id(tracker.get_slot(TICKET))
     ticket = session.get(ComplaintTicket, ticket_id) if ticket_id is not None else None
     if ticket is None or ticket.order_id != order.id or ticket.kind != "complaint":
         return None

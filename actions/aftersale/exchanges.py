@@ -35,9 +35,9 @@ from shop import db
 from shop import repository as repo
 from shop.db.models import Order, OrderItem, Product, ReturnRequest, Sku, utcnow
 from shop.policy import aftersale as policy
-from shop.repository import _inputs
 from shop.repository import aftersale as aftersale_repo
 from shop.repository.order_changes import skus_of_product
+from shop.text import inputs
 
 Slots = Dict[Text, Any]
 SIZE_SLOT = "exchange_size"
@@ -69,7 +69,7 @@ def exchange_item(session: Session, order: Order, tracker: Tracker) -> Optional[
 def resolve_variant(session: Session, current: Sku, wanted: str) -> Optional[Sku]:
     """The SKU of the same product the customer asks for: a size, a colour or "大一码"/"小一码"."""
     skus = skus_of_product(session, current.product_id)
-    text = _inputs.clean_text(wanted, 40).lower().replace("码", "").replace("号", "").strip()
+    text = inputs.clean_text(wanted, 40).lower().replace("码", "").replace("号", "").strip()
     sizes = [s.size for s in skus if s.size]
     ordered = list(dict.fromkeys(sizes))
     step = 1 if _BIGGER.search(wanted) else -1 if _SMALLER.search(wanted) else 0

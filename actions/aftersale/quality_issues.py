@@ -31,8 +31,8 @@ from shop import repository as repo
 from shop.db.models import Product, Sku, utcnow
 from shop.money import yuan
 from shop.policy import aftersale as policy
-from shop.repository import _inputs
 from shop.repository import aftersale as aftersale_repo
+from shop.text import inputs
 
 
 class ActionReportQualityIssue(ShopAction):
@@ -125,6 +125,6 @@ def _quality_words(tracker: Tracker) -> str:
             intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
             text = str(event.get("text") or "")
             if intent == "report_quality_issue" and not text.startswith("/"):
-                return _inputs.clean_text(text)
+                return inputs.clean_text(text)
     text = message_text(tracker)
-    return (None if text.startswith("/") else _inputs.clean_text(text)) or "quality issue"
+    return (None if text.startswith("/") else inputs.clean_text(text)) or "quality issue"

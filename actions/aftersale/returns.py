@@ -38,10 +38,9 @@ from shop import repository as repo
 from shop.db.models import Order, OrderItem, ReturnRequest, Sku, utcnow
 from shop.money import yuan
 from shop.policy import aftersale as policy
-from shop.repository import _inputs
 from shop.repository import aftersale as aftersale_repo
 from shop.repository.catalog import find_products
-from shop.text import parsing
+from shop.text import inputs, parsing
 
 Slots = Dict[Text, Any]
 REQUEST_SLOT = "return_request_id"
@@ -77,10 +76,10 @@ def mistaken_tracking_number(number: Any, order_number: Any) -> bool:
         True for a mobile number or the order's own number: neither may trigger a refund.
 
     """
-    clean = _inputs.tracking_number(number)
+    clean = inputs.tracking_number(number)
     if clean is None:
         return False
-    return bool(_MOBILE.fullmatch(clean)) or clean == _inputs.order_number(order_number)
+    return bool(_MOBILE.fullmatch(clean)) or clean == inputs.order_number(order_number)
 
 
 def _given_for_another_return(tracker: Tracker, number: str) -> bool:
@@ -90,7 +89,7 @@ def _given_for_another_return(tracker: Tracker, number: str) -> bool:
     try:
         with db.session_scope() as session:
             return aftersale_repo.return_tracking_in_use(
-                session, number, except_request_id=_inputs.record_id(tracker.get_slot(REQUEST_SLOT))
+                session, number, except_request_id=inputs.record_id(tracker.get_slot(REQUEST_SLOT))
             )
     except SQLAlchemyError:
         return False  # the action checks again and apologises if the shop is unavailable
@@ -229,7 +228,7 @@ def chosen_line(
 
 def line_of(order: Order, value: Any) -> Optional[OrderItem]:
     """The order's line whose id the value is (a `return_item` slot), or None."""
-    line_id = _inputs.record_id(value)
+    line_id = inputs.record_id(value)
     return next((i for i in order.items if i.id == line_id), None)
 
 
@@ -455,7 +454,7 @@ class ValidateReturnShipmentForm(FormValidationAction):
         A mobile number, the order's own number or a number already given for another return
         is asked again too: any of them would otherwise trigger a refund.
         """
-        number = _inputs.tracking_number(value)
+        number = inputs.tracking_number(value)
         if number is not None and (
             mistaken_tracking_number(number, tracker.get_slot("order_id"))
             or _given_for_another_return(tracker, number)
@@ -552,7 +551,7 @@ class ActionRequestReturn(ShopAction):
             request.order_item_id = line.id if line is not None else None
             request.photo_requested = request.photo_requested or quality
             if reason:
-                request.reason = _inputs.clean_text(reason)
+                request.reason = inputs.clean_text(reason)
             session.flush()
             return request
         return repo.create_return(
@@ -593,7 +592,7 @@ class ActionRecordReturnShipment(ShopAction):
             dispatcher.utter_message(response="utter_return_no_open_request", **facts)
             return reset + [SlotSet(REQUEST_SLOT, None)]
         number = tracker.get_slot(TRACKING_SLOT) or tracker.get_slot("tracking_number")
-        clean = _inputs.tracking_number(number)
+        clean = inputs.tracking_number(number)
         outbound = {s.tracking_number for s in order.shipments}
         if clean is None or clean in outbound:
             response = (

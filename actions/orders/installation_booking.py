@@ -26,7 +26,6 @@ from actions.kit.identity import verified_customer_id
 from actions.orders.status import order_facts
 from shop import clock, db
 from shop.db.models import InstallationAppointment, Order, Product
-from shop.repository import _inputs
 from shop.repository.installation import (
     INSTALLABLE_ORDER_STATES,
     active_appointment_for_order,
@@ -35,6 +34,7 @@ from shop.repository.installation import (
     providers_for_city,
 )
 from shop.repository.orders import find_order
+from shop.text import inputs
 from shop.text.dates import parse_day
 from shop.text.normalise import normalise
 
@@ -243,7 +243,7 @@ class ValidateInstallationForm(ValidateOrderLookupForm):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
         """Accepts a city with an installation provider; otherwise says where there is one."""
-        city = _inputs.city_name(value)
+        city = inputs.city_name(value)
         try:
             with db.session_scope() as session:
                 if city and providers_for_city(session, city):
@@ -325,7 +325,7 @@ class ActionBookInstallation(ShopAction):
                 response="utter_installation_no_appliance", order_id=order.order_number
             )
             return done
-        city = _inputs.city_name(tracker.get_slot("city")) or order.shipping_city
+        city = inputs.city_name(tracker.get_slot("city")) or order.shipping_city
         providers = providers_for_city(session, city, category=product.category)
         if not providers:
             dispatcher.utter_message(response="utter_installation_city_not_covered", city=city)

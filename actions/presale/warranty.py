@@ -13,14 +13,14 @@ from actions.kit.cards import product_card
 from actions.kit.identity import verified_customer_id
 from actions.presale.catalog import asked_product
 from shop.db.models import InstallationProvider, Product
-from shop.repository import _inputs
 from shop.repository.customers import get_customer
 from shop.repository.installation import providers_for_city
+from shop.text import inputs
 
 
 def customer_city(tracker: Tracker, session: Session) -> str:
     """The city named in the conversation, else the signed-in customer's city, else ""."""
-    named = _inputs.city_name(tracker.get_slot("city"))
+    named = inputs.city_name(tracker.get_slot("city"))
     if named:
         return named
     customer_id = verified_customer_id(tracker)

@@ -1,6 +1,6 @@
 """Queries of the shop database; every function takes an open Session (2.0-style `select()`).
 
-Customer input is always bound as a parameter after cleaning (`_inputs`); lookups that prove
+Customer input is always bound as a parameter after cleaning (`shop.text.inputs`); lookups that prove
 ownership return None both for "not found" and for "not yours". Functions that write flush but
 never commit: the caller's `session_scope()` does.
 """

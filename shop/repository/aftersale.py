@@ -22,7 +22,7 @@ from shop.db.models import (
 )
 from shop.policy.aftersale import NO_REASON_RETURN_DAYS
 from shop.policy.compensation import COMPENSATION_LIMIT_FEN
-from shop.repository import _inputs
+from shop.text import inputs
 
 # Requests whose refund is promised or paid (a rejected or closed one is not).
 COMMITTED_STATUSES = ("requested", "approved", "return_shipped", "refunded")
@@ -229,7 +229,7 @@ def create_return(
         order_id=order.id,
         order_item_id=order_item.id if order_item is not None else None,
         kind=kind,
-        reason=_inputs.clean_text(reason) or "未说明",
+        reason=inputs.clean_text(reason) or "未说明",
         status="requested",
         refund_fen=refund_fen,
         exchange_sku_id=exchange_sku_id,
@@ -264,7 +264,7 @@ def record_return_shipment(
             return, or the request is closed.
 
     """
-    number = _inputs.tracking_number(tracking_number)
+    number = inputs.tracking_number(tracking_number)
     if number is None:
         raise ValueError("malformed tracking number")
     if request.status in ("rejected", "closed", "refunded", "exchange_shipped"):
@@ -295,7 +295,7 @@ def return_tracking_in_use(
         True when any other return or exchange request (of any order) carries the number.
 
     """
-    number = _inputs.tracking_number(tracking_number)
+    number = inputs.tracking_number(tracking_number)
     if number is None:
         return False
     stmt = select(ReturnRequest.id).where(ReturnRequest.return_tracking_number == number)
@@ -370,9 +370,9 @@ def create_ticket(
         kind=kind,
         category=category,
         severity=severity,
-        description=_inputs.clean_text(description, 1000),
-        demand=_inputs.clean_text(demand) or None,
-        options_offered=[_inputs.clean_text(o, 64) for o in options_offered],
+        description=inputs.clean_text(description, 1000),
+        demand=inputs.clean_text(demand) or None,
+        options_offered=[inputs.clean_text(o, 64) for o in options_offered],
         status="open",
         created_at=now,
         follow_up_due=now + timedelta(hours=hours),
@@ -416,12 +416,12 @@ def record_ticket_choice(
         or compensation_fen < 0
     ):
         raise ValueError("compensation must be a non-negative integer amount of fen")
-    ticket.chosen_option = _inputs.clean_text(chosen_option, 64) or None
+    ticket.chosen_option = inputs.clean_text(chosen_option, 64) or None
     ticket.compensation_fen = compensation_fen
     if compensation_fen > authority_fen:
         ticket.escalated = True
     else:
-        ticket.resolution = _inputs.clean_text(resolution, 1000) or ticket.chosen_option
+        ticket.resolution = inputs.clean_text(resolution, 1000) or ticket.chosen_option
         ticket.status, ticket.resolved_at = "resolved", now
     session.flush()
     return ticket
@@ -445,7 +445,7 @@ def open_tickets(
         shipment_id: Only tickets about this parcel, when given.
 
     """
-    cid = _inputs.record_id(customer_id)
+    cid = inputs.record_id(customer_id)
     if cid is None:
         return []
     stmt = select(ComplaintTicket).where(
@@ -480,7 +480,7 @@ def open_request_for_order(
 
 def request_of_order(session: Session, order: Order, request_id: Any) -> Optional[ReturnRequest]:
     """Return one request by id when it belongs to the order (None otherwise)."""
-    rid = _inputs.record_id(request_id)
+    rid = inputs.record_id(request_id)
     if rid is None:
         return None
     request = session.get(ReturnRequest, rid)
@@ -519,7 +519,7 @@ def record_complaint_choice(
         The ticket, open, with the choice, the compensation and the escalation recorded.
 
     """
-    ticket.chosen_option = _inputs.clean_text(chosen_option, 64) or None
+    ticket.chosen_option = inputs.clean_text(chosen_option, 64) or None
     ticket.compensation_fen = int(compensation_fen)
     ticket.escalated = bool(escalate)
     session.flush()

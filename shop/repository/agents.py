@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from shop.db.models import Agent
 from shop.policy.compensation import AGENT_ROLES, COMPENSATION_LIMIT_FEN
-from shop.repository import _inputs
+from shop.text import inputs
 
 _N, _R, _P = 2**14, 8, 1
 _dummy_hash: list = []
@@ -95,7 +95,7 @@ def create_agent(
 
 def authenticate_agent(session: Session, username: Any, password: Any) -> Optional[Agent]:
     """Return the active account when the username and password match, else None."""
-    name = _inputs.clean_text(username, 32)
+    name = inputs.clean_text(username, 32)
     if not name or not isinstance(password, str):
         return None
     agent = session.execute(select(Agent).where(Agent.username == name)).scalars().first()

@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from shop.db.models import AntiCounterfeitCode, Gift, PriceHistory, Product, Promotion, Sku
-from shop.repository import _inputs
+from shop.text import inputs
 
 # What customers call a category -> the category as stored.
 CATEGORY_ALIASES = {
@@ -106,7 +106,7 @@ def find_products(session: Session, text: Any, *, limit: int = 5) -> List[Produc
         Matching products; empty for empty input or nothing similar.
 
     """
-    query = _inputs.clean_text(text, 50).replace(" ", "").lower()
+    query = inputs.clean_text(text, 50).replace(" ", "").lower()
     if not query:
         return []
     category = CATEGORY_ALIASES.get(query, query)
@@ -136,7 +136,7 @@ def find_product(session: Session, text: Any) -> Optional[Product]:
 
 def get_product(session: Session, product_id: Any) -> Optional[Product]:
     """Return a product by id, or None."""
-    pid = _inputs.record_id(product_id)
+    pid = inputs.record_id(product_id)
     return session.get(Product, pid) if pid is not None else None
 
 
@@ -160,8 +160,8 @@ def stock_for(
         if product is None:
             return []
     stmt = select(Sku).where(Sku.product_id == product.id).order_by(Sku.id)
-    wanted_colour = _inputs.clean_text(colour, 32)
-    wanted_size = _inputs.clean_text(size, 32).upper().replace(" ", "")
+    wanted_colour = inputs.clean_text(colour, 32)
+    wanted_size = inputs.clean_text(size, 32).upper().replace(" ", "")
     if wanted_colour:
         stmt = stmt.where(Sku.colour.contains(wanted_colour, autoescape=True))
     if wanted_size:
@@ -242,7 +242,7 @@ def gifts_for(session: Session, category: Any, order_amount_fen: int) -> List[Gi
         Gifts of that category whose minimum order amount is reached, highest threshold first.
 
     """
-    name = _inputs.clean_text(category, 32)
+    name = inputs.clean_text(category, 32)
     name = CATEGORY_ALIASES.get(name, name)
     stmt = (
         select(Gift)
@@ -277,7 +277,7 @@ def verify_anti_counterfeit_code(
         The check's outcome.
 
     """
-    cleaned = _inputs.clean_text(code, 40).replace(" ", "").replace("-", "").upper()
+    cleaned = inputs.clean_text(code, 40).replace(" ", "").replace("-", "").upper()
     if not cleaned.isascii() or not cleaned.isalnum():
         return CodeCheck("not_found")
     row = session.execute(

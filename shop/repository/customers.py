@@ -19,7 +19,7 @@ from shop.db.models import (
     Product,
     Sku,
 )
-from shop.repository import _inputs
+from shop.text import inputs
 
 SPENDING_STATES = ("paid", "shipped", "delivered", "completed")
 # A referral is rewarded once the invited friend's first order ships.
@@ -68,7 +68,7 @@ class CustomerProfile:
 
 def get_customer(session: Session, customer_id: Any) -> Optional[Customer]:
     """Return a customer by id (int or digit string), or None."""
-    cid = _inputs.record_id(customer_id)
+    cid = inputs.record_id(customer_id)
     return session.get(Customer, cid) if cid is not None else None
 
 
@@ -93,7 +93,7 @@ def coupons_valid_now(
         The coupons.
 
     """
-    cid = _inputs.record_id(customer_id)
+    cid = inputs.record_id(customer_id)
     if cid is None:
         return []
     stmt = select(Coupon).where(

@@ -18,7 +18,7 @@ from shop.db.models import (
     Product,
     Sku,
 )
-from shop.repository import _inputs
+from shop.text import inputs
 
 
 def providers_for_city(
@@ -35,7 +35,7 @@ def providers_for_city(
         The providers; empty for a city without one.
 
     """
-    name = _inputs.city_name(city)
+    name = inputs.city_name(city)
     if not name:
         return []
     stmt = (
@@ -90,7 +90,7 @@ def create_installation_appointment(
     today = now.astimezone(settings_module.load().tz).date()
     if day < today:
         raise ValueError("the visit date is in the past")
-    text = _inputs.clean_text(address)
+    text = inputs.clean_text(address)
     if not text:
         raise ValueError("an address is needed")
     appointment = InstallationAppointment(
@@ -128,7 +128,7 @@ def active_appointment_for_order(
         The appointment, or None when the order has no visit waiting.
 
     """
-    oid = _inputs.record_id(order_id)
+    oid = inputs.record_id(order_id)
     if oid is None:
         return None
     stmt = (
@@ -154,7 +154,7 @@ def latest_installable_order(session: Session, customer_id: Any) -> Optional[Ord
         The order (paid, shipped, delivered or completed), or None.
 
     """
-    cid = _inputs.record_id(customer_id)
+    cid = inputs.record_id(customer_id)
     if cid is None:
         return None
     stmt = (

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from shop.db.models import Customer, Order, Shipment, ShipmentEvent
 from shop.policy.delivery import STALL_HOURS
-from shop.repository import _inputs
 from shop.repository.orders import _owner_condition
+from shop.text import inputs
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,7 @@ def find_shipment_by_tracking(
         The parcel, or None when unknown or not the caller's (the same answer).
 
     """
-    number = _inputs.tracking_number(tracking_number)
+    number = inputs.tracking_number(tracking_number)
     owner = _owner_condition(customer_id, phone_tail)
     if number is None or owner is None:
         return None

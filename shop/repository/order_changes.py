@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shop.db.models import InvoiceRequest, Order, OrderItem, ReturnRequest, Sku
-from shop.repository import _inputs
+from shop.text import inputs
 
 CHANGEABLE_STATES = ("unpaid", "paid")
 
@@ -45,7 +45,7 @@ def cancel_order(
         refund = ReturnRequest(
             order_id=order.id,
             kind="return",
-            reason=_inputs.clean_text(reason) or "cancelled before shipping",
+            reason=inputs.clean_text(reason) or "cancelled before shipping",
             status="refunded",
             refund_fen=order.payable_fen,
             created_at=now,
@@ -59,7 +59,7 @@ def cancel_order(
 def change_address(session: Session, order: Order, masked_address: str) -> Order:
     """Replace the delivery address (stored masked) of an order that has not shipped."""
     _check_changeable(order)
-    order.address_masked = _inputs.clean_text(masked_address, 120)
+    order.address_masked = inputs.clean_text(masked_address, 120)
     session.flush()
     return order
 
@@ -95,11 +95,11 @@ def create_invoice_request(
     session: Session, order: Order, *, title: Any, tax_number: Any, now: datetime, hours: int
 ) -> InvoiceRequest:
     """Record an invoice request and when it will be issued; keep the title on the order."""
-    clean_title = _inputs.clean_text(title, 64) or "个人"
+    clean_title = inputs.clean_text(title, 64) or "个人"
     row = InvoiceRequest(
         order_id=order.id,
         title=clean_title,
-        tax_number=_inputs.clean_text(tax_number, 32) or None,
+        tax_number=inputs.clean_text(tax_number, 32) or None,
         status="requested",
         requested_at=now,
         issue_by=now + timedelta(hours=hours),

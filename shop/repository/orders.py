@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from shop.db.models import Customer, Order, OrderItem, Product, Sku
-from shop.repository import _inputs
+from shop.text import inputs
 
 
 @dataclass(frozen=True)
@@ -29,8 +29,8 @@ class ItemView:
 
 
 def _owner_condition(customer_id: Any, phone_tail: Any) -> Optional[Any]:
-    cid = _inputs.record_id(customer_id)
-    tail = _inputs.phone_tail(phone_tail)
+    cid = inputs.record_id(customer_id)
+    tail = inputs.phone_tail(phone_tail)
     conditions = []
     if cid is not None:
         conditions.append(Order.customer_id == cid)
@@ -62,7 +62,7 @@ def find_order(
         The order, or None when it is malformed, unknown, or not the caller's.
 
     """
-    number = _inputs.order_number(order_number)
+    number = inputs.order_number(order_number)
     owner = _owner_condition(customer_id, phone_tail)
     if number is None or owner is None:
         return None
@@ -107,7 +107,7 @@ def orders_for_customer(
         The orders; empty for an unknown or malformed id.
 
     """
-    cid = _inputs.record_id(customer_id)
+    cid = inputs.record_id(customer_id)
     if cid is None:
         return []
     stmt = select(Order).where(Order.customer_id == cid)
@@ -128,7 +128,7 @@ def order_items(session: Session, order: Order | int) -> List[ItemView]:
         The lines in the order they were added.
 
     """
-    order_id = order.id if isinstance(order, Order) else _inputs.record_id(order)
+    order_id = order.id if isinstance(order, Order) else inputs.record_id(order)
     if order_id is None:
         return []
     stmt = (
