@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from actions.kit.base import Events, ShopAction
 from actions.kit.identity import identified_order
-from actions.presale.delivery import dispatch_window
 from shop import clock
 from shop import repository as repo
 from shop.clock import moment_text as shop_time
@@ -20,6 +19,7 @@ from shop.conversation import customer_words
 from shop.db.models import Order, ReturnRequest, utcnow
 from shop.money import yuan
 from shop.policy import aftersale as policy
+from shop.policy.delivery import dispatch_window
 from shop.settings import to_shop_time
 
 # What customers type when the order shows unpaid but they believe they paid.

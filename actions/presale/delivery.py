@@ -28,7 +28,6 @@ from shop.policy.delivery import (
     free_shipping_threshold_fen,
     region_of,
 )
-from shop.policy.delivery import dispatch_window as dispatch_window  # used by orders.status
 from shop.repository.catalog import find_product
 from shop.repository.customers import customer_profile
 from shop.settings import to_shop_time
