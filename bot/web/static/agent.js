@@ -42,7 +42,10 @@
   }
   function money(fen) {
     var n = Math.round(Number(fen) || 0);
-    return "¥" + Math.floor(n / 100).toLocaleString("zh-CN") + "." + ("0" + (n % 100)).slice(-2);
+    // As shop/money.py writes amounts: whole yuan without cents, otherwise two decimals.
+    var sign = n < 0 ? "-" : "";
+    n = Math.abs(n);
+    return sign + "¥" + Math.floor(n / 100) + (n % 100 ? "." + ("0" + (n % 100)).slice(-2) : "");
   }
   function waited(seconds) {
     if (seconds === null || seconds === undefined) return "";

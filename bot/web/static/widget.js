@@ -88,7 +88,8 @@
     n = Math.abs(n);
     var cents = n % 100;
     var yuan = (n - cents) / 100;
-    return sign + "¥" + yuan.toLocaleString("zh-CN") + "." + (cents < 10 ? "0" : "") + cents;
+    // As shop/money.py writes amounts: whole yuan without cents, otherwise two decimals.
+    return sign + "¥" + yuan + (cents ? "." + (cents < 10 ? "0" : "") + cents : "");
   }
 
   function shopTime(iso) {
