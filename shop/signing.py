@@ -14,6 +14,7 @@ import hmac
 import os
 from typing import Any, Iterable, Mapping, Optional, Union
 
+from shop.conversation import is_external
 from shop.text.inputs import record_id
 
 SIGNING_KEY_ENV = "SHOP_SIGNING_KEY"
@@ -96,13 +97,6 @@ def customer_from_metadata(metadata: Any, key: str) -> Optional[int]:
     return customer_id
 
 
-def _from_customer(event: Mapping[str, Any]) -> bool:
-    if event.get("event") != "user":
-        return False
-    metadata = event.get("metadata")
-    return not (isinstance(metadata, Mapping) and metadata.get("is_external"))
-
-
 def signed_in_customer(events: Iterable[Mapping[str, Any]], key: str) -> Optional[int]:
     """The signed-in customer of a conversation: the newest customer message decides.
 
@@ -114,6 +108,6 @@ def signed_in_customer(events: Iterable[Mapping[str, Any]], key: str) -> Optiona
         The customer id, or None when the newest customer message is not validly signed.
     """
     for event in reversed(list(events)):
-        if _from_customer(event):
+        if event.get("event") == "user" and not is_external(event):
             return customer_from_metadata(event.get("metadata"), key)
     return None

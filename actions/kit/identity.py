@@ -31,9 +31,9 @@ def verified_customer_id(tracker: Tracker) -> Optional[int]:
         The customer id, or None when absent, malformed, unsigned or wrongly signed.
     """
     events = list(tracker.events or [])
-    metadata = (tracker.latest_message or {}).get("metadata")
-    if metadata:
-        events.append({"event": "user", "metadata": metadata})
+    latest = tracker.latest_message or {}
+    if latest.get("metadata"):
+        events.append({**latest, "event": "user"})
     return signing.signed_in_customer(events, signing.signing_key())
 
 

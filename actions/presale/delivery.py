@@ -6,7 +6,6 @@ The policy itself (cut-off, days off, regions, transit days, thresholds) lives i
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Dict, Optional, Text
 
 from rasa_sdk import Tracker
@@ -34,11 +33,6 @@ from shop.settings import to_shop_time
 from shop.text.dates import parse_day
 
 
-def shop_now() -> datetime:
-    """The current moment from the shop's clock (aware); tests replace this or the clock."""
-    return clock.now()
-
-
 class ActionEstimateDelivery(ShopAction):
     """Earliest and latest arrival for the customer's city, and an honest deadline answer."""
 
@@ -58,7 +52,7 @@ class ActionEstimateDelivery(ShopAction):
         if not city:
             dispatcher.utter_message(response="utter_ask_city_for_delivery")
             return []
-        now = shop_now()
+        now = clock.now()
         standard = estimate_arrival(now, city)
         express = estimate_arrival(now, city, EXPRESS_CARRIER)
         facts = {
@@ -121,7 +115,7 @@ class ActionCheckFreeShipping(ShopAction):
         city = str(tracker.get_slot("city") or "").strip()
         customer_id = self.verified_customer_id(tracker)
         if customer_id is not None:
-            profile = customer_profile(session, customer_id, shop_now())
+            profile = customer_profile(session, customer_id, clock.now())
             if profile is not None and profile.free_shipping_card_active:
                 until = clock.day_text(profile.free_shipping_card_until)
                 dispatcher.utter_message(response="utter_free_shipping_card", card_until=until)
