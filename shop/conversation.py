@@ -6,8 +6,10 @@ forms: a tracker event (`{"event": "user", "text", "parse_data", "metadata", ...
 API and tracker store give it) or a parsed message (`tracker.latest_message`, which is a user
 event's `parse_data`). Nothing from Rasa is imported.
 
-- A widget command is text starting with "/" (`/greet`, `/choose_persona{...}`): the widget sends
-  it on the customer's behalf.
+- A widget command is text starting with "/" that Rasa read as the intent it names (`/greet`,
+  `/choose_persona{...}`): the widget sends it on the customer's behalf. Rasa reads "/<intent>"
+  only for an intent of the domain; any other text starting with "/" (`/ 怎么还没发货`) goes
+  through the NLU pipeline like every message, and is the customer's words.
 - An external event is an intent triggered from outside (a proactive notice, `bot.notices`): Rasa
   records it as a user message `EXTERNAL: <intent>` with metadata `{"is_external": true}`, and
   this shop names those intents `EXTERNAL_<kind>`. Its text is Rasa's placeholder, never the
@@ -17,12 +19,15 @@ event's `parse_data`). Nothing from Rasa is imported.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping, Optional, Sequence
 
 EXTERNAL_INTENT_PREFIX = "EXTERNAL_"
 # The metadata flag Rasa sets on the user event of an external event (rasa IS_EXTERNAL).
 EXTERNAL_METADATA_KEY = "is_external"
 COMMAND_PREFIX = "/"
+# How Rasa reads a command: "/" + intent name, then an optional "@confidence" and "{entities}".
+_COMMAND = re.compile(r"^/([^{@]+)")
 
 Event = Mapping[str, Any]
 
@@ -74,9 +79,23 @@ def is_external(message: Event) -> bool:
     return False
 
 
-def is_command(text: object) -> bool:
-    """Whether a message text is a widget command (`/greet`) rather than typed words."""
-    return isinstance(text, str) and text.startswith(COMMAND_PREFIX)
+def is_command(event: Event) -> bool:
+    """Whether a user event is a widget command (`/greet`) rather than words the customer typed.
+
+    A command is text starting with "/" that Rasa read as exactly the intent it names; text
+    that only starts with "/" is read by the NLU pipeline and is the customer's.
+
+    Args:
+        event: A tracker event in Rasa's JSON form (or a parsed message).
+
+    Returns:
+        True when the text names the intent Rasa recorded.
+    """
+    text = event.get("text")
+    if not isinstance(text, str):
+        return False
+    match = _COMMAND.match(text.strip())
+    return bool(match) and match.group(1).strip() == intent_name(event)
 
 
 def is_customer_text(event: Event) -> bool:
@@ -91,7 +110,9 @@ def is_customer_text(event: Event) -> bool:
     if event.get("event") != "user":
         return False
     text = event.get("text")
-    return isinstance(text, str) and bool(text) and not is_command(text) and not is_external(event)
+    if not isinstance(text, str) or not text:
+        return False
+    return not is_command(event) and not is_external(event)
 
 
 def customer_words(message: Event) -> str:

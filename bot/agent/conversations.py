@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional
 
 from bot.agent.anger import is_angry
-from shop.conversation import intent_name, is_customer_text, is_external
+from shop.conversation import intent_name, is_command, is_customer_text, is_external
 from shop.signing import signed_in_customer
 
 MODES = ("auto", "assist", "human")
@@ -113,6 +113,14 @@ def mode_of(events: Iterable[Dict[str, Any]]) -> Dict[str, Optional[str]]:
 def _is_correction(event: Dict[str, Any]) -> bool:
     """A user event an agent added to correct the intent of a message already counted."""
     return CORRECTED_FROM_KEY in (event.get("metadata") or {})
+
+
+def _corrects_a_command(event: Dict[str, Any]) -> bool:
+    """A correction of a widget command: its text named the intent it was first read as."""
+    if not _is_correction(event):
+        return False
+    old = (event.get("metadata") or {}).get(CORRECTED_FROM_KEY)
+    return is_command({"text": event.get("text"), "parse_data": {"intent": {"name": old}}})
 
 
 def _reasons_since_handback(events: List[Dict[str, Any]]) -> Dict[str, float]:
@@ -217,7 +225,8 @@ def transcript(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """The conversation as the console shows it: customer, bot, agent and notices, each marked.
 
     Customer messages carry Rasa's NLU reading (intent, confidence, entities); commands the widget
-    sends for the customer (`/greet`) are left out. Only the last MAX_TRANSCRIPT entries are kept.
+    sends for the customer (`/greet`, see `shop.conversation.is_command`) are left out, but text
+    a customer typed is shown whatever it starts with. Only the last MAX_TRANSCRIPT entries are kept.
 
     An agent who corrects the intent of a customer message leaves a `rewind` event (Rasa's
     `UserUtteranceReverted`) followed by a `user` event with the same text, the corrected intent
@@ -250,6 +259,8 @@ def transcript(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
                 latest_customer, reverted = reverted, None
                 continue
             reverted = latest_customer = None
+            if _corrects_a_command(event):  # a command was never shown: nothing to replace
+                continue
             if is_external(event):
                 entries.append({"role": "trigger", "text": intent_name(event), "time": stamp})
             elif is_customer_text(event):

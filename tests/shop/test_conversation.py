@@ -12,6 +12,7 @@ from shop.conversation import (
     customer_words,
     external_intent,
     intent_name,
+    is_command,
     is_customer_text,
     is_external,
     is_external_intent,
@@ -156,3 +157,25 @@ def test_the_shop_core_imports_nothing_from_rasa_the_actions_or_the_platform():
 def test_the_import_check_sees_what_a_module_imports():
     found = set(_imported_modules(Path(__file__)))
     assert {"rasa.shared.core.events", "shop", "pytest"} <= found
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        user("/ 怎么还没发货", intent="ask_delivery_time"),
+        user("/退货", intent="request_return"),  # not an intent Rasa knows: read by the NLU
+        user("/greet 你们这什么破店", intent="complain"),
+        user("/", intent="nlu_fallback"),
+    ],
+)
+def test_typed_text_that_only_starts_with_a_slash_is_the_customers(event):
+    assert is_customer_text(event)
+    assert latest_customer_message([event]) is event
+
+
+def test_a_command_is_text_naming_the_intent_rasa_recorded():
+    assert is_command(user("/greet", intent="greet"))
+    assert is_command(user(' /choose_persona{"persona": "lady"}', intent="choose_persona"))
+    assert is_command(user("/ask_stock@0.9", intent="ask_stock"))
+    assert not is_command(user("/greet", intent="complain"))
+    assert not is_command({"event": "user", "text": None})

@@ -218,7 +218,7 @@ def test_calm_complaints_and_commands_do_not_count_as_angry():
     events = START + [
         user("收到是坏的", "report_damage", 2.0),
         user("怎么还没到", "ask_logistics", 3.0),
-        user("/垃圾", "greet", 4.0),
+        user("/greet", "greet", 4.0),
         user("EXTERNAL: 骗子", "EXTERNAL_follow_up_visit", 5.0),
     ]
     summary = conversations.summarise("a-1", events, KEY)
@@ -331,3 +331,35 @@ def test_a_rewind_without_a_correction_changes_nothing():
     ]
     lines = conversations.transcript(command)
     assert len(lines) == 1 and "corrected_from" not in lines[0]["nlu"]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "/ 什么破快递 气死了",
+        "/退货 垃圾东西",
+        "EXTERNAL 什么破快递 气死了",
+        "EXTERNAL_run_out 骗子",
+    ],
+)
+def test_a_customer_message_that_starts_like_a_command_or_a_notice_is_shown_and_read(typed):
+    # Rasa reads "/<intent>" only for an intent of the domain; this text went through the NLU
+    # pipeline (intent complain), and nothing marks it as an external event.
+    events = START + [user("/greet", "greet", 2.0), user(typed, "complain", 3.0)]
+    entries = conversations.transcript(events)
+    assert [(e["role"], e["text"]) for e in entries] == [("customer", typed)]
+    summary = conversations.summarise("a-1", events, KEY)
+    assert summary.reasons == ["angry_customer", "complaint"]
+    assert summary.last_customer_text == typed and summary.customer_messages == 1
+
+
+def test_only_real_external_events_are_hidden_from_the_transcript():
+    notice = user("EXTERNAL: EXTERNAL_run_out", "EXTERNAL_run_out", 2.0)
+    flagged = user(
+        "EXTERNAL: follow_up_visit", "follow_up_visit", 3.0, metadata={"is_external": True}
+    )
+    entries = conversations.transcript(START + [notice, flagged])
+    assert [(e["role"], e["text"]) for e in entries] == [
+        ("trigger", "EXTERNAL_run_out"),
+        ("trigger", "follow_up_visit"),
+    ]
