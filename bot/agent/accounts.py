@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from shop.db.models import Agent, StaffSignOut
 from shop.repository.agents import authenticate_agent
 from shop.signing import labelled_mac, same_mac
+from shop.text import inputs
 
 COOKIE_NAME = "agent_session"
 MAX_AGE_SECONDS = 8 * 3600
@@ -140,13 +141,14 @@ def sign_in(session: Session, username: object, password: object) -> Optional[St
 
     Args:
         session: Open shop database session.
-        username: As typed.
+        username: As typed; read as `shop.text.inputs.staff_username` reads it, the same way
+            the sign-in lock counts it.
         password: As typed.
 
     Returns:
         The staff member (any role: the caller refuses trainers), or None.
     """
-    agent = authenticate_agent(session, username, password)
+    agent = authenticate_agent(session, inputs.staff_username(username), password)
     return None if agent is None else _session(agent, "", 0)
 
 

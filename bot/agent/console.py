@@ -33,6 +33,7 @@ from bot.settings import Settings
 from bot.web.origin import same_origin
 from shop.db.models import Customer
 from shop.signing import conversation_id_for
+from shop.text import inputs
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "web" / "templates"
 ACTIVE_WINDOW_SECONDS = 6 * 3600
@@ -90,7 +91,8 @@ def create_blueprint() -> Blueprint:
     async def signin(request: Request) -> HTTPResponse:
         if not same_origin(request):
             return error("cross_site_refused", 403)
-        username = str(request.form.get("username") or "")[:32]
+        # one form of the name for the lock and the password check (ａｇｅｎｔ is agent)
+        username = inputs.staff_username(str(request.form.get("username") or "")[:256])
         keys = throttle.keys_for(username, request.remote_addr or request.ip)
         wait = attempts.retry_after(keys)
         if wait:

@@ -12,6 +12,8 @@ import time
 from collections import deque
 from typing import Deque, Dict, Iterable, Optional, Tuple
 
+from shop.text import inputs
+
 WINDOW_SECONDS = 15 * 60
 NAME_LIMIT = 5
 ADDRESS_LIMIT = 20
@@ -21,8 +23,12 @@ Key = Tuple[str, str]
 
 
 def keys_for(username: str, address: Optional[str]) -> Tuple[Key, ...]:
-    """The counters one sign-in attempt touches: the account name and the client address."""
-    return (("name", username.strip().lower()), ("address", address or "unknown"))
+    """The counters one sign-in attempt touches: the account name and the client address.
+
+    The name is counted in the form sign-in reads it (`shop.text.inputs.staff_username`), so a
+    look-alike of a locked name (ａｇｅｎｔ, AGENT, a zero-width space inside) is locked too.
+    """
+    return (("name", inputs.staff_username(username)), ("address", address or "unknown"))
 
 
 class SignInThrottle:

@@ -7,6 +7,7 @@ import unicodedata
 from typing import Any, Optional
 
 MAX_TEXT = 200
+MAX_STAFF_NAME = 32
 MAX_DB_INT = 2_147_483_647
 ORDER_NUMBER = re.compile(r"20[0-9]{11}")
 PHONE_TAIL = re.compile(r"[0-9]{4}")
@@ -28,6 +29,28 @@ def clean_text(value: Any, max_len: int = MAX_TEXT) -> str:
         return ""
     text = unicodedata.normalize("NFKC", str(value))
     return " ".join(text.split())[:max_len]
+
+
+def staff_username(value: Any) -> str:
+    """Return a staff sign-in name in the one form that sign-in and its lock both use.
+
+    Look-alikes of a name are the same name: full-width letters (ａｇｅｎｔ), other case
+    (AGENT), characters that show nothing (zero-width spaces, joiners, soft hyphens) and
+    surrounding or repeated spaces.
+
+    Args:
+        value: The name as typed; None gives "".
+
+    Returns:
+        NFKC-normalised, case-folded text without invisible characters, cut to 32 characters.
+
+    """
+    if value is None:
+        return ""
+    text = unicodedata.normalize("NFKC", str(value))
+    visible = "".join(char for char in text if unicodedata.category(char) != "Cf")
+    folded = unicodedata.normalize("NFKC", visible.casefold())
+    return " ".join(folded.split())[:MAX_STAFF_NAME]
 
 
 def order_number(value: Any) -> Optional[str]:

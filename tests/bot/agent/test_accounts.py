@@ -49,6 +49,13 @@ def test_sign_in_checks_the_password_and_knows_roles(staff_db):
     assert trainer.role == "trainer" and not trainer.may_use_console
 
 
+def test_sign_in_reads_a_name_as_the_lock_counts_it(staff_db):
+    with Session(staff_db) as session:
+        for look_alike in ("ａｇｅｎｔ", "AGENT", "a\u200bgent "):
+            signed_in = accounts.sign_in(session, look_alike, "agent-demo")
+            assert signed_in is not None and signed_in.username == "agent", look_alike
+
+
 def test_cookie_round_trip_and_expiry():
     value = accounts.make_cookie(3, KEY, now=1_000_000)
     fields = accounts.read_cookie(value, KEY, now=1_000_000 + 60)

@@ -334,6 +334,15 @@ def test_repeated_wrong_passwords_lock_the_name_but_not_other_accounts(console):
     assert sign_in(console, "agent", "agent-demo")[0] == 302
 
 
+def test_full_width_and_invisible_look_alikes_do_not_get_past_a_locked_name(console):
+    # (the trainer's name: the other tests sign in as agent and supervisor)
+    for _ in range(5):
+        assert sign_in(console, "trainer", "guess")[0] == 401
+    for look_alike in ("ｔｒａｉｎｅｒ", "TRAINER", "trai\u200bner", "\u200dＴｒａｉｎｅｒ "):
+        status, cookie = sign_in(console, look_alike, "trainer-demo")
+        assert status == 429 and not cookie, look_alike
+
+
 def test_compensation_above_the_frontline_waits_in_the_supervisors_queue(console):
     escalated = "a-" + "7" * 32
     now = time.time()

@@ -32,3 +32,13 @@ def test_a_correct_password_clears_the_names_failures():
     throttle.succeeded("AGENT")
     throttle.failed(keys, now=11.0)
     assert throttle.retry_after(keys, now=12.0) == 0
+
+
+def test_look_alikes_of_a_locked_name_are_locked_too():
+    throttle = SignInThrottle(window=900)
+    for _ in range(NAME_LIMIT):
+        throttle.failed(keys_for("agent", "10.0.0.1"), now=100.0)
+    for look_alike in ("ａｇｅｎｔ", "AGENT", "a\u200bgent", "\u200dＡｇｅｎｔ "):
+        assert throttle.retry_after(keys_for(look_alike, "10.0.0.2"), now=101.0) == 899, look_alike
+    throttle.succeeded("ＡＧＥＮＴ")  # the name's own password clears every look-alike
+    assert throttle.retry_after(keys_for("ａｇｅｎｔ", "10.0.0.2"), now=102.0) == 0
