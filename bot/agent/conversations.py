@@ -43,6 +43,7 @@ class Summary:
     conversation_id: str
     mode: str = "auto"
     agent: Optional[str] = None
+    agent_role: Optional[str] = None
     reasons: List[str] = field(default_factory=list)
     waiting_since: Optional[float] = None
     last_activity: float = 0.0
@@ -60,9 +61,22 @@ class Summary:
         """Whose queue it waits in: `supervisor` for what only a supervisor may grant."""
         return "supervisor" if SUPERVISOR_REASON in self.reasons else "agents"
 
+    @property
+    def waits_for_supervisor(self) -> bool:
+        """Only a supervisor may settle it, and no supervisor holds it yet.
+
+        A frontline agent may hold such a conversation (the reason came up while they did), but
+        it still waits in the supervisors' queue until a supervisor takes it over.
+        """
+        if SUPERVISOR_REASON not in self.reasons:
+            return False
+        return self.mode == "auto" or self.agent_role != "supervisor"
+
     def visible_in_queue_to(self, role: str) -> bool:
         """Whether a staff role sees this conversation in its queue (supervisors see all)."""
-        return self.needs_human and (role == "supervisor" or self.queue == "agents")
+        if role == "supervisor":
+            return self.needs_human or self.waits_for_supervisor
+        return self.needs_human and self.queue == "agents"
 
     def as_dict(self, now: float) -> Dict[str, Any]:
         """The summary for the console, with the waiting time in whole seconds."""
@@ -71,6 +85,7 @@ class Summary:
             "conversation_id": self.conversation_id,
             "mode": self.mode,
             "agent": self.agent,
+            "agent_role": self.agent_role,
             "reasons": list(self.reasons),
             "queue": self.queue,
             "waiting_seconds": waiting,
@@ -95,19 +110,37 @@ def mode_of(events: Iterable[Dict[str, Any]]) -> Dict[str, Optional[str]]:
         events: The tracker's events.
 
     Returns:
-        `{"mode": "auto"|"assist"|"human", "agent": username or None}`.
+        `{"mode": "auto"|"assist"|"human", "agent": username or None, "role": the holder's
+        staff role or None}`.
     """
-    state: Dict[str, Optional[str]] = {"mode": "auto", "agent": None}
+    state: Dict[str, Optional[str]] = {"mode": "auto", "agent": None, "role": None}
     for event in events:
         kind = event.get("event")
         if kind in ("resume", "session_started"):  # a new session is never paused in Rasa
-            state = {"mode": "auto", "agent": None}
+            state = {"mode": "auto", "agent": None, "role": None}
         elif kind == "pause":
             meta = event.get("metadata") or {}
             mode = meta.get("mode") if meta.get("mode") in ("assist", "human") else "human"
-            agent = meta.get("agent")
-            state = {"mode": mode, "agent": agent if isinstance(agent, str) else None}
+            agent, role = meta.get("agent"), meta.get("role")
+            state = {
+                "mode": mode,
+                "agent": agent if isinstance(agent, str) else None,
+                "role": role if isinstance(role, str) else None,
+            }
     return state
+
+
+def reasons_of(events: List[Dict[str, Any]]) -> List[str]:
+    """Why the conversation needs a person now (current session, since the last hand-back).
+
+    Args:
+        events: All its tracker events, oldest first.
+
+    Returns:
+        The reasons, most urgent first.
+    """
+    found = _reasons_since_handback(current_session(events))
+    return [reason for reason in REASONS if reason in found]
 
 
 def _is_correction(event: Dict[str, Any]) -> bool:
@@ -183,6 +216,7 @@ def summarise(conversation_id: str, events: List[Dict[str, Any]], key: str) -> S
         conversation_id=conversation_id,
         mode=state["mode"] or "auto",
         agent=state["agent"],
+        agent_role=state["role"],
         reasons=reasons,
         waiting_since=min(found.values()) if found else None,
         last_activity=max(stamps) if stamps else 0.0,

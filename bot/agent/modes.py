@@ -2,9 +2,14 @@
 
 Rasa's own mechanisms carry the mode: taking a conversation over appends `ConversationPaused`
 (Rasa then records the customer's messages without answering) whose metadata names the mode and
-the agent; handing back appends `ConversationResumed`. The customer is told with a notice, and the
-agent's messages are `BotUttered` events with metadata `{"sender": "agent", ...}`; all of them go
-through Rasa's tracker events API, which also delivers them to the widget over socket.io.
+the agent (and their staff role); handing back appends `ConversationResumed`. The customer is
+told with a notice, and the agent's messages are `BotUttered` events with metadata
+`{"sender": "agent", ...}`; all of them go through Rasa's tracker events API, which also delivers
+them to the widget over socket.io.
+
+What waits for a supervisor (compensation above the frontline's authority) is taken over and
+handed back only by a supervisor: a frontline agent could otherwise take it out of the
+supervisors' queue and hand it back to the bot, which drops the reason it waited for.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import Any, Dict, List, Optional
 import yaml
 
 from bot.agent.accounts import StaffSession
-from bot.agent.conversations import MODES, mode_of
+from bot.agent.conversations import MODES, SUPERVISOR_REASON, mode_of, reasons_of
 from bot.nlg import script
 from bot.rasa_client import RasaClient
 
@@ -61,6 +66,24 @@ def _check_holder(current: Dict[str, Optional[str]], staff: StaffSession) -> Non
             raise ModeRefused("held_by_another_agent")
 
 
+def _check_supervisor_wait(
+    events: List[Dict[str, Any]],
+    current: Dict[str, Optional[str]],
+    wanted: str,
+    staff: StaffSession,
+) -> None:
+    """A frontline agent neither takes nor lets go of what waits for a supervisor.
+
+    Taking it over would hide it from the supervisors' queue, and handing it back to the bot
+    would drop the reason it waits for; a frontline agent who already holds it (the reason came
+    up meanwhile) keeps it until a supervisor takes it from them.
+    """
+    if staff.role == "supervisor" or SUPERVISOR_REASON not in reasons_of(events):
+        return
+    if wanted == "auto" or current["mode"] == "auto":
+        raise ModeRefused("supervisor_required")
+
+
 def mode_events(
     events: List[Dict[str, Any]], wanted: str, staff: StaffSession
 ) -> List[Dict[str, Any]]:
@@ -75,8 +98,9 @@ def mode_events(
         Events in Rasa's JSON form.
 
     Raises:
-        ModeRefused: for an unknown mode, or a conversation another agent holds (only a
-            supervisor may take it from them).
+        ModeRefused: for an unknown mode, a conversation another agent holds (only a
+            supervisor may take it from them), or a frontline agent taking over or handing
+            back a conversation that waits for a supervisor (`supervisor_required`).
     """
     if wanted not in MODES:
         raise ModeRefused("unknown_mode")
@@ -85,10 +109,13 @@ def mode_events(
     if wanted == "auto":
         if current["mode"] == "auto":
             return []
+        _check_supervisor_wait(events, current, wanted, staff)
         return [_notice("bot_back", staff, events), {"event": "resume"}]
     if current["mode"] == wanted and current["agent"] == staff.username:
         return []
-    pause = {"event": "pause", "metadata": {"mode": wanted, "agent": staff.username}}
+    _check_supervisor_wait(events, current, wanted, staff)
+    meta = {"mode": wanted, "agent": staff.username, "role": staff.role}
+    pause = {"event": "pause", "metadata": meta}
     if current["mode"] == "auto" or current["agent"] != staff.username:
         return [pause, _notice("agent_joined", staff, events)]
     return [pause]

@@ -22,6 +22,7 @@
   var SEVERITY = { low: "低", medium: "中", high: "高" };
   var ERRORS = {
     held_by_another_agent: "该会话已由其他客服接管",
+    supervisor_required: "该会话等待主管处理，一线客服不能接管或交还",
     not_taken_over: "请先接管会话再回复",
     empty_message: "消息不能为空",
     message_too_long: "消息太长了",

@@ -286,7 +286,10 @@ def test_queue_take_over_message_and_hand_back(console):
     )
     sender, events, query = FakeRasa.posted[-1]
     assert sender == customer and query["output_channel"] == ["socketio"]
-    assert events[0] == {"event": "pause", "metadata": {"mode": "human", "agent": "agent"}}
+    assert events[0] == {
+        "event": "pause",
+        "metadata": {"mode": "human", "agent": "agent", "role": "agent"},
+    }
     assert events[1]["metadata"]["sender"] == "system"
     status, _, body = call(console["base"], "/agent/api/conversations", cookie=pair)
     assert customer not in [row["conversation_id"] for row in json.loads(body)["queue"]]
@@ -383,3 +386,15 @@ def test_compensation_above_the_frontline_waits_in_the_supervisors_queue(console
         if row["conversation_id"] == escalated
     ]
     assert entry["queue"] == "supervisor" and entry["reasons"] == ["compensation_above_limit"]
+
+    # a frontline agent can neither take it out of the supervisors' queue nor drop it
+    pair = cookie_pair(sign_in(console, "agent", "agent-demo")[1])
+    path = f"/agent/api/conversations/{escalated}/mode"
+    for mode in ("human", "assist", "auto"):
+        status, _, body = call(console["base"], path, "POST", pair, {"mode": mode}, headers=API)
+        assert (status, json.loads(body)) == (409, {"error": "supervisor_required"}) or (
+            mode == "auto" and status == 200  # handing back what the bot has is no change
+        )
+    assert escalated in [
+        row["conversation_id"] for row in listing("supervisor", "supervisor-demo")["queue"]
+    ]

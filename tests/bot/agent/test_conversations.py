@@ -136,13 +136,14 @@ def test_transcript_marks_who_spoke_and_carries_the_nlu_reading():
 def test_taking_over_pauses_with_the_mode_and_tells_the_customer():
     events = START + [user("转人工", "request_human", 2.0)]
     switch = modes.mode_events(events, "human", staff())
-    assert switch[0] == {"event": "pause", "metadata": {"mode": "human", "agent": "agent"}}
+    meta = {"mode": "human", "agent": "agent", "role": "agent"}
+    assert switch[0] == {"event": "pause", "metadata": meta}
     assert switch[1]["event"] == "bot" and "客服小蜜" in switch[1]["text"]
     assert switch[1]["metadata"]["sender"] == "system"
     taken = events + switch
     assert modes.mode_events(taken, "human", staff()) == []  # already there
     assert modes.mode_events(taken, "assist", staff()) == [
-        {"event": "pause", "metadata": {"mode": "assist", "agent": "agent"}}
+        {"event": "pause", "metadata": {**meta, "mode": "assist"}}
     ]
     back = modes.mode_events(taken, "auto", staff())
     assert [e["event"] for e in back] == ["bot", "resume"]
@@ -170,6 +171,52 @@ def test_another_agents_conversation_needs_a_supervisor():
     with pytest.raises(modes.ModeRefused) as refused:
         modes.mode_events(taken, "sideways", boss)
     assert refused.value.code == "unknown_mode"
+
+
+ABOVE_LIMIT = START + [
+    user("刚买就降价了 差了两百块", "price_protection", 2.0),
+    slot("handoff_reason", "compensation_above_limit", 2.1),
+]
+BOSS = staff("supervisor", "supervisor", "王主管")
+
+
+@pytest.mark.parametrize("wanted", ["human", "assist"])
+def test_a_frontline_agent_cannot_take_what_waits_for_a_supervisor(wanted):
+    with pytest.raises(modes.ModeRefused) as refused:
+        modes.mode_events(ABOVE_LIMIT, wanted, staff())
+    assert refused.value.code == "supervisor_required"
+    summary = conversations.summarise("a-1", ABOVE_LIMIT, KEY)
+    assert summary.visible_in_queue_to("supervisor") and not summary.visible_in_queue_to("agent")
+
+
+def test_a_frontline_agent_cannot_drop_what_came_to_wait_for_a_supervisor_while_they_held_it():
+    taken = ABOVE_LIMIT[:3] + modes.mode_events(ABOVE_LIMIT[:3], "assist", staff())
+    escalated = taken + [slot("handoff_reason", "compensation_above_limit", 5.0)]
+    with pytest.raises(modes.ModeRefused) as refused:
+        modes.mode_events(escalated, "auto", staff())
+    assert refused.value.code == "supervisor_required"
+    assert modes.mode_events(escalated, "human", staff())  # still theirs to answer in
+    # it waits in the supervisors' queue, held or not, until a supervisor holds it
+    summary = conversations.summarise("a-1", escalated, KEY)
+    assert summary.agent_role == "agent" and summary.visible_in_queue_to("supervisor")
+    assert not summary.visible_in_queue_to("agent")
+    by_boss = escalated + modes.mode_events(escalated, "human", BOSS)
+    summary = conversations.summarise("a-1", by_boss, KEY)
+    assert summary.agent == "supervisor" and not summary.visible_in_queue_to("supervisor")
+    assert [e["event"] for e in modes.mode_events(by_boss, "auto", BOSS)] == ["bot", "resume"]
+
+
+def test_a_supervisor_takes_over_and_hands_back_what_waits_for_them():
+    taken = ABOVE_LIMIT + modes.mode_events(ABOVE_LIMIT, "human", BOSS)
+    assert conversations.mode_of(taken) == {
+        "mode": "human",
+        "agent": "supervisor",
+        "role": "supervisor",
+    }
+    back = taken + modes.mode_events(taken, "auto", BOSS)
+    assert conversations.reasons_of(back) == []  # settled: the queue forgets it
+    # after the hand-back a frontline agent may take the conversation again
+    assert modes.mode_events(back, "human", staff())[0]["event"] == "pause"
 
 
 def test_agent_messages_need_a_taken_conversation_and_real_text():
