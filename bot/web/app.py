@@ -11,6 +11,7 @@ from bot.agent.console import create_blueprint as agent_console_blueprint
 from bot.nlg.blueprint import nlg_blueprint
 from bot.notices import job as notice_job
 from bot.rasa_client import RasaClient
+from bot.trainer.blueprint import create_blueprint as trainer_workbench_blueprint
 from bot.web.storefront import create_blueprint as storefront_blueprint
 
 
@@ -32,6 +33,7 @@ def create_app(config: bot_settings.Settings | None = None, name: str = "shop_we
     notice_job.install(app, app.ctx.settings)
     app.blueprint(storefront_blueprint())
     app.blueprint(agent_console_blueprint())
+    app.blueprint(trainer_workbench_blueprint())
 
     @app.after_server_stop
     async def close_rasa_client(app: Sanic, _loop: object) -> None:

@@ -1,0 +1,1 @@
+"""The trainer workbench at /trainer: inbox, labels, training, evaluation, deploy and rollback."""
