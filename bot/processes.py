@@ -17,8 +17,16 @@ from typing import Callable, Dict, List, Optional
 
 from bot.rasa_client import healthy_blocking
 from bot.settings import ROOT, Settings
+from shop.endpoint_secret import ENV as ENDPOINT_SECRET_ENV
 
 VENV_BIN = Path(sys.executable).parent
+OWNER_ONLY_UMASK = 0o077
+
+
+def owner_only_dir(path: Path) -> None:
+    """Creates the folder if needed and makes it readable by its owner only."""
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o700)
 
 
 def free_port() -> int:
@@ -44,6 +52,7 @@ def throwaway_settings(var_dir: Path, endpoints: Path) -> Settings:
         web_port=free_port(),
         rasa_token=uuid.uuid4().hex,
         signing_key=uuid.uuid4().hex,
+        endpoint_secret=uuid.uuid4().hex,
         var_dir=var_dir,
         models_dir=models,
         endpoints=endpoints,
@@ -85,20 +94,27 @@ class ManagedProcess:
     env: Dict[str, str] = field(default_factory=dict)
     popen: Optional[subprocess.Popen] = None
     probe: Optional[Callable[[], bool]] = None
+    started_at: float = 0.0
 
     def start(self) -> None:
-        """Starts the process in its own process group, logging to its file."""
+        """Starts the process in its own process group, logging to its file.
+
+        The log and every file the process creates are readable by their owner only (umask 077).
+        """
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("ab")
-        self.popen = subprocess.Popen(
-            self.command,
-            cwd=ROOT,
-            env={**os.environ, **self.env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        log.close()
+        descriptor = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.chmod(self.log_path, 0o600)
+        with os.fdopen(descriptor, "ab") as log:
+            self.popen = subprocess.Popen(
+                self.command,
+                cwd=ROOT,
+                env={**os.environ, **self.env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                umask=OWNER_ONLY_UMASK,
+            )
+        self.started_at = time.monotonic()
 
     def alive(self) -> bool:
         """Tells whether the process is still running."""
@@ -126,6 +142,7 @@ class ManagedProcess:
             return
         assert self.popen is not None
         os.killpg(self.popen.pid, signal.SIGTERM)
+        os.killpg(self.popen.pid, signal.SIGCONT)  # a stopped (hung) process must see the TERM
         try:
             self.popen.wait(timeout=grace)
         except subprocess.TimeoutExpired:
@@ -174,13 +191,101 @@ class Watchdog:
         return notes
 
 
+class Supervisor:
+    """Restarts children that died, with back-off; the others keep running meanwhile.
+
+    A child that dies is started again after `first_delay` seconds; each death soon after a
+    restart doubles the wait, up to `max_delay`. A child that has run for `stable_after` seconds
+    starts over with `first_delay`. Restarting does not wait for the child to become healthy, so
+    the runner stays responsive (Ctrl-C) while a slow process such as Rasa loads its model.
+    """
+
+    def __init__(
+        self,
+        children: List[ManagedProcess],
+        first_delay: float = 1.0,
+        max_delay: float = 60.0,
+        stable_after: float = 120.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """Watches the started children.
+
+        Args:
+            children: The started processes.
+            first_delay: Seconds before the first restart of a child.
+            max_delay: The longest wait between restarts.
+            stable_after: Seconds of running after which a child's back-off starts over.
+            clock: Monotonic seconds (tests pass their own).
+        """
+        self.children = children
+        self.first_delay = first_delay
+        self.max_delay = max_delay
+        self.stable_after = stable_after
+        self._clock = clock
+        self._delay: Dict[str, float] = {child.name: first_delay for child in children}
+        self._due: Dict[str, float] = {}
+        self.restarts: Dict[str, int] = {child.name: 0 for child in children}
+
+    def tick(self) -> List[str]:
+        """Schedules the restart of children that died and restarts those due; what it did."""
+        now = self._clock()
+        notes = []
+        for child in self.children:
+            if child.alive():
+                if now - child.started_at >= self.stable_after:
+                    self._delay[child.name] = self.first_delay
+                continue
+            if child.name not in self._due:
+                delay = self._delay[child.name]
+                self._due[child.name] = now + delay
+                code = child.popen.returncode if child.popen else None
+                notes.append(
+                    f"{child.name} died (exit code {code}); restarting it in {delay:g} s, "
+                    f"the others keep serving. Last lines of {child.log_path}:\n{child.log_tail()}"
+                )
+            elif now >= self._due[child.name]:
+                del self._due[child.name]
+                child.start()
+                child.started_at = now
+                self.restarts[child.name] += 1
+                self._delay[child.name] = min(self._delay[child.name] * 2, self.max_delay)
+                notes.append(f"{child.name} restarted (restart {self.restarts[child.name]})")
+        return notes
+
+
+def supervise(
+    children: List[ManagedProcess],
+    stopping: Callable[[], bool],
+    health_every: int = 10,
+    tick_seconds: float = 1.0,
+) -> None:
+    """Keeps the children running until `stopping()` says so; reports on standard error.
+
+    Every tick restarts what died (`Supervisor`); every `health_every` ticks reports children
+    that stopped or started answering their health check (`Watchdog`). The children are left
+    running on return (the caller stops them).
+    """
+    supervisor = Supervisor(children)
+    watchdog = Watchdog(children)
+    ticks = 0
+    while not stopping():
+        for note in supervisor.tick():
+            print(note, file=sys.stderr, flush=True)
+        ticks += 1
+        if ticks % health_every == 0:
+            for note in watchdog.check_health():
+                print(note, file=sys.stderr, flush=True)
+        time.sleep(tick_seconds)
+
+
 class StartupError(RuntimeError):
     """A process died or did not become healthy in time."""
 
 
 def stack(settings: Settings, log_dir: Path) -> List[ManagedProcess]:
     """The web app, the action server and the Rasa server, configured by the settings."""
-    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    owner_only_dir(settings.var_dir)
+    owner_only_dir(log_dir)
     env = {
         "PYTHONPATH": str(ROOT),
         "ACTION_ENDPOINT_URL": settings.action_url,
@@ -190,6 +295,7 @@ def stack(settings: Settings, log_dir: Path) -> List[ManagedProcess]:
         "TRACKER_DB": str(settings.tracker_db),
         "SHOP_VAR_DIR": str(settings.var_dir),
         "SHOP_SIGNING_KEY": settings.signing_key,
+        ENDPOINT_SECRET_ENV: settings.endpoint_secret,
     }
     actions = ManagedProcess(
         name="action server",
@@ -208,14 +314,13 @@ def stack(settings: Settings, log_dir: Path) -> List[ManagedProcess]:
     )
     rasa = ManagedProcess(
         name="rasa server",
-        command=[
-            str(VENV_BIN / "rasa"),
-            "run",
+        command=[  # the token reaches Rasa in RASA_TOKEN (bot.rasa_server), never in argv
+            str(VENV_BIN / "python"),
+            "-m",
+            "bot.rasa_server",
             "--model",
             str(settings.models_dir),
             "--enable-api",
-            "--auth-token",
-            settings.rasa_token,
             "--cors",
             "*",
             "--interface",
@@ -229,7 +334,7 @@ def stack(settings: Settings, log_dir: Path) -> List[ManagedProcess]:
         ],
         health_url=f"{settings.rasa_url}/status",
         log_path=log_dir / "rasa.log",
-        env=env,
+        env={**env, "RASA_TOKEN": settings.rasa_token},
         probe=partial(healthy_blocking, settings.rasa_url, settings.rasa_token, 2.0),
     )
     web = ManagedProcess(

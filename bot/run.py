@@ -1,10 +1,10 @@
-"""`make run`: start every process, report the URLs, stop all on Ctrl-C."""
+"""`make run`: start every process, report the URLs, restart a crashed one, stop all on Ctrl-C."""
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
-import time
 
 from bot import processes, settings
 from bot.settings import ROOT
@@ -12,17 +12,11 @@ from bot.settings import ROOT
 HEALTH_EVERY_SECONDS = 10
 
 
-def _save_token(config: settings.Settings) -> None:
-    path = config.var_dir / "rasa_token"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(config.rasa_token)
-    path.chmod(0o600)
-
-
 def main() -> int:
-    """Runs the assistant in the foreground until Ctrl-C or a process dies."""
+    """Runs the assistant in the foreground until Ctrl-C (or SIGTERM)."""
+    os.umask(processes.OWNER_ONLY_UMASK)  # var/, logs/ and the token file: owner only
     config = settings.load()
-    _save_token(config)
+    settings.write_secret(config.var_dir / "rasa_token", config.rasa_token)
     children = processes.stack(config, ROOT / "logs")
     names = ", ".join(p.name for p in children)
     print(f"Starting {names} (logs in logs/) ...", flush=True)
@@ -52,27 +46,11 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
-    watchdog = processes.Watchdog(children)
-    ticks = 0
-    while not stopping:
-        dead = watchdog.dead()
-        if dead:
-            for process in dead:
-                code = process.popen.returncode if process.popen else None
-                print(
-                    f"{process.name} died (exit code {code}); the others are stopped. "
-                    f"Last lines of {process.log_path}:\n{process.log_tail()}",
-                    file=sys.stderr,
-                )
-            processes.stop_all(children)
-            return 1
-        ticks += 1
-        if ticks % HEALTH_EVERY_SECONDS == 0:
-            for note in watchdog.check_health():
-                print(note, file=sys.stderr, flush=True)
-        time.sleep(1)
-    print("Stopping ...", flush=True)
-    processes.stop_all(children)
+    try:
+        processes.supervise(children, lambda: stopping, HEALTH_EVERY_SECONDS)
+    finally:
+        print("Stopping ...", flush=True)
+        processes.stop_all(children)
     return 0
 
 

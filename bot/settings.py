@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from shop.endpoint_secret import ENV as ENDPOINT_SECRET_ENV
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -32,6 +34,9 @@ class Settings:
     default_persona: str = "default"
     notice_interval: float = 300.0
     tracker_store: str = ""
+    endpoint_secret: str = (
+        ""  # what Rasa sends to the action server and /nlg (shop.endpoint_secret)
+    )
 
     @property
     def rasa_url(self) -> str:
@@ -64,19 +69,25 @@ class Settings:
         return self.tracker_store or f"sqlite:///{self.tracker_db}"
 
 
-def _signing_key(var_dir: Path) -> str:
-    """SHOP_SIGNING_KEY, or a random key kept in var/signing_key so identities survive restarts."""
-    key = os.environ.get("SHOP_SIGNING_KEY")
-    if key:
-        return key
-    path = var_dir / "signing_key"
+def write_secret(path: Path, value: str) -> None:
+    """Writes a secret to a file only its owner can read, from the moment it exists."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(value)
+    path.chmod(0o600)  # a file left by an older version may have had wider rights
+
+
+def _kept_secret(env: str, path: Path) -> str:
+    """The variable `env`, or a random secret kept in `path` (owner-only) across restarts."""
+    value = os.environ.get(env)
+    if value:
+        return value
     if path.exists():
         return path.read_text().strip()
-    var_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(32)
-    path.write_text(key)
-    path.chmod(0o600)
-    return key
+    value = secrets.token_urlsafe(32)
+    write_secret(path, value)
+    return value
 
 
 def _scale_out_tracker_store() -> str:
@@ -100,7 +111,7 @@ def load() -> Settings:
         action_port=int(_env("ACTION_PORT", "5055")),
         web_port=int(_env("WEB_PORT", "8000")),
         rasa_token=_env("RASA_TOKEN", secrets.token_urlsafe(24)),
-        signing_key=_signing_key(var_dir),
+        signing_key=_kept_secret("SHOP_SIGNING_KEY", var_dir / "signing_key"),
         var_dir=var_dir,
         models_dir=Path(_env("SHOP_MODELS_DIR", str(ROOT / "models"))),
         endpoints=Path(_env("RASA_ENDPOINTS", str(ROOT / "endpoints.yml"))),
@@ -108,4 +119,5 @@ def load() -> Settings:
         default_persona=_env("SHOP_DEFAULT_PERSONA", "default"),
         notice_interval=float(_env("SHOP_NOTICE_INTERVAL", "300")),
         tracker_store=_scale_out_tracker_store(),
+        endpoint_secret=_kept_secret(ENDPOINT_SECRET_ENV, var_dir / "endpoint_secret"),
     )

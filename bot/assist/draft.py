@@ -208,6 +208,7 @@ class Drafter:
                 token=endpoint.token,
                 token_name=endpoint.token_name,
                 cafile=endpoint.cafile,
+                **endpoint.kwargs,  # the call's timeout and cool-down (bot/remote_actions.py)
             )
         clone.nlg = nlg
         return clone

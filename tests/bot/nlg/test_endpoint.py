@@ -12,6 +12,10 @@ import urllib.request
 import pytest
 
 from bot.settings import ROOT
+from shop.endpoint_secret import ENV as ENDPOINT_SECRET_ENV
+from shop.endpoint_secret import HEADER
+
+SECRET = "endpoint-test-secret"
 
 
 def _free_port():
@@ -30,6 +34,7 @@ def web_url(tmp_path_factory):
         "WEB_PORT": str(port),
         "SHOP_VAR_DIR": str(var_dir),
         "SHOP_SIGNING_KEY": "endpoint-test-key",
+        ENDPOINT_SECRET_ENV: SECRET,
         "SHOP_NOTICE_INTERVAL": "0",
         "SHOP_DEFAULT_PERSONA": "default",
     }
@@ -54,11 +59,12 @@ def web_url(tmp_path_factory):
     log.close()
 
 
-def post(url, body):
+def post(url, body, secret=SECRET):
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers[HEADER] = secret
     request = urllib.request.Request(
-        f"{url}/nlg",
-        data=json.dumps(body, ensure_ascii=False).encode(),
-        headers={"Content-Type": "application/json"},
+        f"{url}/nlg", data=json.dumps(body, ensure_ascii=False).encode(), headers=headers
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         return response.status, json.loads(response.read())
@@ -98,8 +104,19 @@ def test_the_endpoint_answers_in_rasas_format_with_buttons_and_the_card(web_url)
 
 def test_a_malformed_request_is_refused_clearly(web_url):
     request = urllib.request.Request(
-        f"{web_url}/nlg", data=b'{"tracker": {}}', headers={"Content-Type": "application/json"}
+        f"{web_url}/nlg",
+        data=b'{"tracker": {}}',
+        headers={"Content-Type": "application/json", HEADER: SECRET},
     )
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=10)
     assert refused.value.code == 400
+
+
+@pytest.mark.parametrize("secret", [None, "", "guessed", SECRET + "x"])
+def test_a_request_without_the_endpoint_secret_is_refused(web_url, secret):
+    body = rasa_request("utter_order_status", "查订单", arguments={"order_id": "forged"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        post(web_url, body, secret=secret)
+    assert refused.value.code == 401
+    assert "forged" not in refused.value.read().decode()
