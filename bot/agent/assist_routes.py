@@ -10,7 +10,9 @@
 - `GET /agent/metrics` and `/agent/metrics.csv`: acceptance, edits, handoffs, response times.
 
 Nothing that promises more compensation than the signed-in agent's authority is sent: neither a
-suggestion drafted with a higher authority nor an edited or written text (`bot.agent.authority`).
+suggestion drafted with a higher authority nor an edited or written text, nor a text whose promise
+cannot be read for certain (`bot.agent.authority`; the agent's previous message is read with it,
+so a promise split over two messages is still one promise).
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse, json, text
 
-from bot.agent import assist, metrics, modes, trackers
+from bot.agent import assist, authority, metrics, modes, trackers
 from bot.agent.accounts import StaffSession
-from bot.agent.authority import promised_compensation_fen, within_authority
+from bot.agent.conversations import current_session
 from bot.agent.guard import Guard, conversation_events, error, json_body, secure
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.settings import Settings
@@ -45,13 +47,25 @@ CSV_PARTS = {
 logger = logging.getLogger(__name__)
 
 
-def _over_authority(
-    staff: StaffSession, message: str, suggestion: Optional[Dict[str, Any]]
-) -> bool:
-    amount = promised_compensation_fen(message)
-    if suggestion is not None:
-        amount = max(amount, int(suggestion.get("compensation_fen") or 0))
-    return not within_authority(amount, staff.compensation_limit_fen)
+def _previous_agent_text(events: List[Dict[str, Any]]) -> str:
+    """The text of the latest message an agent sent in the conversation's current session."""
+    for event in reversed(current_session(events)):
+        meta = event.get("metadata") or {}
+        if event.get("event") == "bot" and meta.get("sender") == "agent":
+            return str(event.get("text") or "")
+    return ""
+
+
+def _authority_refusal(
+    staff: StaffSession,
+    message: str,
+    suggestion: Optional[Dict[str, Any]],
+    events: List[Dict[str, Any]],
+) -> str:
+    """Why the agent may not send this (`above_authority`, `compensation_unclear`), or ""."""
+    suggested = int((suggestion or {}).get("compensation_fen") or 0)
+    earlier = _previous_agent_text(events)
+    return authority.refusal(message, staff.compensation_limit_fen, earlier, suggested)
 
 
 def register(bp: Blueprint, guard: Guard, render: Callable[..., HTTPResponse]) -> None:
@@ -174,8 +188,9 @@ def register(bp: Blueprint, guard: Guard, render: Callable[..., HTTPResponse]) -
             event = modes.agent_message_event(events, message, staff)
         except modes.ModeRefused as refusal:
             return error(refusal.code, 409)
-        if _over_authority(staff, event["text"], suggestion):
-            return error("above_authority", 403)
+        refused = _authority_refusal(staff, event["text"], suggestion, events)
+        if refused:
+            return error(refused, 403)
         customer = latest_customer_message(events)
         event["metadata"]["assist"] = assist.decision(
             event["text"], suggestion, customer, time.time()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal, InvalidOperation
 from typing import List, Optional, Tuple
 
 import cn2an
@@ -49,6 +50,47 @@ def chinese_number(text: str) -> Optional[int]:
     if value is None or value != int(value):
         return None
     return int(value)
+
+
+# Amounts as written in prices and promises: digits (thousands commas, a decimal part) or Chinese
+# numerals, everyday or financial (伍佰, 壹仟贰佰), with 百/千/万/亿 or k/w after digits.
+_FINANCIAL = str.maketrans(
+    "壹贰叁肆伍陆柒捌玖拾佰仟萬億貳參陸", "一二三四五六七八九十百千万亿二三六"
+)
+_AMOUNT_DIGITS = re.compile(r"(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?([kw百千万亿]*)")
+_AMOUNT_MULTIPLIER = {"k": 1000, "w": 10000, "百": 100, "千": 1000, "万": 10000, "亿": 10**8}
+_AMOUNT_NUMERALS = frozenset("零〇一二两三四五六七八九十百千万亿点")
+
+
+def read_amount(text: str) -> Optional[Decimal]:
+    """Reads an amount written one of the ways shoppers and agents write it, exactly.
+
+    `300`, `1,000`, `35.5`, `3百`, `1.5万`, `3k`, `2w`, `两百`, `一百五`, `伍佰`, `壹仟贰佰`,
+    `一万二` (Chinese numerals read by cn2an). Anything approximate or not a number (`几百`,
+    `五百多`, `一两百`, `万`) is None: the caller decides what an unreadable amount means.
+
+    Args:
+        text: The number alone, without a currency or unit (normalised: half-width, lower case).
+
+    Returns:
+        The exact value, or None.
+    """
+    text = text.strip().translate(_FINANCIAL)
+    match = _AMOUNT_DIGITS.fullmatch(text)
+    if match:
+        whole, fraction, multipliers = match.groups()
+        value = Decimal(whole.replace(",", "") + (fraction or ""))
+        for unit in multipliers:
+            value *= _AMOUNT_MULTIPLIER[unit]
+        return value
+    if not text or any(char not in _AMOUNT_NUMERALS for char in text):
+        return None
+    if all(char in "十百千万亿" for char in text) and text != "十":
+        return None  # a unit alone (万, 百万) is no amount
+    try:
+        return Decimal(str(cn2an.cn2an(text, "normal")))
+    except (ValueError, InvalidOperation):
+        return None
 
 
 def parse_height_cm(text: str) -> Optional[int]:

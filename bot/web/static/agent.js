@@ -29,6 +29,7 @@
     rasa_unavailable: "暂时连不上机器人服务，请稍后再试",
     sign_in_required: "登录已过期，请重新登录",
     above_authority: "超出您的补偿权限，请转主管处理",
+    compensation_unclear: "无法确认补偿金额：请写明具体金额（如 ¥20），或转主管处理",
     stale_suggestion: "顾客又发来新消息，建议已更新",
   };
 

@@ -310,6 +310,43 @@ def test_queue_take_over_message_and_hand_back(console):
     assert roles == ["customer", "system", "agent", "system"]
 
 
+def test_promises_worded_around_the_agents_authority_are_not_sent(console):
+    conversation = "a-" + "9" * 32
+    store(
+        console["db"],
+        conversation,
+        [
+            {
+                "event": "user",
+                "text": "东西坏了 你们得赔",
+                "metadata": {},
+                "parse_data": {"intent": {"name": "complain", "confidence": 0.9}, "entities": []},
+            }
+        ],
+    )
+    pair = cookie_pair(sign_in(console, "agent", "agent-demo")[1])
+    path = f"/agent/api/conversations/{conversation}"
+    assert (
+        call(console["base"], path + "/mode", "POST", pair, {"mode": "human"}, headers=API)[0]
+        == 200
+    )
+
+    def send(text):
+        status, _, body = call(
+            console["base"], path + "/messages", "POST", pair, {"text": text}, headers=API
+        )
+        return status, json.loads(body)
+
+    sent = len(FakeRasa.posted)
+    assert send("赔您伍佰") == (403, {"error": "above_authority"})
+    assert send("补\u200b偿您 CNY 300") == (403, {"error": "above_authority"})
+    assert send("补偿您几百块") == (403, {"error": "compensation_unclear"})
+    assert len(FakeRasa.posted) == sent  # nothing reached the customer
+    assert send("我这边给您申请补偿")[0] == 200
+    assert send("300元") == (403, {"error": "above_authority"})  # the promise's second half
+    assert send("补偿您20元，3天内到账")[0] == 200
+
+
 def test_unknown_and_malformed_conversations(console):
     _, cookie = sign_in(console, "supervisor", "supervisor-demo")
     pair = cookie_pair(cookie)

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pytest
 
 from shop.text import parsing
@@ -124,3 +126,37 @@ def test_parse_foot_length_mm_reads_a_bare_reply_when_asked(text, expected):
 )
 def test_parse_waist_cm(text, expected):
     assert parsing.parse_waist_cm(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("300", "300"),
+        ("1,000", "1000"),
+        ("12,345.67", "12345.67"),
+        ("35.5", "35.5"),
+        ("3百", "300"),
+        ("1.5万", "15000"),
+        ("0.3万", "3000"),
+        ("3k", "3000"),
+        ("2w", "20000"),
+        ("两百", "200"),
+        ("一百五", "150"),
+        ("伍佰", "500"),
+        ("壹仟贰佰", "1200"),
+        ("贰拾", "20"),
+        ("一万二", "12000"),
+        ("三百零五", "305"),
+        ("十", "10"),
+    ],
+)
+def test_read_amount_reads_every_way_an_amount_is_written(text, expected):
+    assert parsing.read_amount(text) == Decimal(expected)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["几百", "五百多", "一两百", "三五百", "万", "百万", "1,00", "1.2.3", "3千5百", "", "abc"],
+)
+def test_read_amount_gives_nothing_for_what_is_not_exactly_a_number(text):
+    assert parsing.read_amount(text) is None
