@@ -17,27 +17,42 @@ With several Rasa replicas behind a load balancer, `SOCKETIO_REDIS_URL` (e.g.
 `redis://127.0.0.1:6379/2`) shares every emit through Redis: an agent's message appended through
 one replica's HTTP API reaches the customer whose socket is connected to another.
 
-A customer message (`user_uttered`) longer than `MAX_MESSAGE_CHARS` (the widget's own limit) never
-reaches NLU: the customer gets `MESSAGE_TOO_LONG_TEXT` as a `bot_uttered` notice instead. A message
-whose metadata (`customData`) carries `client_msg_id` is handled once: a copy with the same id in
-the same conversation within `DUPLICATE_WINDOW_SECONDS` (the widget resends after a dropped
-connection or a missing acknowledgement) is acknowledged with `DUPLICATE_ACK` without being handled
-again (the widget then reloads the history for replies it missed); while the first copy is still
-being answered the copy waits for it, and if the first failed the copy is handled. Clients that send no id are not deduplicated. The ids are remembered in this process only
-(bounded), so behind a load balancer a copy that reaches another replica is handled again.
+Sessions are bound to their owner (`bot.web.inbound.claim`): `session_request` names the
+conversation and proves it owns it, with the chat signature of a signed-in customer's conversation
+(in `customData`) or the `session_secret` whose hash is an anonymous conversation's id (without
+`session_id`, the secret alone names its conversation; without either, the socket gets a new
+anonymous conversation of its own). A socket is confirmed (`session_confirm`) and joins the room
+of that conversation only; its messages go to that conversation only, and a signed-in customer's
+messages are checked again (expired or signed out: refused). Other session ids are refused.
 
-Everything else (event names, session_confirm, metadata key) is Rasa's channel unchanged.
+Anything refused is answered, never dropped: the acknowledgement (when the client asked for one)
+and a `chat_error` event carry `{"error": code, "reason": text}`. That covers a malformed event
+(not an object), a message before `session_request`, a message that is missing, not a string,
+empty, has a lone UTF-16 surrogate or is longer than `MAX_MESSAGE_CHARS` (the customer also gets
+`MESSAGE_TOO_LONG_TEXT` as a `bot_uttered` notice), and events of unknown names. Text that starts
+with "/" is a command only when the widget could have sent it (`bot.web.inbound.guarded_command`);
+metadata keeps `client_msg_id` and the proven identity only.
+
+A message whose metadata (`customData`) carries `client_msg_id` is handled once: a copy with the
+same id in the same conversation within `DUPLICATE_WINDOW_SECONDS` (the widget resends after a
+dropped connection or a missing acknowledgement) is acknowledged with `DUPLICATE_ACK` without
+being handled again (the widget then reloads the history for replies it missed); while the first
+copy is still being answered the copy waits for it, and if the first failed the copy is handled.
+Clients that send no id are not deduplicated. The ids and the socket owners are remembered in
+this process only (bounded), so behind a load balancer a copy that reaches another replica is
+handled again.
+
+Event names, `session_confirm` and the metadata key are Rasa's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
-import json
 import logging
 import os
+import secrets
 import time
-import uuid
 from collections import OrderedDict
 from typing import Any, Callable, Dict, Optional, Text, Tuple
 
@@ -45,15 +60,39 @@ from rasa.core.channels.channel import OutputChannel
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from socketio import AsyncRedisManager
 
-from bot.web.limits import MAX_MESSAGE_CHARS, MESSAGE_TOO_LONG_TEXT
+from bot.web.auth import anonymous_session_id
+from bot.web.inbound import (
+    CLIENT_MSG_ID_KEY,
+    GenerationOf,
+    Refused,
+    claim,
+    client_message_id,
+    client_metadata,
+    conversation_id,
+    generation_in_shop,
+    guarded_command,
+    message_text,
+)
+from bot.web.limits import MESSAGE_TOO_LONG_TEXT
+from shop.signing import signing_key
+
+__all__ = [
+    "CLIENT_MSG_ID_KEY",
+    "DUPLICATE_ACK",
+    "ERROR_EVT",
+    "MESSAGE_TOO_LONG_TEXT",
+    "RecentMessages",
+    "ShopSocketIOInput",
+    "ShopSocketIOOutput",
+    "client_message_id",
+]
 
 REDIS_URL_ENV = "SOCKETIO_REDIS_URL"
 REDIS_CHANNEL = "shop_assist_socketio"
 STAFF_SENDERS = ("agent", "system")
 STAFF_KEYS = ("sender", "notice", "agent_name")
 MESSAGE_TOO_LONG_NOTICE = "message_too_long"
-CLIENT_MSG_ID_KEY = "client_msg_id"
-MAX_CLIENT_MSG_ID_CHARS = 64
+ERROR_EVT = "chat_error"
 DUPLICATE_WINDOW_SECONDS = 300.0
 MAX_REMEMBERED_MESSAGES = 20_000
 DUPLICATE_ACK = {"duplicate": True}
@@ -159,21 +198,6 @@ class RecentMessages:
         return True
 
 
-def client_message_id(metadata: Any) -> Optional[str]:
-    """The widget's id of a customer message (`customData.client_msg_id`), if it has a usable one."""
-    if isinstance(metadata, str):
-        try:
-            metadata = json.loads(metadata)
-        except ValueError:
-            return None
-    if not isinstance(metadata, dict):
-        return None
-    found = metadata.get(CLIENT_MSG_ID_KEY)
-    if isinstance(found, str) and 0 < len(found) <= MAX_CLIENT_MSG_ID_CHARS:
-        return found
-    return None
-
-
 class ShopSocketIOInput(SocketIOInput):
     """Rasa's socket.io input channel using `ShopSocketIOOutput` for every reply."""
 
@@ -181,6 +205,50 @@ class ShopSocketIOInput(SocketIOInput):
     def name(cls) -> Text:
         """The channel's name, as Rasa's own socket.io channel."""
         return "socketio"
+
+    generation_of: GenerationOf = staticmethod(generation_in_shop)  # type: ignore[assignment]
+
+    def _key(self) -> str:
+        return signing_key()
+
+    async def _session_for(self, data: Any) -> str:
+        """The conversation a `session_request` proves it owns (a new anonymous one if none)."""
+        data = {} if data is None else data
+        if not isinstance(data, dict):
+            raise Refused("bad_request", "session_request takes an object {session_id, ...}")
+        secret = data.get("session_secret")
+        wanted = data.get("session_id")
+        if wanted is None or wanted == "":
+            if secret is None:  # a client of Rasa's own kind: a conversation of this socket
+                secret = secrets.token_hex(32)
+            found = anonymous_session_id(secret)
+            if found is None:
+                raise Refused("bad_secret", "session_secret must be 64 lower-case hex digits")
+            return found
+        wanted = conversation_id(wanted)
+        metadata = client_metadata(data.get(self.metadata_key))
+        owner = await claim(
+            wanted, metadata, self._key(), self.generation_of, secret=secret, free_form=False
+        )
+        return owner.conversation_id
+
+    async def _accept(self, owner: Optional[str], data: Any) -> Dict[str, Any]:
+        """The message Rasa gets from a `user_uttered` event, checked against the socket's owner."""
+        if not isinstance(data, dict):
+            raise Refused("bad_request", "user_uttered takes an object {message, session_id}")
+        if owner is None:
+            raise Refused("no_session", "send session_request before any message")
+        named = data.get("session_id")
+        if named not in (None, "") and named != owner:
+            raise Refused("not_your_conversation", "this socket belongs to another conversation")
+        text = message_text(data.get("message"))
+        metadata = client_metadata(data.get(self.metadata_key))
+        owned = await claim(owner, metadata, self._key(), self.generation_of, owned=True)
+        return {
+            "message": guarded_command(text),
+            "session_id": owner,
+            self.metadata_key: owned.metadata,
+        }
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         """The output for messages Rasa sends on its own (external events, reminders)."""
@@ -206,47 +274,71 @@ class ShopSocketIOInput(SocketIOInput):
             sio.manager = AsyncRedisManager(redis_url, channel=REDIS_CHANNEL)
             sio.manager.set_server(sio)
 
-        async def session_request(sid: Text, data: Optional[Dict]) -> None:
-            data = data if isinstance(data, dict) else {}
-            if not data.get("session_id"):
-                data["session_id"] = uuid.uuid4().hex
+        owners: Dict[str, str] = {}  # socket id -> the conversation it proved it owns
+        namespace = self.namespace or "/"
+
+        async def refuse(sid: Text, refused: Refused) -> Dict[str, str]:
+            await sio.emit(ERROR_EVT, refused.as_dict(), room=sid, namespace=namespace)
+            return refused.as_dict()
+
+        async def session_request(sid: Text, data: Any = None) -> Optional[Dict[str, str]]:
+            try:
+                conversation = await self._session_for(data)
+            except Refused as refused:
+                logger.info("refused a session request: %s", refused.code)
+                return await refuse(sid, refused)
+            previous = owners.get(sid)
+            if previous and previous != conversation:
+                left = sio.leave_room(sid, previous, namespace=self.namespace)
+                if inspect.isawaitable(left):
+                    await left
+            owners[sid] = conversation
             if self.session_persistence:
-                joined = sio.enter_room(sid, data["session_id"], namespace=self.namespace)
+                joined = sio.enter_room(sid, conversation, namespace=self.namespace)
                 if inspect.isawaitable(joined):
                     await joined
-            await sio.emit("session_confirm", data["session_id"], room=sid)
+            await sio.emit("session_confirm", conversation, room=sid, namespace=namespace)
+            return None
 
         sio.on("session_request", session_request, namespace=self.namespace)
 
-        rasa_handle_message = sio.handlers[self.namespace or "/"][self.user_message_evt]
+        async def disconnect(sid: Text, *_: Any) -> None:
+            owners.pop(sid, None)
+
+        sio.on("disconnect", disconnect, namespace=self.namespace)
+
+        async def unknown_event(event: Text, sid: Text, *_: Any) -> Dict[str, str]:
+            return await refuse(sid, Refused("unknown_event", f"no such event: {event[:40]}"))
+
+        sio.on("*", unknown_event, namespace=self.namespace)
+
+        rasa_handle_message = sio.handlers[namespace][self.user_message_evt]
         recent = RecentMessages()
 
-        async def handle_message(sid: Text, data: Any) -> Optional[Dict[Text, bool]]:
-            if not isinstance(data, dict):
-                return await rasa_handle_message(sid, data)
-            sender_id = data.get("session_id") if self.session_persistence else sid
-            if not sender_id:
-                return await rasa_handle_message(sid, data)  # Rasa warns and ignores it
-            text = data.get("message")
-            if isinstance(text, str) and len(text) > MAX_MESSAGE_CHARS:
-                logger.info("refused a socket.io message of %d characters", len(text))
-                notice = {
-                    "text": MESSAGE_TOO_LONG_TEXT,
-                    "sender": "system",
-                    "notice": MESSAGE_TOO_LONG_NOTICE,
-                }
-                output = ShopSocketIOOutput(sio, self.bot_message_evt)
-                await output.send_response(sender_id, notice)
-                return None
-            client_id = client_message_id(data.get(self.metadata_key))
-            if client_id is None:
-                return await rasa_handle_message(sid, data)
+        async def handle_message(sid: Text, data: Any = None) -> Optional[Dict[Text, Any]]:
+            try:
+                accepted = await self._accept(owners.get(sid), data)
+            except Refused as refused:
+                logger.info("refused a socket.io message: %s", refused.code)
+                if refused.code == "message_too_long" and owners.get(sid):
+                    notice = {
+                        "text": MESSAGE_TOO_LONG_TEXT,
+                        "sender": "system",
+                        "notice": MESSAGE_TOO_LONG_NOTICE,
+                    }
+                    output = ShopSocketIOOutput(sio, self.bot_message_evt)
+                    await output.send_response(owners[sid], notice)
+                return await refuse(sid, refused)
+            client_id = accepted[self.metadata_key].get(CLIENT_MSG_ID_KEY)
 
             async def handle() -> None:
-                await rasa_handle_message(sid, data)
+                await rasa_handle_message(sid, accepted)
 
-            if not await recent.handle_once((str(sender_id), client_id), handle):
-                logger.debug("dropped a copy of message %s in %s", client_id, sender_id)
+            if client_id is None:
+                await handle()
+                return None
+            if not await recent.handle_once((accepted["session_id"], client_id), handle):
+                logger.debug("dropped a copy of message %s", client_id)
                 return dict(DUPLICATE_ACK)
             return None
 

@@ -18,10 +18,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.rasa_client import RasaUnavailable
 from bot.settings import Settings
-from bot.web import auth, shop
+from bot.web import auth, shop, signouts
 from bot.web.history import fetch_history
 from bot.web.limits import MAX_MESSAGE_CHARS
 from bot.web.origin import same_origin
+from bot.web.personas import PERSONAS
 from shop.db import session_scope
 from shop.money import price_tag
 
@@ -29,16 +30,9 @@ HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
 TEMPLATES_DIR = HERE / "templates"
 PERSONAS_DIR = HERE.parents[1] / "personas"
-# The contract's personas, in the order the picker shows them; labels from personas/<id>.yml.
-PERSONAS = (
-    ("default", "标准客服"),
-    ("master", "主人模式"),
-    ("lady", "淑女组"),
-    ("spicy", "重口味组"),
-    ("fresh", "小清新组"),
-    ("crazy", "疯癫组"),
-    ("advisor", "专业顾问"),
-)
+
+# The anonymous widget's session secret travels in a header, never in a URL (URLs are logged).
+SECRET_HEADER = "X-Chat-Secret"
 
 logger = logging.getLogger(__name__)
 
@@ -105,13 +99,20 @@ def create_blueprint() -> Blueprint:
     templates = _templates()
     personas = persona_labels()
 
-    def signed_in(request: Request) -> Optional[int]:
+    async def signed_in(request: Request) -> Optional[auth.SignedIn]:
+        """The customer of a valid session cookie that was not revoked by signing out."""
         key = request.app.ctx.settings.signing_key
-        return auth.read_cookie(request.cookies.get(auth.COOKIE_NAME), key)
+        found = auth.read_cookie(request.cookies.get(auth.COOKIE_NAME), key)
+        if found is None:
+            return None
+        if await _db(signouts.current_generation, found.customer_id) != found.generation:
+            return None
+        return found
 
     async def page(request: Request, template: str, **context: Any) -> HTTPResponse:
         config: Settings = request.app.ctx.settings
-        customer_id = signed_in(request)
+        who = await signed_in(request)
+        customer_id = who.customer_id if who else None
         customers = await _db(shop.demo_customers)
         nickname = next((c.nickname for c in customers if c.id == customer_id), None)
         if nickname is None and customer_id is not None:
@@ -123,12 +124,13 @@ def create_blueprint() -> Blueprint:
             "rasaUrl": rasa_url,
             "socketPath": "/socket.io",
             "historyUrl": "/chat/history",
+            "identityUrl": "/chat/identity",
             "maxChars": MAX_MESSAGE_CHARS,
             "personas": personas,
             "customer": None,
         }
-        if customer_id is not None:
-            identity = auth.chat_identity(customer_id, config.signing_key)
+        if customer_id is not None and who is not None:
+            identity = auth.chat_identity(customer_id, config.signing_key, who.generation)
             chat["customer"] = {
                 "nickname": nickname,
                 "sessionId": identity["session_id"],
@@ -188,7 +190,8 @@ def create_blueprint() -> Blueprint:
             return redirect(target)
         response = redirect(target)
         key = request.app.ctx.settings.signing_key
-        response.cookies[auth.COOKIE_NAME] = auth.make_cookie(int(wanted), key)
+        generation = await _db(signouts.current_generation, int(wanted))
+        response.cookies[auth.COOKIE_NAME] = auth.make_cookie(int(wanted), key, generation)
         cookie = response.cookies[auth.COOKIE_NAME]
         cookie["httponly"] = True
         cookie["samesite"] = "Lax"
@@ -200,15 +203,36 @@ def create_blueprint() -> Blueprint:
     async def signout(request: Request) -> HTTPResponse:
         if not same_origin(request):
             return json({"error": "cross-site sign-out refused"}, status=403)
+        who = await signed_in(request)
+        if who is not None:  # every cookie and chat signature issued to the customer dies
+            await _db(signouts.sign_out, who.customer_id)
         response = redirect(_safe_next(request.form.get("next")))
         del response.cookies[auth.COOKIE_NAME]
+        return response
+
+    @bp.get("/chat/identity")
+    async def identity(request: Request) -> HTTPResponse:
+        """A fresh chat signature for the signed-in customer (the widget's expired, say)."""
+        who = await signed_in(request)
+        if who is None:
+            return json({"error": "signed_out", "reason": "not signed in"}, status=401)
+        found = auth.chat_identity(
+            who.customer_id, request.app.ctx.settings.signing_key, who.generation
+        )
+        response = json({"sessionId": found["session_id"], "customData": found["custom_data"]})
+        response.headers["Cache-Control"] = "private, no-store"
         return response
 
     @bp.get("/chat/history")
     async def history(request: Request) -> HTTPResponse:
         config: Settings = request.app.ctx.settings
+        secret = request.headers.get(SECRET_HEADER)
         session_id = str(request.args.get("session_id") or "")[:64]
-        if not auth.may_read_history(session_id, signed_in(request), config.signing_key):
+        if not session_id and secret:
+            session_id = auth.anonymous_session_id(secret) or ""
+        who = await signed_in(request)
+        customer_id = who.customer_id if who else None
+        if not auth.may_read_history(session_id, customer_id, config.signing_key, secret):
             return json({"error": "not your conversation"}, status=403)
         try:
             restored = await fetch_history(request.app.ctx.rasa, session_id)

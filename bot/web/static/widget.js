@@ -8,7 +8,16 @@
 
   var config = JSON.parse(document.getElementById("chat-config").textContent);
   var STORE = "shopChat:";
-  var ANONYMOUS_ID = /^a-[0-9a-f]{32}$/;
+  var SECRET = /^[0-9a-f]{64}$/;
+  // What the customer reads when the channel refuses a message (codes of bot/web/inbound.py).
+  var REFUSED = {
+    empty_message: "消息是空的，没有发送",
+    missing_message: "消息是空的，没有发送",
+    not_text: "这条消息无法发送",
+    lone_surrogate: "消息里有无法识别的字符，没有发送",
+    message_too_long: "消息太长了，没有发送",
+    bad_request: "这条消息无法发送",
+  };
   var TYPING_TIMEOUT_MS = 20000;
   var ACK_TIMEOUT_MS = 60000;
 
@@ -63,20 +72,50 @@
       .join("");
   }
 
-  function anonymousSessionId() {
-    var id = load("anonymous", null);
-    if (typeof id !== "string" || !ANONYMOUS_ID.test(id)) {
-      id = "a-" + randomHex(16);
-      save("anonymous", id);
+  // An anonymous visitor's conversation belongs to a secret kept here: its id is a hash of the
+  // secret (the channel tells it in session_confirm), so knowing the id gives no way in.
+  function anonymousSecret() {
+    var secret = load("secret", null);
+    if (typeof secret !== "string" || !SECRET.test(secret)) {
+      secret = randomHex(32);
+      save("secret", secret);
     }
-    return id;
+    return secret;
   }
 
   var customer = config.customer;
-  var sessionId = customer ? customer.sessionId : anonymousSessionId();
+  var secret = customer ? null : anonymousSecret();
+  var sessionId = customer ? customer.sessionId : null; // anonymous: known once confirmed
   var customData = customer ? customer.customData : {};
   function sessionKey(name) {
-    return sessionId + ":" + name;
+    return (customer ? sessionId : "anonymous") + ":" + name;
+  }
+
+  // A lone UTF-16 surrogate (half an emoji) becomes U+FFFD: the channel refuses one, so a message
+  // is repaired before it is sent (and one kept from an earlier page before it is sent again).
+  function wellFormed(text) {
+    var s = String(text);
+    var out = "";
+    for (var i = 0; i < s.length; i++) {
+      var c = s.charCodeAt(i);
+      var next = i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
+      if (c >= 0xd800 && c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+        out += s.charAt(i) + s.charAt(i + 1);
+        i++;
+      } else {
+        out += c >= 0xd800 && c <= 0xdfff ? "\ufffd" : s.charAt(i);
+      }
+    }
+    return out;
+  }
+
+  // A message kept from an earlier page: repaired, or dropped when it cannot be sent at all.
+  function sendable(m) {
+    if (!m || typeof m !== "object" || typeof m.text !== "string" || typeof m.id !== "string") return null;
+    var text = wellFormed(m.text);
+    if (!text.trim() || text.length > config.maxChars) return null;
+    var display = typeof m.display === "string" ? wellFormed(m.display) : null;
+    return { id: m.id, text: text, display: display };
   }
 
   // ---- formatting ----
@@ -132,7 +171,7 @@
     return item;
   }
 
-  function setDelivery(item, state) {
+  function setDelivery(item, state, reason) {
     if (!item) return;
     var label = item.querySelector(".msg-state");
     if (!label) {
@@ -140,7 +179,7 @@
       item.appendChild(label);
     }
     item.setAttribute("data-delivery", state);
-    label.textContent = { queued: "待发送", sending: "发送中…", sent: "" }[state] || "";
+    label.textContent = reason || { queued: "待发送", sending: "发送中…", sent: "" }[state] || "";
   }
 
   function cardRow(list, label, value) {
@@ -322,7 +361,7 @@
   // Each message keeps its id (sent as customData.client_msg_id): the channel drops a copy it has
   // already accepted, so a message is sent again (same id) whenever its acknowledgement is missing.
   var pending = load(sessionKey("pending"), []);
-  if (!Array.isArray(pending)) pending = [];
+  pending = (Array.isArray(pending) ? pending : []).map(sendable).filter(Boolean);
   var bubbles = {};
   var inFlight = null; // the attempt being sent: { id }
   var ready = false;
@@ -351,6 +390,24 @@
     flush();
   }
 
+  // The channel refused a message: one it can never take is dropped (the customer is told);
+  // an expired sign-in or a lost session is renewed and the message sent again.
+  function refused(message, reply) {
+    inFlight = null;
+    if (reply.error === "signed_out") return renewIdentity();
+    if (reply.error === "no_session" || reply.error === "not_your_conversation") {
+      ready = false;
+      return requestSession();
+    }
+    pending = pending.filter(function (m) {
+      return m.id !== message.id;
+    });
+    savePending();
+    setDelivery(bubbles[message.id], "failed", REFUSED[reply.error] || REFUSED.bad_request);
+    updateTyping();
+    flush();
+  }
+
   function flush() {
     if (!ready || inFlight || pending.length === 0) return;
     var message = pending[0];
@@ -368,6 +425,10 @@
         "user_uttered",
         { message: message.text, customData: data, session_id: sessionId },
         function (error, reply) {
+          if (!error && reply && typeof reply.error === "string") {
+            if (inFlight === attempt) refused(message, reply);
+            return;
+          }
           if (!error) {
             acknowledged(message.id);
             if (reply && reply.duplicate) resyncHistory();
@@ -383,7 +444,7 @@
   }
 
   function send(text, display) {
-    var message = { id: randomHex(8), text: text, display: display };
+    var message = { id: randomHex(8), text: wellFormed(text), display: display };
     pending.push(message);
     savePending();
     if (display) {
@@ -418,7 +479,7 @@
   });
   ui.form.addEventListener("submit", function (event) {
     event.preventDefault();
-    var text = ui.input.value.trim().slice(0, config.maxChars);
+    var text = wellFormed(ui.input.value.trim().slice(0, config.maxChars)).trim();
     if (!text) return;
     ui.input.value = "";
     updateCounter();
@@ -461,11 +522,14 @@
       reconnectionDelay: 500,
       reconnectionDelayMax: 3000,
     });
-    socket.on("connect", function () {
-      setStatus("正在连接客服…", "connecting");
-      socket.emit("session_request", { session_id: sessionId });
+    socket.on("connect", requestSession);
+    socket.on("chat_error", function (problem) {
+      if (!problem || ready) return; // a refused message is handled with its acknowledgement
+      if (problem.error === "signed_out") renewIdentity();
+      else setStatus("暂时连不上客服，请刷新页面", "offline");
     });
-    socket.on("session_confirm", function () {
+    socket.on("session_confirm", function (confirmed) {
+      if (!customer && typeof confirmed === "string") sessionId = confirmed;
       ready = true;
       setStatus("", "online");
       pending.forEach(function (m) {
@@ -493,6 +557,45 @@
     });
   }
 
+  function requestSession() {
+    setStatus("正在连接客服…", "connecting");
+    var request = customer
+      ? { session_id: sessionId, customData: customData }
+      : { session_secret: secret };
+    socket.emit("session_request", request);
+  }
+
+  // The chat signature expired or was revoked: a fresh one while the shop session lasts, else the
+  // customer signed out (another tab) and the page is loaded again as a visitor's.
+  var renewing = false;
+  function renewIdentity() {
+    if (renewing) return;
+    renewing = true;
+    ready = false;
+    setStatus("正在重新验证登录…", "connecting");
+    fetch(config.identityUrl, { credentials: "same-origin", cache: "no-store" })
+      .then(function (response) {
+        if (response.status === 401) {
+          window.location.reload();
+          return;
+        }
+        return response.ok ? response.json() : null;
+      })
+      .then(function (body) {
+        renewing = false;
+        if (body && body.customData && body.sessionId === sessionId) {
+          customData = body.customData;
+          if (socket && socket.connected) requestSession();
+        } else if (body !== undefined) {
+          setStatus("登录状态已变化，请刷新页面", "offline");
+        }
+      })
+      .catch(function () {
+        renewing = false;
+        setStatus("暂时连不上客服，正在重试…", "offline");
+      });
+  }
+
   window.addEventListener("offline", function () {
     setStatus("网络已断开，消息会在恢复连接后自动发送", "offline");
     if (socket) socket.disconnect();
@@ -502,8 +605,12 @@
   });
 
   function fetchHistory() {
-    var url = config.historyUrl + "?session_id=" + encodeURIComponent(sessionId);
-    return fetch(url, { credentials: "same-origin", cache: "no-store" }).then(function (response) {
+    var url = config.historyUrl;
+    var headers = {};
+    if (customer) url += "?session_id=" + encodeURIComponent(sessionId);
+    else headers["X-Chat-Secret"] = secret;
+    var options = { credentials: "same-origin", cache: "no-store", headers: headers };
+    return fetch(url, options).then(function (response) {
       return response.ok ? response.json() : null;
     });
   }

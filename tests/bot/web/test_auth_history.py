@@ -1,45 +1,69 @@
 from bot.web import auth
 from bot.web.history import visible_messages
-from shop.signing import conversation_id_for, sign_customer_id
+from shop.signing import conversation_id_for, read_chat_signature
 
 KEY = "test-signing-key"
+SECRET = "5e" * 32
 
 
-def test_cookie_round_trip_names_the_customer():
-    value = auth.make_cookie(7, KEY, now=1_000_000)
-    assert auth.read_cookie(value, KEY, now=1_000_100) == 7
+def test_cookie_round_trip_names_the_customer_and_its_sign_out_generation():
+    value = auth.make_cookie(7, KEY, generation=3, now=1_000_000)
+    assert auth.read_cookie(value, KEY, now=1_000_100) == auth.SignedIn(7, 3)
+    assert auth.read_cookie(auth.make_cookie(7, KEY, now=1_000_000), KEY, now=1_000_100) == (
+        auth.SignedIn(7, 0)
+    )
 
 
 def test_forged_moved_or_expired_cookies_are_anonymous():
     value = auth.make_cookie(7, KEY, now=1_000_000)
-    customer, issued, mac = value.split(".")
-    assert auth.read_cookie(f"8.{issued}.{mac}", KEY, now=1_000_100) is None
+    customer, issued, generation, mac = value.split(".")
+    assert auth.read_cookie(f"8.{issued}.{generation}.{mac}", KEY, now=1_000_100) is None
+    # a cookie from before a sign-out cannot be lifted to the current generation
+    assert auth.read_cookie(f"7.{issued}.1.{mac}", KEY, now=1_000_100) is None
     assert auth.read_cookie(value, "another-key", now=1_000_100) is None
     assert auth.read_cookie(value + "0", KEY, now=1_000_100) is None
     assert auth.read_cookie(value, KEY, now=1_000_000 + auth.MAX_AGE_SECONDS + 1) is None
     assert auth.read_cookie("", KEY) is None
     assert auth.read_cookie(None, KEY) is None
-    # the chat signature of the same customer is not a valid cookie MAC
-    assert auth.read_cookie(f"7.{issued}.{sign_customer_id(7, KEY)}", KEY, now=1_000_100) is None
+    # the chat signature of the same customer is not a valid cookie
+    sig = auth.chat_identity(7, KEY, now=1_000_000)["custom_data"]["customer_sig"]
+    assert auth.read_cookie(f"7.{sig}", KEY, now=1_000_100) is None
 
 
-def test_chat_identity_is_what_the_action_server_verifies():
-    identity = auth.chat_identity(7, KEY)
+def test_chat_identity_signs_the_customer_time_and_conversation():
+    identity = auth.chat_identity(7, KEY, generation=2, now=1_000_000)
     assert identity["session_id"] == conversation_id_for(7, KEY)
-    assert identity["custom_data"] == {"customer_id": 7, "customer_sig": sign_customer_id(7, KEY)}
+    custom = identity["custom_data"]
+    assert custom["customer_id"] == 7 and custom["customer_sig"].startswith("1000000.2.")
+    found = read_chat_signature(custom, identity["session_id"], KEY, now=1_000_100)
+    assert (found.customer_id, found.generation, found.issued) == (7, 2, 1_000_000)
+    # bound to its conversation: worthless in another one
+    assert read_chat_signature(custom, conversation_id_for(8, KEY), KEY, now=1_000_100) is None
+
+
+def test_anonymous_conversations_belong_to_the_secret_that_hashes_to_them():
+    own = auth.anonymous_session_id(SECRET)
+    assert auth.ANONYMOUS_ID.match(own) and own != auth.anonymous_session_id("6f" * 32)
+    assert auth.owns_anonymous(own, SECRET)
+    assert not auth.owns_anonymous(own, None) and not auth.owns_anonymous(own, "6f" * 32)
+    for bad in (None, "", "5E" * 32, SECRET[:-1], SECRET + "0", 42, own):
+        assert auth.anonymous_session_id(bad) is None
 
 
 def test_history_only_for_own_conversation():
     own = conversation_id_for(7, KEY)
     other = conversation_id_for(8, KEY)
-    anonymous = "a-" + "0123456789abcdef" * 2
+    anonymous = auth.anonymous_session_id(SECRET)
     assert auth.may_read_history(own, 7, KEY)
     assert not auth.may_read_history(other, 7, KEY)
     assert not auth.may_read_history(own, None, KEY)
-    assert auth.may_read_history(anonymous, None, KEY)
-    assert auth.may_read_history(anonymous, 7, KEY)
+    assert auth.may_read_history(anonymous, None, KEY, SECRET)
+    assert auth.may_read_history(anonymous, 7, KEY, SECRET)
+    # knowing an anonymous conversation's id is not enough any more
+    assert not auth.may_read_history(anonymous, None, KEY)
+    assert not auth.may_read_history(anonymous, None, KEY, "6f" * 32)
     for refused in ("me", "test-123", "a-xyz", anonymous + "0", "", "../status"):
-        assert not auth.may_read_history(refused, None, KEY)
+        assert not auth.may_read_history(refused, None, KEY, SECRET)
 
 
 def test_visible_messages_keep_texts_buttons_and_cards_but_not_commands():

@@ -6,7 +6,7 @@ import pytest
 from sanic import Sanic
 
 from bot.processes import free_port
-from bot.web import storefront
+from bot.web import auth, signouts, storefront
 from bot.web.limits import MAX_MESSAGE_CHARS
 from bot.web.socketio_channel import (
     CLIENT_MSG_ID_KEY,
@@ -16,6 +16,16 @@ from bot.web.socketio_channel import (
     ShopSocketIOOutput,
     client_message_id,
 )
+from shop import db
+from shop.signing import SIGNING_KEY_ENV, conversation_id_for, signed_in_customer
+
+KEY = "socketio-test-key"
+
+
+def secret(n):
+    """A widget's session secret (64 hex digits) and the anonymous conversation it owns."""
+    value = f"{n:02x}" * 32
+    return value, auth.anonymous_session_id(value)
 
 
 def run(coroutine):
@@ -55,14 +65,16 @@ def test_session_request_joins_the_session_room():
     sio = channel.sio
     handler = sio.handlers["/"]["session_request"]
 
+    owner, conversation = secret(1)
+
     async def connect_and_request():
         sid = await sio.manager.connect("engine-1", "/")
-        await handler(sid, {"session_id": "a-" + "1" * 32})
+        await handler(sid, {"session_id": conversation, "session_secret": owner})
         return sid
 
     sid = run(connect_and_request())
     rooms = sio.manager.get_rooms(sid, "/")
-    assert "a-" + "1" * 32 in rooms
+    assert conversation in rooms
     assert isinstance(channel.get_output_channel(), ShopSocketIOOutput)
 
 
@@ -97,10 +109,17 @@ def test_agent_messages_and_notices_keep_their_sender():
 
 
 @pytest.fixture
-def served_channel(monkeypatch):
-    """Serves the channel on a free port; `talk(url)` runs a client against it."""
+def served_channel(monkeypatch, tmp_path):
+    """Serves the channel on a free port; `talk(url)` runs a client against it.
+
+    The signing key is set and the shop database (sign-out generations) is a fresh SQLite file.
+    """
     monkeypatch.setattr(Sanic, "test_mode", True)  # lets every test build its own app
-    return serve
+    monkeypatch.setenv(SIGNING_KEY_ENV, KEY)
+    monkeypatch.setenv("SHOP_DATABASE_URL", f"sqlite:///{tmp_path / 'shop.db'}")
+    db.reset()
+    yield serve
+    db.reset()
 
 
 def serve(on_message, talk):
@@ -136,35 +155,55 @@ def run_in_thread(coroutine):
 
 
 class Customer:
-    """A socket.io client in one conversation, as the widget speaks to the channel."""
+    """A socket.io client in one conversation, as the widget speaks to the channel.
 
-    def __init__(self, url, session_id):
+    `request` is what it sends with `session_request` (the widget's: a session secret, or a
+    signed-in customer's conversation and chat signature); `None` connects without a session.
+    """
+
+    def __init__(self, url, request=None, custom=None):
         import socketio
 
-        self.url, self.session_id = url, session_id
+        self.url, self.request = url, request
+        self.custom = dict(custom or {})
+        self.session_id = None
         self.client = socketio.AsyncClient()
-        self.received = []
+        self.received, self.errors = [], []
         self.client.on("bot_uttered", self.received.append)
+        self.client.on("chat_error", self.errors.append)
 
     async def __aenter__(self):
         confirmed = asyncio.Event()
-        self.client.on("session_confirm", lambda *_: confirmed.set())
+
+        def confirm(session_id):
+            self.session_id = session_id
+            confirmed.set()
+
+        self.client.on("session_confirm", confirm)
         # long polling: the aiohttp Rasa pins lacks what the client's websocket transport needs
         await self.client.connect(self.url, transports=["polling"])
-        await self.client.emit("session_request", {"session_id": self.session_id})
-        await asyncio.wait_for(confirmed.wait(), 10)
+        if self.request is not None:
+            await self.client.emit("session_request", self.request)
+            await asyncio.wait_for(confirmed.wait(), 10)
         return self
 
     async def __aexit__(self, *_):
         await self.client.disconnect()
 
-    async def say(self, text, client_msg_id=None):
+    async def say(self, text, client_msg_id=None, session_id=None, **custom):
         """Sends a message and waits for the channel's acknowledgement."""
-        custom = {"customer_id": 1}
+        custom = {**self.custom, **custom}
         if client_msg_id is not None:
             custom[CLIENT_MSG_ID_KEY] = client_msg_id
-        data = {"message": text, "session_id": self.session_id, "customData": custom}
+        data = {"message": text, "session_id": session_id or self.session_id, "customData": custom}
         return await self.client.call("user_uttered", data, timeout=10)
+
+    async def wait_for(self, count, kind="received"):
+        for _ in range(50):
+            if len(getattr(self, kind)) >= count:
+                break
+            await asyncio.sleep(0.1)
+        return getattr(self, kind)
 
 
 def recorder():
@@ -178,10 +217,10 @@ def recorder():
 
 def test_a_message_over_the_limit_never_reaches_nlu_and_the_customer_is_told(served_channel):
     handled, on_message = recorder()
-    session = "a-" + "2" * 32
+    owner, _ = secret(2)
 
     async def talk(url):
-        async with Customer(url, session) as customer:
+        async with Customer(url, {"session_secret": owner}) as customer:
             await customer.say("多" * (MAX_MESSAGE_CHARS + 1))
             await customer.say("x" * (MAX_MESSAGE_CHARS + 4000))
             await customer.say("多" * MAX_MESSAGE_CHARS)
@@ -201,10 +240,13 @@ def test_a_message_over_the_limit_never_reaches_nlu_and_the_customer_is_told(ser
 
 def test_a_copy_of_an_accepted_message_is_acknowledged_but_not_handled_again(served_channel):
     handled, on_message = recorder()
-    first, second = "a-" + "3" * 32, "a-" + "4" * 32
+    (first_secret, first), (second_secret, second) = secret(3), secret(4)
 
     async def talk(url):
-        async with Customer(url, first) as customer, Customer(url, second) as other:
+        async with (
+            Customer(url, {"session_secret": first_secret}) as customer,
+            Customer(url, {"session_id": second, "session_secret": second_secret}) as other,
+        ):
             acks = [
                 await customer.say("还有货吗", "m-1"),
                 await customer.say("还有货吗", "m-1"),  # resent after a dropped connection
@@ -224,7 +266,7 @@ def test_a_copy_of_an_accepted_message_is_acknowledged_but_not_handled_again(ser
         (first, "没有id的客户端"),
         (first, "没有id的客户端"),
     ]
-    assert handled[0][2] == {"customer_id": 1, CLIENT_MSG_ID_KEY: "m-1"}
+    assert handled[0][2] == {CLIENT_MSG_ID_KEY: "m-1"}
 
 
 def test_a_copy_sent_while_the_first_is_answered_waits_for_it(served_channel):
@@ -235,12 +277,15 @@ def test_a_copy_sent_while_the_first_is_answered_waits_for_it(served_channel):
         handled.append(message.text)
         await release.wait()  # Rasa still answering the first copy
 
-    session = "a-" + "5" * 32
+    owner, _ = secret(5)
 
     async def talk(url):
         nonlocal release
         release = asyncio.Event()
-        async with Customer(url, session) as customer, Customer(url, session) as reconnected:
+        async with (
+            Customer(url, {"session_secret": owner}) as customer,
+            Customer(url, {"session_secret": owner}) as reconnected,
+        ):
             first = asyncio.create_task(customer.say("慢慢回答", "m-slow"))
             for _ in range(50):
                 if handled:
@@ -293,3 +338,175 @@ def test_client_message_ids_are_read_from_the_metadata_only_when_usable():
     assert client_message_id({"client_msg_id": "x" * 65}) is None
     assert client_message_id("not json") is None
     assert client_message_id(None) is None
+
+
+# ---- sessions bound to their owner, identity checked, bad input answered ----
+
+
+def replying_recorder():
+    """Records what reaches Rasa and answers each message into its own conversation's room."""
+    handled = []
+
+    async def on_message(message):
+        handled.append((message.sender_id, message.text, message.metadata))
+        await message.output_channel.send_text_message(message.sender_id, f"回复:{message.text}")
+
+    return handled, on_message
+
+
+def test_a_socket_cannot_join_or_write_into_another_visitors_conversation(served_channel):
+    handled, on_message = replying_recorder()
+    (victim_secret, victim), (thief_secret, _) = secret(6), secret(7)
+
+    async def talk(url):
+        async with Customer(url, {"session_secret": victim_secret}) as customer:
+            async with (
+                Customer(url) as thief,
+                Customer(url, {"session_secret": thief_secret}) as other,
+            ):
+                refused = await thief.client.call(
+                    "session_request", {"session_id": victim}, timeout=10
+                )
+                wrong = await thief.client.call(
+                    "session_request",
+                    {"session_id": victim, "session_secret": thief_secret},
+                    timeout=10,
+                )
+                unbound = await thief.say("我是来偷看的", session_id=victim)
+                crossed = await other.say("写进别人的对话", session_id=victim)
+                await customer.say("我的快递到哪了")
+                await customer.wait_for(1)
+                await asyncio.sleep(0.3)
+                return refused, wrong, unbound, crossed, customer, thief, other
+
+    refused, wrong, unbound, crossed, customer, thief, other = served_channel(on_message, talk)
+    assert customer.session_id == victim
+    assert refused["error"] == wrong["error"] == "not_your_conversation"
+    assert unbound["error"] == "no_session"
+    assert crossed["error"] == "not_your_conversation"
+    assert [(sender, text) for sender, text, _ in handled] == [(victim, "我的快递到哪了")]
+    assert [m["text"] for m in customer.received] == ["回复:我的快递到哪了"]
+    assert thief.received == [] and other.received == []
+    assert {e["error"] for e in thief.errors} == {"not_your_conversation", "no_session"}
+
+
+def test_a_signed_in_conversation_needs_a_fresh_unrevoked_signature_of_its_own(served_channel):
+    handled, on_message = replying_recorder()
+    mine, theirs = auth.chat_identity(2, KEY), auth.chat_identity(3, KEY)
+    expired = auth.chat_identity(2, KEY, now=1_000_000)  # issued long ago
+
+    def request(identity, session_id=None):
+        return {
+            "session_id": session_id or identity["session_id"],
+            "customData": identity["custom_data"],
+        }
+
+    async def talk(url):
+        async with Customer(url, request(mine), mine["custom_data"]) as customer:
+            async with Customer(url) as thief:
+                attempts = [
+                    await thief.client.call("session_request", request(theirs, mine["session_id"])),
+                    await thief.client.call("session_request", request(expired)),
+                    await thief.client.call("session_request", {"session_id": mine["session_id"]}),
+                ]
+                first = await customer.say("查下我的订单", client_msg_id="m-1")
+                unsigned = await customer.say("没有签名", customer_sig="")
+
+                def sign_out():
+                    with db.session_scope() as session:
+                        signouts.sign_out(session, 2)
+
+                await asyncio.to_thread(sign_out)
+                after = await customer.say("退出以后还能发吗")
+                again = await thief.client.call("session_request", request(mine))
+                return attempts, first, unsigned, after, again
+
+    attempts, first, unsigned, after, again = served_channel(on_message, talk)
+    assert [a["error"] for a in attempts] == ["signed_out"] * 3
+    assert first is None and unsigned["error"] == "signed_out"
+    assert after["error"] == again["error"] == "signed_out"
+    [(sender, text, metadata)] = handled
+    assert (sender, text) == (mine["session_id"], "查下我的订单")
+    # the tracker gets a proof of who sent it, never the chat signature itself
+    assert set(metadata) == {"customer_id", "customer_proof", CLIENT_MSG_ID_KEY}
+    assert mine["custom_data"]["customer_sig"] not in str(metadata)
+    event = {"event": "user", "metadata": metadata}
+    assert signed_in_customer([event], KEY, mine["session_id"]) == 2
+    assert signed_in_customer([event], KEY, conversation_id_for(3, KEY)) is None
+
+
+BAD_MESSAGES = [
+    ("not an object", "bad_request"),
+    (["a list"], "bad_request"),
+    (42, "bad_request"),
+    ({"message": {"text": "嵌套的对象"}}, "not_text"),
+    ({"message": ["列表"]}, "not_text"),
+    ({"message": "半个表情\ud83d"}, "lone_surrogate"),
+    ({"message": "\udc00"}, "lone_surrogate"),
+    ({"message": "   "}, "empty_message"),
+    ({"message": None}, "missing_message"),
+    ({}, "missing_message"),
+    ({"message": "ok", "customData": ["not", "an", "object"]}, "bad_metadata"),
+    ({"message": "ok", "customData": "{not json"}, "bad_metadata"),
+    ({"message": "x" * (MAX_MESSAGE_CHARS + 1)}, "message_too_long"),
+]
+
+
+def test_malformed_events_are_answered_with_a_reason_never_dropped(served_channel):
+    handled, on_message = replying_recorder()
+    owner, _ = secret(8)
+
+    async def talk(url):
+        async with Customer(url, {"session_secret": owner}) as customer:
+            acks = [
+                await customer.client.call("user_uttered", data, timeout=10)
+                for data, _ in BAD_MESSAGES
+            ]
+            unknown = await customer.client.call("no_such_event", {"x": 1}, timeout=10)
+            bad_request = await customer.client.call("session_request", "c-1", timeout=10)
+            bad_secret = await customer.client.call(
+                "session_request", {"session_secret": "not hex"}, timeout=10
+            )
+            free_form = await customer.client.call(
+                "session_request", {"session_id": "someone-elses-test"}, timeout=10
+            )
+            fine = await customer.say("这条没问题")
+            await customer.wait_for(len(BAD_MESSAGES) + 4, "errors")
+            return acks, unknown, bad_request, bad_secret, free_form, fine, customer.errors
+
+    acks, unknown, bad_request, bad_secret, free_form, fine, errors = served_channel(
+        on_message, talk
+    )
+    assert [ack["error"] for ack in acks] == [code for _, code in BAD_MESSAGES]
+    assert all(ack["reason"] for ack in acks)
+    assert unknown["error"] == "unknown_event"
+    assert bad_request["error"] == "bad_request" and bad_secret["error"] == "bad_secret"
+    assert free_form["error"] == "bad_sender"
+    assert fine is None and [text for _, text, _ in handled] == ["这条没问题"]
+    assert len(errors) >= len(BAD_MESSAGES) + 4  # clients without acknowledgements hear it too
+
+
+def test_typed_commands_and_client_flags_never_reach_rasa_as_such(served_channel):
+    handled, on_message = replying_recorder()
+    owner, _ = secret(9)
+    sent = [
+        "/greet",
+        '/choose_persona{"persona": "crazy"}',
+        "/restart",
+        "/EXTERNAL_shipping_notice",
+        '/inform{"phone_tail": "1234", "order_id": "2024112300123"}',
+        '/choose_persona{"persona": "<img src=x onerror=alert(1)>"}',
+        '/choose_persona{"persona": {"id": "crazy"}}',
+    ]
+
+    async def talk(url):
+        async with Customer(url, {"session_secret": owner}) as customer:
+            for text in sent:
+                await customer.say(text, is_external=True, sender="agent", customer_id=1)
+            return None
+
+    served_channel(on_message, talk)
+    texts = [text for _, text, _ in handled]
+    assert texts[:2] == sent[:2]  # what the widget and its quick replies send stays a command
+    assert texts[2:] == ["／" + text[1:] for text in sent[2:]]
+    assert all(metadata == {} for _, _, metadata in handled)

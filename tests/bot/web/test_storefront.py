@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 
 from bot.processes import free_port
 from bot.settings import ROOT
-from bot.web import auth
+from bot.web import auth, signouts
 from shop.db import make_engine
 from shop.db.models import Customer, Product, Sku
 from shop.demo import seed
 from shop.money import price_tag
-from shop.signing import conversation_id_for, sign_customer_id
+from shop.signing import conversation_id_for, read_chat_signature
 
 KEY = "storefront-test-key"
 EVIL = "<script>alert(1)</script>"
@@ -80,8 +80,8 @@ def web(tmp_path_factory):
     engine.dispose()
 
 
-def get(web, path, cookie=None):
-    request = urllib.request.Request(web["base"] + path)
+def get(web, path, cookie=None, headers=None):
+    request = urllib.request.Request(web["base"] + path, headers=headers or {})
     if cookie:
         request.add_header("Cookie", f"{auth.COOKIE_NAME}={cookie}")
     try:
@@ -91,10 +91,12 @@ def get(web, path, cookie=None):
         return error.code, error.read().decode(), dict(error.headers)
 
 
-def post(web, path, fields, headers=None):
+def post(web, path, fields, headers=None, cookie=None):
     opener = urllib.request.build_opener(NoRedirect)
     data = urllib.parse.urlencode(fields).encode()
     request = urllib.request.Request(web["base"] + path, data=data, headers=headers or {})
+    if cookie:
+        request.add_header("Cookie", f"{auth.COOKIE_NAME}={cookie}")
     try:
         with opener.open(request, timeout=10) as response:
             return response.status, dict(response.headers)
@@ -179,8 +181,36 @@ def test_sign_in_issues_cookie_and_signed_chat_identity(web):
     assert nickname in body
     config = chat_config(body)["customer"]
     assert config["sessionId"] == conversation_id_for(2, KEY)
-    assert config["customData"] == {"customer_id": 2, "customer_sig": sign_customer_id(2, KEY)}
+    assert set(config["customData"]) == {"customer_id", "customer_sig"}
+    signature = read_chat_signature(config["customData"], config["sessionId"], KEY)
+    assert signature.customer_id == 2 and abs(signature.issued - time.time()) < 60
     assert "no-store" in page_headers["Cache-Control"]
+
+
+def signed_in_cookie(web, customer_id):
+    _, headers = post(web, "/signin", {"customer_id": str(customer_id)})
+    return re.search(rf"{auth.COOKIE_NAME}=([^;]+)", headers["Set-Cookie"]).group(1)
+
+
+def test_a_cookie_is_dead_on_the_server_after_signing_out(web):
+    cookie = signed_in_cookie(web, 4)
+    stolen = chat_config(get(web, "/", cookie)[1])["customer"]
+    status, body, _ = get(web, "/chat/identity", cookie)
+    assert status == 200 and json.loads(body)["sessionId"] == stolen["sessionId"]
+    status, headers = post(web, "/signout", {"next": "/"}, cookie=cookie)
+    assert status == 302
+    # the same cookie, sent again (copied before, or a browser that kept it), signs nobody in
+    assert chat_config(get(web, "/", cookie)[1])["customer"] is None
+    assert get(web, "/chat/identity", cookie)[0] == 401
+    assert get(web, f"/chat/history?session_id={stolen['sessionId']}", cookie)[0] == 403
+    # the chat signature handed out before names the generation that is now over
+    with Session(web["engine"]) as session:
+        assert signouts.current_generation(session, 4) == 1
+    signature = read_chat_signature(stolen["customData"], stolen["sessionId"], KEY)
+    assert signature.generation == 0
+    # signing in again works, with the new generation
+    fresh = chat_config(get(web, "/", signed_in_cookie(web, 4))[1])["customer"]
+    assert read_chat_signature(fresh["customData"], fresh["sessionId"], KEY).generation == 1
 
 
 def test_sign_in_refuses_other_customers_foreign_sites_and_open_redirects(web):
@@ -204,6 +234,18 @@ def test_history_is_refused_for_conversations_the_browser_may_not_see(web):
     assert get(web, f"/chat/history?session_id={other}", cookie)[0] == 403
     assert get(web, f"/chat/history?session_id={conversation_id_for(2, KEY)}")[0] == 403
     assert get(web, "/chat/history?session_id=me")[0] == 403
+    assert get(web, "/chat/identity")[0] == 401
+    # an anonymous conversation is read with its secret, never with its id alone
+    secret = "3c" * 32
+    anonymous = auth.anonymous_session_id(secret)
+    assert get(web, f"/chat/history?session_id={anonymous}")[0] == 403
+    with_secret = {"X-Chat-Secret": secret}
+    assert get(web, "/chat/history", headers=with_secret)[0] == 502  # allowed; Rasa is down
+    assert get(web, "/chat/history", headers={"X-Chat-Secret": "3d" * 32})[0] == 502
+    assert (
+        get(web, f"/chat/history?session_id={anonymous}", headers={"X-Chat-Secret": "3d" * 32})[0]
+        == 403
+    )
     # allowed, but Rasa is not running in this test: a clear 502, never a crash
     status, body, _ = get(web, f"/chat/history?session_id={conversation_id_for(2, KEY)}", cookie)
     assert status == 502 and "secret-token" not in body
