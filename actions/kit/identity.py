@@ -2,18 +2,22 @@
 
 The web channel puts the logged-in customer's id into the message metadata together with its
 signature (`shop.signing`, the one rule of who is signed in). Lookups return None both for
-"not found" and "not yours".
+"not found" and "not yours". A phone tail is only ever checked through
+`shop.repository.verification`, which counts wrong tails per order and per client (this
+conversation, the signed-in customer) and answers None alike once a limit is reached.
 """
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 from rasa_sdk import Tracker
 from sqlalchemy.orm import Session
 
-from shop import signing
+from shop import clock, signing
 from shop.db.models import Order
+from shop.repository import verification
+from shop.repository.logistics import ShipmentView, find_shipment_by_tracking
 from shop.repository.orders import find_order, orders_for_customer
 
 
@@ -37,11 +41,48 @@ def verified_customer_id(tracker: Tracker) -> Optional[int]:
     return signing.signed_in_customer(events, signing.signing_key())
 
 
+def client_of(tracker: Tracker) -> verification.Client:
+    """Who is trying to prove an order: the conversation and the signed-in customer, if any."""
+    return verification.Client(
+        conversation=str(tracker.sender_id or ""), customer_id=verified_customer_id(tracker)
+    )
+
+
+def order_by_number(
+    session: Session, tracker: Tracker, order_number: Any, phone_tail: Any = None
+) -> Optional[Order]:
+    """The order with this number if the asker may see it, or None (for every refusal alike).
+
+    A signed-in customer's own order needs no tail; anything else needs the buyer's phone tail,
+    checked with the guessing limits of `shop.repository.verification`.
+
+    Args:
+        session: Open session.
+        tracker: The conversation (who is asking).
+        order_number: The order number as given.
+        phone_tail: The phone tail as given, if any.
+
+    Returns:
+        The order, or None.
+    """
+    customer_id = verified_customer_id(tracker)
+    if customer_id is not None:
+        own = find_order(session, order_number, customer_id=customer_id)
+        if own is not None:
+            return own
+    if not phone_tail:
+        return None
+    return verification.order_by_phone_tail(
+        session, order_number, phone_tail, client_of(tracker), clock.now()
+    )
+
+
 def identified_order(session: Session, tracker: Tracker) -> Optional[Order]:
     """Return the order the customer may see, or None ("not found" and "not yours" alike).
 
     With an order_id slot the order must belong to the verified customer or match the phone_tail
-    slot; a verified customer without an order number gets their latest order.
+    slot (within the guessing limits); a verified customer without an order number gets their
+    latest order.
 
     Args:
         session: Open session.
@@ -50,12 +91,33 @@ def identified_order(session: Session, tracker: Tracker) -> Optional[Order]:
     Returns:
         The order, or None.
     """
-    customer_id = verified_customer_id(tracker)
     number = tracker.get_slot("order_id")
-    tail = tracker.get_slot("phone_tail")
     if number:
-        return find_order(session, number, customer_id=customer_id, phone_tail=tail)
+        return order_by_number(session, tracker, number, tracker.get_slot("phone_tail"))
+    customer_id = verified_customer_id(tracker)
     if customer_id is not None:
         latest = orders_for_customer(session, customer_id, limit=1)
         return latest[0] if latest else None
     return None
+
+
+def parcel_by_number(
+    session: Session, tracker: Tracker, tracking_number: Any, now: Any, *, events: int = 3
+) -> Optional[ShipmentView]:
+    """The parcel with this tracking number if the asker may see it, or None.
+
+    The signed-in customer's own parcel, else the parcel whose order the phone tail proves
+    (the tail counts against that order's and this client's guessing limits).
+    """
+    customer_id = verified_customer_id(tracker)
+    if customer_id is not None:
+        own = find_shipment_by_tracking(
+            session, tracking_number, now, customer_id=customer_id, events=events
+        )
+        if own is not None:
+            return own
+    tail = tracker.get_slot("phone_tail")
+    order_number = verification.order_of_parcel(session, tracking_number) if tail else None
+    if order_number is None or order_by_number(session, tracker, order_number, tail) is None:
+        return None
+    return find_shipment_by_tracking(session, tracking_number, now, phone_tail=tail, events=events)

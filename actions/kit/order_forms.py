@@ -12,10 +12,9 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.kit.forms import ValidateOrderLookupForm, requested
-from actions.kit.identity import verified_customer_id
+from actions.kit.identity import order_by_number, verified_customer_id
 from shop import db
 from shop.conversation import customer_words, intent_name, is_external
-from shop.repository.orders import find_order
 from shop.text import parsing
 
 Slots = Dict[Text, Any]
@@ -102,7 +101,6 @@ class OrderFormValidator(ValidateOrderLookupForm, abc.ABC):
             return True
         try:
             with db.session_scope() as session:
-                found = find_order(session, number, customer_id=customer_id, phone_tail=tail)
-                return found is not None
+                return order_by_number(session, tracker, number, tail) is not None
         except SQLAlchemyError:
             return True  # the action after the form apologises and offers a human

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from actions.kit.base import Events, ShopAction
 from actions.kit.forms import ValidateOrderLookupForm, short_reply
-from actions.kit.identity import verified_customer_id
+from actions.kit.identity import order_by_number, verified_customer_id
 from actions.orders.status import order_facts
 from shop import clock, db
 from shop.db.models import InstallationAppointment, Order, Product
@@ -33,7 +33,6 @@ from shop.repository.installation import (
     latest_installable_order,
     providers_for_city,
 )
-from shop.repository.orders import find_order
 from shop.text import inputs
 from shop.text.dates import parse_day
 from shop.text.normalise import normalise
@@ -181,7 +180,7 @@ class ValidateInstallationForm(ValidateOrderLookupForm):
         result = super().validate_order_id(value, dispatcher, tracker, domain)
         customer_id = verified_customer_id(tracker)
         if result.get("order_id") and customer_id is not None:
-            return self.identify(dispatcher, tracker, result["order_id"], None, customer_id)
+            return self.identify(dispatcher, tracker, result["order_id"], None)
         return result
 
     def validate_phone_tail(
@@ -191,7 +190,7 @@ class ValidateInstallationForm(ValidateOrderLookupForm):
         result = super().validate_phone_tail(value, dispatcher, tracker, domain)
         number = tracker.get_slot("order_id")
         if result.get("phone_tail") and number:
-            return self.identify(dispatcher, tracker, number, result["phone_tail"], None)
+            return self.identify(dispatcher, tracker, number, result["phone_tail"])
         return result
 
     def identify(
@@ -200,7 +199,6 @@ class ValidateInstallationForm(ValidateOrderLookupForm):
         tracker: Tracker,
         number: str,
         tail: Optional[str],
-        customer_id: Optional[int],
     ) -> Slots:
         """Finds the order; prefills the city and an existing visit; re-asks when it is wrong.
 
@@ -210,7 +208,7 @@ class ValidateInstallationForm(ValidateOrderLookupForm):
         forget = {"order_id": None, "phone_tail": None}
         try:
             with db.session_scope() as session:
-                order = find_order(session, number, customer_id=customer_id, phone_tail=tail)
+                order = order_by_number(session, tracker, number, tail)
                 if order is None:
                     dispatcher.utter_message(response="utter_order_not_found")
                     return forget
@@ -301,11 +299,8 @@ class ActionBookInstallation(ShopAction):
         """Books the visit with the city's provider and tells the day and the call deadline."""
         done = [SlotSet("date", None), SlotSet("install_slot", None)]
         now = clock.now()
-        order = find_order(
-            session,
-            tracker.get_slot("order_id"),
-            customer_id=verified_customer_id(tracker),
-            phone_tail=tracker.get_slot("phone_tail"),
+        order = order_by_number(
+            session, tracker, tracker.get_slot("order_id"), tracker.get_slot("phone_tail")
         )
         if order is None:
             dispatcher.utter_message(response="utter_order_not_found")

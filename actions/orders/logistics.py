@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
 from actions.kit.base import Events, ShopAction
-from actions.kit.identity import identified_order, verified_customer_id
+from actions.kit.identity import identified_order, parcel_by_number
 from actions.orders.status import order_not_found, shop_time
 from shop import repository as repo
 from shop.conversation import customer_words
@@ -188,14 +188,7 @@ class ActionTrackLogistics(ShopAction):
                 return None, None
             return repo.latest_shipment_for_order(session, order, now, events=3), order
         if tracker.get_slot("tracking_number"):
-            view = repo.find_shipment_by_tracking(
-                session,
-                tracker.get_slot("tracking_number"),
-                now,
-                customer_id=verified_customer_id(tracker),
-                phone_tail=tracker.get_slot("phone_tail"),
-                events=3,
-            )
+            view = parcel_by_number(session, tracker, tracker.get_slot("tracking_number"), now)
             return view, None
         order = identified_order(session, tracker)
         if order is None:

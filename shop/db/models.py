@@ -29,6 +29,7 @@ from sqlalchemy.types import TypeDecorator
 
 from shop.policy.compensation import AGENT_ROLES
 from shop.policy.membership import MEMBER_LEVELS
+from shop.policy.refunds import REFUND_STATES, REVIEW_REASONS
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -327,12 +328,20 @@ class AntiCounterfeitCode(Base):
 
 
 class ReturnRequest(Base):
-    """A return or exchange; the refund is issued when the return's tracking number is given."""
+    """A return or exchange; the refund is issued when the return's tracking number is given.
+
+    A request is approved when the shop accepts it within policy (`approved_at`); only then is
+    a return parcel's number taken. The refund's state (`shop.policy.refunds.REFUND_STATES`)
+    says whether the money went back, waits for a person, or was reversed, with who set it
+    (an agent's username, or "bot") and when.
+    """
 
     __tablename__ = "returns"
     __table_args__ = (
         _one_of("kind", RETURN_KINDS),
         _one_of("status", RETURN_STATUSES),
+        _one_of("refund_state", REFUND_STATES),
+        _one_of("review_reason", REVIEW_REASONS),
         CheckConstraint("refund_fen >= 0", name="refund_nonnegative"),
     )
 
@@ -351,6 +360,12 @@ class ReturnRequest(Base):
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
     return_shipped_at = Column(UTCDateTime)
     refunded_at = Column(UTCDateTime)
+    approved_at = Column(UTCDateTime)
+    refund_state = Column(String(16), index=True)
+    refund_state_by = Column(String(32))
+    refund_state_at = Column(UTCDateTime)
+    review_reason = Column(String(24))
+    review_due = Column(UTCDateTime)
 
     order = relationship("Order")
     order_item = relationship("OrderItem")
@@ -386,6 +401,52 @@ class StaffSignOut(Base):
     nonce = Column(String(32), primary_key=True)
     agent_id = Column(Integer, ForeignKey("agents.id", ondelete="CASCADE"), nullable=False)
     expires_at = Column(UTCDateTime, nullable=False, index=True)
+
+
+VERIFICATION_ALERT_SCOPES = ("order", "conversation", "customer", "shop")
+
+
+class VerificationFailure(Base):
+    """A wrong phone tail given for an order number (`shop.policy.verification`).
+
+    `guess` is a short digest of the order number and the tail given, so the same wrong tail
+    checked again counts once; `conversation` is the conversation it came from and
+    `customer_id` the signed-in customer, if any.
+    """
+
+    __tablename__ = "verification_failures"
+    __table_args__ = (
+        Index("ix_verification_failures_order_at", "order_number", "occurred_at"),
+        Index("ix_verification_failures_conversation_at", "conversation", "occurred_at"),
+        Index("ix_verification_failures_customer_at", "customer_id", "occurred_at"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    order_number = Column(String(13), nullable=False)
+    guess = Column(String(16), nullable=False)
+    conversation = Column(String(128), nullable=False)
+    customer_id = Column(Integer, ForeignKey("customers.id", ondelete="CASCADE"))
+    occurred_at = Column(UTCDateTime, nullable=False, index=True)
+
+
+class VerificationAlert(Base):
+    """A burst of wrong phone tails: on one order, from one client, or in the whole shop.
+
+    One row per subject and burst: failures that follow within `ALERT_MERGE` raise its count.
+    """
+
+    __tablename__ = "verification_alerts"
+    __table_args__ = (
+        _one_of("scope", VERIFICATION_ALERT_SCOPES),
+        Index("ix_verification_alerts_scope_subject", "scope", "subject", "last_at"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    scope = Column(String(16), nullable=False)
+    subject = Column(String(128), nullable=False)
+    failures = Column(Integer, nullable=False)
+    first_at = Column(UTCDateTime, nullable=False)
+    last_at = Column(UTCDateTime, nullable=False, index=True)
 
 
 class ComplaintTicket(Base):
@@ -616,5 +677,7 @@ __all__ = [
     "ShipmentEvent",
     "Sku",
     "UTCDateTime",
+    "VerificationAlert",
+    "VerificationFailure",
     "utcnow",
 ]
