@@ -19,7 +19,15 @@ from sanic.response import HTTPResponse, html, json, redirect
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.agent import accounts, assist_routes, conversations, modes, profile, throttle, trackers
+from bot.agent import (
+    accounts,
+    assist_routes,
+    conversation_index,
+    conversations,
+    modes,
+    profile,
+    throttle,
+)
 from bot.agent.guard import (
     Guard,
     conversation_events,
@@ -36,7 +44,6 @@ from shop.signing import conversation_id_for
 from shop.text import inputs
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "web" / "templates"
-ACTIVE_WINDOW_SECONDS = 6 * 3600
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +63,12 @@ def _customers(session: Any, conversation_ids: List[str], key: str) -> Dict[str,
         if cid in wanted:
             found[cid] = {"id": int(customer_id), "nickname": str(nickname)}
     return found
+
+
+def _whole(value: Any, default: int) -> int:
+    """A positive whole number from a query argument, else the default."""
+    text = str(value or "")
+    return int(text) if text.isascii() and text.isdigit() and 0 < len(text) < 7 else default
 
 
 def create_blueprint() -> Blueprint:
@@ -155,34 +168,57 @@ def create_blueprint() -> Blueprint:
 
     @bp.get("/agent/api/conversations")
     async def listing(request: Request) -> HTTPResponse:
+        """The whole queue the staff member sees, and a page of the active conversations.
+
+        Query: `page` (from 1), `per_page`, `q` (a conversation id, customer id or words the
+        customer wrote). Both lists come from the console's index of conversations, brought up
+        to date with the tracker store first.
+        """
         staff, refused = await guard.check(request)
         if refused:
             return refused
+        assert staff is not None
         config: Settings = request.app.ctx.settings
-        now = time.time()
-        found = await asyncio.to_thread(
-            trackers.active_conversations, config.tracker_store_url, now - ACTIVE_WINDOW_SECONDS
+        index = conversation_index.index_for(
+            conversation_index.database_url(config.var_dir),
+            config.tracker_store_url,
+            config.signing_key,
         )
-        summaries = [
-            conversations.summarise(cid, events, config.signing_key)
-            for cid, events in found.items()
-        ]
-        customers = await in_db(_customers, list(found), config.signing_key)
-        rows = []
-        for summary in summaries:
+        query = str(request.args.get("q") or "")
+        page_number = _whole(request.args.get("page"), 1)
+        per_page = _whole(request.args.get("per_page"), conversation_index.PAGE_SIZE)
+
+        def read() -> Any:
+            index.refresh()
+            return index.queue(staff.role), index.active(page_number, per_page, query)
+
+        (queue, queue_total), page = await asyncio.to_thread(read)
+        entries = queue + page.rows
+        ids = list(dict.fromkeys(summary.conversation_id for summary, _ in entries))
+        customers = await in_db(_customers, ids, config.signing_key)
+        now = time.time()
+
+        def shown(entry: conversation_index.Entry) -> Dict[str, Any]:
+            summary, extra = entry
             customer = customers.get(summary.conversation_id)
             if summary.customer_id is None and customer is not None:
                 summary.customer_id = customer["id"]
-            row = summary.as_dict(now)
+            row = {**summary.as_dict(now), **extra}
             row["customer_name"] = customer["nickname"] if customer else None
-            rows.append((summary, row))
-        assert staff is not None
-        queue = [row for summary, row in rows if summary.visible_in_queue_to(staff.role)]
-        queue.sort(key=lambda row: -(row["waiting_seconds"] or 0))
-        # Conversations where the customer has written (not only a greeting or a notice).
-        active = [row for s, row in rows if s.customer_messages or s.mode != "auto"]
-        active.sort(key=lambda row: -row["last_activity"])
-        return secure(json({"queue": queue, "active": active, "now": now}, ensure_ascii=False))
+            return row
+
+        body = {
+            "queue": [shown(entry) for entry in queue],
+            "queue_total": queue_total,
+            "active": [shown(entry) for entry in page.rows],
+            "active_total": page.total,
+            "page": page.page,
+            "pages": page.pages,
+            "per_page": page.per_page,
+            "query": query.strip()[: conversation_index.MAX_QUERY_CHARS],
+            "now": now,
+        }
+        return secure(json(body, ensure_ascii=False))
 
     @bp.get("/agent/api/conversations/<conversation_id>")
     async def conversation(request: Request, conversation_id: str) -> HTTPResponse:

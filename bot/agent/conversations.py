@@ -221,7 +221,7 @@ def summarise(conversation_id: str, events: List[Dict[str, Any]], key: str) -> S
         waiting_since=min(found.values()) if found else None,
         last_activity=max(stamps) if stamps else 0.0,
         last_customer_text=texts[-1][:80] if texts else "",
-        customer_id=signed_in_customer(events, key),
+        customer_id=signed_in_customer(events, key, conversation_id),
         customer_messages=len(texts),
     )
 

@@ -11,7 +11,7 @@ import json
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -113,6 +113,62 @@ def conversation_events(store_url: str, conversation_id: str) -> Optional[List[D
     )
     events = [event for event in (_decode(raw) for (raw,) in rows) if event is not None]
     return events or None
+
+
+def newest_event_id(store_url: str) -> int:
+    """The id of the newest event in the store (0 when it has none)."""
+    rows = _store(store_url).rows("SELECT MAX(id) FROM events")
+    return int(rows[0][0] or 0) if rows else 0
+
+
+def events_after(store_url: str, after_id: int, limit: int) -> List[Tuple[int, str]]:
+    """`(event id, conversation id)` of the events stored after an id, oldest first.
+
+    Args:
+        store_url: SQLAlchemy URL of Rasa's tracker store.
+        after_id: Only events with a greater id.
+        limit: At most this many.
+
+    Returns:
+        The rows, by id.
+    """
+    rows = _store(store_url).rows(
+        "SELECT id, sender_id FROM events WHERE id > :after ORDER BY id LIMIT :most",
+        after=after_id,
+        most=limit,
+    )
+    return [(int(event_id), str(sender)) for event_id, sender in rows]
+
+
+def events_of(
+    store_url: str, conversation_ids: Sequence[str]
+) -> Dict[str, Tuple[int, List[Dict[str, Any]]]]:
+    """Several conversations' events (oldest first) with the id of each one's newest event.
+
+    Args:
+        store_url: SQLAlchemy URL of Rasa's tracker store.
+        conversation_ids: Rasa's sender ids.
+
+    Returns:
+        Conversation id → (newest event id, its events); conversations without events are left out.
+    """
+    found: Dict[str, Tuple[int, List[Dict[str, Any]]]] = {}
+    wanted = list(dict.fromkeys(conversation_ids))
+    for start in range(0, len(wanted), 50):
+        names = {f"s{i}": sender for i, sender in enumerate(wanted[start : start + 50])}
+        placeholders = ", ".join(f":{name}" for name in names)
+        rows = _store(store_url).rows(
+            f"SELECT id, sender_id, data FROM events WHERE sender_id IN ({placeholders})"
+            " ORDER BY id",
+            **names,
+        )
+        for event_id, sender_id, raw in rows:
+            newest, events = found.get(sender_id, (0, []))
+            event = _decode(raw)
+            if event is not None:
+                events.append(event)
+            found[sender_id] = (max(newest, int(event_id)), events)
+    return found
 
 
 def latest_events(

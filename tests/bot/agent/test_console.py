@@ -22,7 +22,7 @@ from bot.processes import free_port
 from bot.settings import ROOT
 from bot.web import auth as customer_auth
 from shop.demo import seed
-from shop.signing import conversation_id_for, sign_customer_id
+from shop.signing import ChatSignature, conversation_id_for, proven_metadata
 
 KEY = "console-test-key"
 TOKEN = "rasa-test-token"
@@ -202,8 +202,8 @@ def test_cross_site_posts_are_refused(console):
 
 def test_queue_take_over_message_and_hand_back(console):
     customer = conversation_id_for(2, KEY)
-    meta = {"customer_id": 2, "customer_sig": sign_customer_id(2, KEY)}
     now = time.time()
+    meta = proven_metadata(ChatSignature(2, customer, int(now) - 200, 0), KEY)
     store(
         console["db"],
         customer,
@@ -347,6 +347,54 @@ def test_promises_worded_around_the_agents_authority_are_not_sent(console):
     assert send("补偿您20元，3天内到账")[0] == 200
 
 
+def test_a_flood_of_new_senders_does_not_push_a_waiting_customer_out_of_the_queue(console):
+    waiting = "a-" + "3" * 32
+    now = time.time()
+    store(
+        console["db"],
+        waiting,
+        [
+            {
+                "event": "user",
+                "timestamp": now - 600,
+                "text": "转人工",
+                "metadata": {},
+                "parse_data": {"intent": {"name": "request_human", "confidence": 0.97}},
+            },
+        ],
+    )
+    for n in range(205):
+        greeting = {
+            "event": "user",
+            "timestamp": now + n / 1000,
+            "text": "你好",
+            "metadata": {},
+            "parse_data": {"intent": {"name": "greet", "confidence": 0.99}},
+        }
+        store(console["db"], f"a-flood{n:03d}", [greeting])
+    pair = cookie_pair(sign_in(console, "agent", "agent-demo")[1])
+    _, _, body = call(console["base"], "/agent/api/conversations", cookie=pair)
+    listing = json.loads(body)
+    assert waiting in [row["conversation_id"] for row in listing["queue"]]
+    assert listing["queue_total"] == len(listing["queue"])
+    assert listing["active_total"] >= 206 and len(listing["active"]) == 30
+    assert listing["active"][0]["conversation_id"] == "a-flood204"  # newest first
+
+    # the active list is paged and searchable; the queue stays whole on every page
+    query = "?page=2&per_page=100&q=" + urllib.parse.quote("你好")
+    _, _, body = call(console["base"], "/agent/api/conversations" + query, cookie=pair)
+    second = json.loads(body)
+    assert second["page"] == 2 and second["pages"] == 3 and second["active_total"] == 205
+    assert [row["conversation_id"] for row in second["active"]][:2] == ["a-flood104", "a-flood103"]
+    assert waiting in [row["conversation_id"] for row in second["queue"]]
+    _, _, body = call(console["base"], "/agent/api/conversations?q=" + waiting[:12], cookie=pair)
+    found = json.loads(body)["active"]
+    assert [row["conversation_id"] for row in found] == [waiting]
+    assert found[0]["state"] == "waiting" and found[0]["last_customer_text"] == "转人工"
+    for bad in ("?page=abc", "?page=-1", "?per_page=%00", "?q=" + "%25" * 300):
+        assert call(console["base"], "/agent/api/conversations" + bad, cookie=pair)[0] == 200
+
+
 def test_unknown_and_malformed_conversations(console):
     _, cookie = sign_in(console, "supervisor", "supervisor-demo")
     pair = cookie_pair(cookie)
@@ -411,7 +459,8 @@ def test_compensation_above_the_frontline_waits_in_the_supervisors_queue(console
 
     def listing(username, password):
         pair = cookie_pair(sign_in(console, username, password)[1])
-        _, _, body = call(console["base"], "/agent/api/conversations", cookie=pair)
+        path = "/agent/api/conversations?q=" + escalated  # the active list is paged
+        _, _, body = call(console["base"], path, cookie=pair)
         return json.loads(body)
 
     frontline = listing("agent", "agent-demo")

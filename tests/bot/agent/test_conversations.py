@@ -4,7 +4,7 @@ import pytest
 
 from bot.agent import conversations, modes
 from bot.agent.accounts import StaffSession
-from shop.signing import sign_customer_id, signed_in_customer
+from shop.signing import ChatSignature, proven_metadata, signed_in_customer
 
 KEY = "agent-test-key"
 
@@ -105,12 +105,17 @@ def test_reasons_of_an_earlier_session_are_left_out():
     assert conversations.summarise("a-1", events, KEY).reasons == []
 
 
+def proof(customer_id, conversation_id="a-1", key=KEY, issued=1):
+    return proven_metadata(ChatSignature(customer_id, conversation_id, issued, 0), key)
+
+
 def test_only_validly_signed_customers_are_recognised():
-    signed = {"customer_id": 2, "customer_sig": sign_customer_id(2, KEY)}
-    forged = {"customer_id": 3, "customer_sig": sign_customer_id(3, "other-key")}
-    assert signed_in_customer([user("hi", "greet", 1.0, metadata=signed)], KEY) == 2
-    assert signed_in_customer([user("hi", "greet", 1.0, metadata=forged)], KEY) is None
-    assert signed_in_customer([user("hi", "greet", 1.0)], KEY) is None
+    signed, forged = proof(2), proof(3, key="other-key")
+    moved = proof(4, conversation_id="a-2")  # a proof copied from another conversation
+    for metadata, expected in ((signed, 2), (forged, None), (moved, None), (None, None)):
+        events = [user("hi", "greet", 1.0, metadata=metadata)]
+        assert signed_in_customer(events, KEY, "a-1") == expected
+        assert conversations.summarise("a-1", events, KEY).customer_id == expected
 
 
 def test_transcript_marks_who_spoke_and_carries_the_nlu_reading():
