@@ -184,18 +184,23 @@ def _proof_mac(key: str, customer_id: int, issued: int, conversation: str) -> st
     return labelled_mac(key, _PROOF_LABEL, f"{customer_id}.{issued}.{conversation}")
 
 
-def proven_metadata(signature: ChatSignature, key: str) -> Dict[str, Any]:
+def proven_metadata(
+    customer_id: int, conversation_id: str, key: str, issued: Optional[float] = None
+) -> Dict[str, Any]:
     """The identity a channel stores with a message whose chat signature it checked.
 
     Args:
-        signature: The checked chat signature.
+        customer_id: The customer the signature names.
+        conversation_id: The conversation the message is in.
         key: The shared signing key.
+        issued: Unix time the checked signature was issued; now when omitted (tests, tools).
 
     Returns:
         ``{"customer_id": id, "customer_proof": "<issued>.<hex HMAC>"}``.
     """
-    mac = _proof_mac(key, signature.customer_id, signature.issued, signature.conversation_id)
-    return {CUSTOMER_ID_KEY: signature.customer_id, PROOF_KEY: f"{signature.issued}.{mac}"}
+    stamp = int(time.time() if issued is None else issued)
+    mac = _proof_mac(key, int(customer_id), stamp, conversation_id)
+    return {CUSTOMER_ID_KEY: int(customer_id), PROOF_KEY: f"{stamp}.{mac}"}
 
 
 def customer_from_metadata(

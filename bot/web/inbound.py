@@ -269,5 +269,7 @@ async def claim(
     if msg_id is not None:
         stored[CLIENT_MSG_ID_KEY] = msg_id
     if proven is not None:
-        stored.update(proven_metadata(proven, key))
+        stored.update(
+            proven_metadata(proven.customer_id, proven.conversation_id, key, proven.issued)
+        )
     return Claim(conversation, stored, proven.customer_id if proven else None)

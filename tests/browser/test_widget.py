@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
+from bot.web.auth import anonymous_session_id
 from shop.db.models import Customer, Order
 from shop.signing import conversation_id_for
 
@@ -54,7 +55,10 @@ def say(page: Page, text: str) -> list:
 
 
 def anonymous_session(page: Page) -> str:
-    return page.evaluate("JSON.parse(localStorage.getItem('shopChat:anonymous'))")
+    """The anonymous conversation: a hash of the secret the widget keeps (never the id itself)."""
+    return anonymous_session_id(
+        page.evaluate("JSON.parse(localStorage.getItem('shopChat:secret'))")
+    )
 
 
 def shop_db(shop_stack):
@@ -113,7 +117,9 @@ def test_signed_in_customer_sees_their_order_card_with_the_real_status(page, sho
     tracker = shop_stack.tracker(conversation_id_for(CUSTOMER_ID, shop_stack.settings.signing_key))
     user_events = [e for e in tracker["events"] if e["event"] == "user"]
     assert user_events[-1]["metadata"]["customer_id"] == CUSTOMER_ID
-    assert len(user_events[-1]["metadata"]["customer_sig"]) == 64
+    # the tracker keeps a proof of who sent it, never the chat signature a browser could replay
+    assert "customer_sig" not in user_events[-1]["metadata"]
+    assert user_events[-1]["metadata"]["customer_proof"]
 
 
 def test_crazy_persona_changes_the_voice(page, shop_stack):
@@ -287,3 +293,43 @@ def test_quick_reply_buttons_send_their_payload(page, shop_stack):
     tracker = shop_stack.tracker(anonymous_session(page))
     sent = [e["text"] for e in tracker["events"] if e["event"] == "user"][-1]
     assert re.fullmatch(r'/choose_persona\{"persona": ?"crazy"\}', sent)
+
+
+def test_a_message_the_channel_refuses_is_dropped_and_a_half_emoji_repaired(page, shop_stack):
+    """Nothing stays pending for good: a kept message with half an emoji is repaired and sent,
+    one that can never be sent is dropped, and one the channel refuses is marked and dropped."""
+
+    def relay(ws):
+        """Turns a marker into a lone surrogate on its way to Rasa, as a broken client would."""
+        server = ws.connect_to_server()
+        ws.on_message(lambda message: server.send(message.replace("REFUSE_ME", "\\ud83d")))
+
+    page.route_web_socket(re.compile(r".*/socket\.io/.*"), relay)
+    open_shop(page, shop_stack)
+    open_chat(page)
+    page.evaluate(
+        """() => localStorage.setItem('shopChat:anonymous:pending', JSON.stringify([
+            {id: 'kept-1', text: '半个表情\\ud83d', display: '半个表情\\ud83d'},
+            {id: 'kept-2', text: {nested: 'object'}, display: '嵌套'},
+            {id: 'kept-3', text: '   ', display: ''}
+        ]))"""
+    )
+    page.reload()
+    open_chat(page)
+    wait_settled(page)
+    session = anonymous_session(page)
+    texts = [e.get("text") for e in shop_stack.tracker(session)["events"] if e["event"] == "user"]
+    assert "半个表情\ufffd" in texts
+    assert page.evaluate("JSON.parse(localStorage.getItem('shopChat:anonymous:pending'))") == []
+
+    page.fill("#chat-input", "REFUSE_ME 在吗")
+    page.press("#chat-input", "Enter")
+    refused = page.locator("#chat-log .msg-user").last
+    expect(refused).to_have_attribute("data-delivery", "failed")
+    expect(refused.locator(".msg-state")).to_have_text("消息里有无法识别的字符，没有发送")
+    wait_settled(page)
+    assert page.evaluate("JSON.parse(localStorage.getItem('shopChat:anonymous:pending'))") == []
+    page.reload()
+    open_chat(page)
+    expect(page.locator("#chat-widget")).to_have_attribute("data-pending", "0")
+    assert say(page, "还有货吗")  # the widget still talks

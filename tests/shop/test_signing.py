@@ -29,7 +29,7 @@ def chat(customer_id=7, conversation=CONVERSATION, key=KEY, generation=0, now=T0
 
 
 def proven(customer_id=7, conversation=CONVERSATION, key=KEY, issued=T0):
-    return proven_metadata(ChatSignature(customer_id, conversation, issued, 0), key)
+    return proven_metadata(customer_id, conversation, key, issued)
 
 
 def user(metadata=None, text="hi", at=T0 + 10):
@@ -121,7 +121,7 @@ def test_the_newest_customer_message_decides():
     events = [user(proven(3, CONVERSATION)), user()]
     assert signed_in_customer(events, KEY, CONVERSATION) is None
     # a forged later message does not borrow the earlier identity
-    forged = proven_metadata(ChatSignature(4, CONVERSATION, T0, 0), "forger")
+    forged = proven_metadata(4, CONVERSATION, "forger", T0)
     assert signed_in_customer([user(proven(3)), user(forged)], KEY, CONVERSATION) is None
     # bot turns and external events (proactive notices) do not change who is signed in
     events = [user(proven(3)), {"event": "bot", "text": "好的"}, external()]
