@@ -27,7 +27,8 @@ from bot.trainer.service import Workbench
 from bot.web.origin import same_origin
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "web" / "templates"
-SYNC_EVENTS_PER_REQUEST = 50_000
+SYNC_EVENTS_PER_REQUEST = 5_000
+SYNC_EVERY_SECONDS = 5.0
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,23 @@ def _filters(request: Request) -> inbox.Filters:
     )
 
 
+async def _file_messages(work: Workbench, store_url: str) -> None:
+    """Keeps the inbox index filed from the tracker store in the background.
+
+    A backlog (100,000 messages: about 20 s) is read 5,000 events at a time, so listing the
+    inbox never waits for more than one batch.
+    """
+    while True:
+        try:
+            read = await asyncio.to_thread(
+                inbox.sync, work.engine, store_url, SYNC_EVENTS_PER_REQUEST
+            )
+        except Exception as problem:  # noqa: BLE001 - the store may be briefly unavailable
+            logger.warning("filing the inbox failed: %s", type(problem).__name__)
+            read = 0
+        await asyncio.sleep(0.1 if read >= SYNC_EVENTS_PER_REQUEST else SYNC_EVERY_SECONDS)
+
+
 def refused(problem: labels.LabelRefused, status: int = 409) -> HTTPResponse:
     """A refusal with its code and the facts it names."""
     return secure(
@@ -75,9 +93,16 @@ def create_blueprint() -> Blueprint:
     made: dict = {}
 
     def bench(request: Request) -> Workbench:
+        return workbench(request.app)
+
+    def workbench(app: Any) -> Workbench:
         if "bench" not in made:
-            made["bench"] = Workbench(request.app.ctx.settings)
+            made["bench"] = Workbench(app.ctx.settings)
         return made["bench"]
+
+    @bp.after_server_start
+    async def keep_inbox_filed(app: Any, _loop: object) -> None:
+        app.add_task(_file_messages(workbench(app), app.ctx.settings.tracker_store_url))
 
     def render(template: str, status: int = 200, **context: Any) -> HTTPResponse:
         return secure(html(templates.get_template(template).render(**context), status=status))

@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
 from sqlalchemy import and_, func, insert, select, true, update
+from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Engine
 
 from bot.agent import trackers
 from bot.agent.conversations import CORRECTED_BY_KEY, CORRECTED_FROM_KEY
 from bot.trainer import tokens
-from bot.trainer.store import cursors, messages
+from bot.trainer.store import cursors, groups, messages
 from shop.conversation import is_customer_text
 
 FALLBACK_INTENT = "nlu_fallback"
@@ -96,16 +97,35 @@ def _row(event_id: int, sender: str, event: Dict[str, Any]) -> Dict[str, Any]:
         "second": read["second"],
         "entities": json.dumps(read["entities"], ensure_ascii=False),
         "priority": priority(read["intent"], False, read["margin"]),
-        "status": "open",
     }
+
+
+_UPSERT_GROUP = sql_text(
+    "INSERT INTO inbox_groups (text_key, newest, count, urgency, least_margin, suggestion,"
+    " status, label, text, guess, confidence, timestamp, channel)"
+    " VALUES (:text_key, :event_id, 1, :priority, :margin, '', 'open', '', :text, :guess,"
+    " :confidence, :timestamp, :channel)"
+    " ON CONFLICT(text_key) DO UPDATE SET count = count + 1,"
+    " urgency = MIN(urgency, excluded.urgency),"
+    " least_margin = MIN(least_margin, excluded.least_margin),"
+    " newest = MAX(newest, excluded.newest),"
+    " text = CASE WHEN excluded.newest > newest THEN excluded.text ELSE text END,"
+    " guess = CASE WHEN excluded.newest > newest THEN excluded.guess ELSE guess END,"
+    " confidence = CASE WHEN excluded.newest > newest"
+    " THEN excluded.confidence ELSE confidence END,"
+    " timestamp = CASE WHEN excluded.newest > newest THEN excluded.timestamp ELSE timestamp END,"
+    " channel = CASE WHEN excluded.newest > newest THEN excluded.channel ELSE channel END"
+)
 
 
 def sync(engine: Engine, store_url: str, most: int = 50_000) -> int:
     """Files the customer messages the tracker store gained since the last call.
 
-    A user event that an agent's correction added (metadata `assist_corrected_from`) is not a
-    new message: it marks the latest earlier message with the same text in that conversation as
-    corrected, with the agent's intent as the suggested label.
+    Each message joins its near-duplicate group (a message whose group the trainer already
+    labelled or ignored joins it decided). A user event that an agent's correction added
+    (metadata `assist_corrected_from`) is not a new message: it marks the latest earlier message
+    with the same text in that conversation as corrected, with the agent's intent as the
+    suggested label.
 
     Args:
         engine: The workbench database.
@@ -146,6 +166,7 @@ def sync(engine: Engine, store_url: str, most: int = 50_000) -> int:
         with engine.begin() as db:
             if new:
                 db.execute(insert(messages).prefix_with("OR IGNORE"), new)
+                db.execute(_UPSERT_GROUP, new)
             for event_id, sender, event, agent in corrections:
                 _mark_corrected(db, event_id, sender, event, agent)
             _save_cursor(db, store_url, start, last is None)
@@ -165,7 +186,7 @@ def _save_cursor(db: Any, store_url: str, position: int, first: bool) -> None:
 def _mark_corrected(db: Any, event_id: int, sender: str, event: Dict[str, Any], agent: Any) -> None:
     corrected = reading(event)["intent"]
     target = db.execute(
-        select(messages.c.event_id, messages.c.intent)
+        select(messages.c.event_id, messages.c.intent, messages.c.text_key)
         .where(
             messages.c.conversation_id == sender,
             messages.c.text == str(event.get("text") or ""),
@@ -176,20 +197,22 @@ def _mark_corrected(db: Any, event_id: int, sender: str, event: Dict[str, Any], 
     ).first()
     if target is None:
         return
+    urgency = priority(target.intent, True, 0.0)
     db.execute(
         update(messages)
         .where(messages.c.event_id == target.event_id)
-        .values(
-            suggested=corrected,
-            suggested_by=str(agent or "")[:64],
-            priority=priority(target.intent, True, 0.0),
-        )
+        .values(suggested=corrected, suggested_by=str(agent or "")[:64], priority=urgency)
+    )
+    db.execute(
+        update(groups)
+        .where(groups.c.text_key == target.text_key)
+        .values(suggestion=corrected, urgency=func.min(groups.c.urgency, urgency))
     )
 
 
 @dataclass
 class Filters:
-    """What the trainer narrows the inbox to."""
+    """What the trainer narrows the inbox to (a group matches by its newest message)."""
 
     intent: str = ""
     since: Optional[float] = None
@@ -202,8 +225,8 @@ class Filters:
     search: str = ""
 
     def clauses(self) -> List[Any]:
-        """The SQL conditions."""
-        c = messages.c
+        """The SQL conditions on the groups table."""
+        c = groups.c
         found = []
         if self.status in STATUSES:
             found.append(c.status == self.status)
@@ -220,9 +243,9 @@ class Filters:
         if self.max_confidence is not None:
             found.append(c.confidence <= self.max_confidence)
         if self.corrected is True:
-            found.append(c.suggested != "")
+            found.append(c.suggestion != "")
         elif self.corrected is False:
-            found.append(c.suggested == "")
+            found.append(c.suggestion == "")
         if self.search:
             needle = self.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             found.append(c.text.like(f"%{needle}%", escape="\\"))
@@ -235,8 +258,8 @@ def page(
     """One page of the inbox: near-duplicate groups in priority order, with the total.
 
     Each entry is the group's newest message with `count` (how many messages share its text
-    after normalisation, within the filters), `priority` (the group's most urgent) and
-    `suggested` (an agent's correction, when any message of the group has one).
+    after normalisation), `priority` (the group's most urgent) and `suggested` (an agent's
+    correction, when any message of the group has one).
 
     Args:
         engine: The workbench database.
@@ -248,35 +271,29 @@ def page(
         `(entries, number of groups)`.
     """
     size = max(1, min(int(size), MAX_PAGE_SIZE))
-    c = messages.c
     clauses = filters.clauses()
     where = and_(*clauses) if clauses else true()
-    groups = (
-        select(
-            c.text_key,
-            func.count().label("count"),
-            func.max(c.event_id).label("newest"),
-            func.min(c.priority).label("urgency"),
-            func.min(c.margin).label("least_margin"),
-            func.max(c.suggested).label("suggestion"),
-        )
+    chosen = (
+        select(groups)
         .where(where)
-        .group_by(c.text_key)
+        .order_by(groups.c.urgency, groups.c.least_margin, groups.c.newest.desc())
+        .offset(max(0, int(offset)))
+        .limit(size)
         .subquery()
     )
     with engine.connect() as db:
-        total = db.execute(select(func.count()).select_from(groups)).scalar() or 0
+        total = db.execute(select(func.count()).select_from(groups).where(where)).scalar() or 0
         listed = db.execute(
             select(
                 messages,
-                groups.c["count"],
-                groups.c.urgency,
-                groups.c.suggestion,
+                chosen.c["count"],
+                chosen.c.urgency,
+                chosen.c.suggestion,
+                chosen.c.status.label("group_status"),
+                chosen.c.label,
             )
-            .join(groups, groups.c.newest == c.event_id)
-            .order_by(groups.c.urgency, groups.c.least_margin, c.event_id.desc())
-            .offset(max(0, int(offset)))
-            .limit(size)
+            .join(chosen, chosen.c.newest == messages.c.event_id)
+            .order_by(chosen.c.urgency, chosen.c.least_margin, chosen.c.newest.desc())
         ).mappings()
         entries = [_entry(row) for row in listed]
     return entries, int(total)
@@ -299,16 +316,23 @@ def _entry(row: Any) -> Dict[str, Any]:
         "suggested_by": row["suggested_by"],
         "priority": row["urgency"],
         "count": row["count"],
-        "status": row["status"],
+        "status": row["group_status"],
         "label": row["label"],
     }
 
 
 def message(engine: Engine, event_id: int) -> Optional[Dict[str, Any]]:
-    """One indexed message, or None."""
+    """One indexed message with its group's decision, or None."""
     with engine.connect() as db:
-        row = db.execute(select(messages).where(messages.c.event_id == int(event_id))).mappings()
-        found = row.first()
+        found = (
+            db.execute(
+                select(messages, groups.c.status, groups.c.label)
+                .join(groups, groups.c.text_key == messages.c.text_key)
+                .where(messages.c.event_id == int(event_id))
+            )
+            .mappings()
+            .first()
+        )
     if found is None:
         return None
     entry = dict(found)
@@ -317,35 +341,33 @@ def message(engine: Engine, event_id: int) -> Optional[Dict[str, Any]]:
 
 
 def decide(engine: Engine, text_key: str, status: str, label: str = "") -> int:
-    """Marks every message of a near-duplicate group labelled or ignored; returns how many."""
+    """Marks a near-duplicate group labelled or ignored; returns how many messages it holds."""
     with engine.begin() as db:
-        done = db.execute(
-            update(messages)
-            .where(messages.c.text_key == text_key)
-            .values(status=status, label=label)
+        db.execute(
+            update(groups).where(groups.c.text_key == text_key).values(status=status, label=label)
         )
-    return int(done.rowcount or 0)
+        found = db.execute(select(groups.c["count"]).where(groups.c.text_key == text_key))
+        return int(found.scalar() or 0)
 
 
 def labelled(engine: Engine, most: int = 5000) -> List[Dict[str, str]]:
-    """The labelled inbox messages (one per group), for the evaluation: text and label."""
+    """The labelled inbox groups, for the evaluation: text and label."""
     with engine.connect() as db:
         rows = db.execute(
-            select(messages.c.text, messages.c.label)
-            .where(messages.c.status == "labelled", messages.c.label != "")
-            .group_by(messages.c.text_key)
+            select(groups.c.text, groups.c.label)
+            .where(groups.c.status == "labelled", groups.c.label != "")
             .limit(most)
         )
-        return [{"text": text, "intent": label} for text, label in rows]
+        return [{"text": found, "intent": label} for found, label in rows]
 
 
 def intents_seen(engine: Engine) -> List[str]:
     """The intents the model guessed, for the filter."""
     with engine.connect() as db:
-        return [r[0] for r in db.execute(select(messages.c.guess).distinct()) if r[0]]
+        return [r[0] for r in db.execute(select(groups.c.guess).distinct()) if r[0]]
 
 
 def channels(engine: Engine) -> List[str]:
     """The channels customers wrote from."""
     with engine.connect() as db:
-        return [r[0] for r in db.execute(select(messages.c.channel).distinct()) if r[0]]
+        return [r[0] for r in db.execute(select(groups.c.channel).distinct()) if r[0]]

@@ -47,12 +47,29 @@ messages = Table(
     Column("suggested", String(128), nullable=False, default=""),
     Column("suggested_by", String(64), nullable=False, default=""),
     Column("priority", Integer, nullable=False),
+    Index("ix_inbox_messages_key", "text_key"),
+)
+
+# One row per group of near-duplicates (equal after normalisation), kept up to date as messages
+# are filed: what the inbox pages through. It shows its newest message; `urgency` and
+# `least_margin` are the group's most urgent, `status` the trainer's decision for all of them.
+groups = Table(
+    "inbox_groups",
+    metadata,
+    Column("text_key", Text, primary_key=True),
+    Column("newest", Integer, nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("urgency", Integer, nullable=False),
+    Column("least_margin", Float, nullable=False),
+    Column("suggestion", String(128), nullable=False, default=""),
     Column("status", String(16), nullable=False, default="open"),
     Column("label", String(128), nullable=False, default=""),
-    Index("ix_inbox_order", "status", "priority", "margin", "event_id"),
-    Index("ix_inbox_key", "text_key"),
-    Index("ix_inbox_time", "timestamp"),
-    Index("ix_inbox_intent", "guess"),
+    Column("text", Text, nullable=False),
+    Column("guess", String(128), nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("timestamp", Float, nullable=False),
+    Column("channel", String(64), nullable=False),
+    Index("ix_inbox_groups_order", "status", "urgency", "least_margin", "newest"),
 )
 
 # How far the index has read each tracker store.

@@ -113,6 +113,11 @@ def test_sync_is_incremental_and_decisions_stay(store, engine):
     assert inbox.sync(engine, store.url) == 1  # only the new event is read
     assert texts(inbox.page(engine, inbox.Filters())[0]) == ["在不在"]
     assert texts(inbox.page(engine, inbox.Filters(status="ignored"))[0]) == ["在吗"]
+    store("b", user("在吗？", [("greet", 0.99)], T0 + 2))  # joins its decided group
+    inbox.sync(engine, store.url)
+    assert texts(inbox.page(engine, inbox.Filters())[0]) == ["在不在"]
+    ignored = inbox.page(engine, inbox.Filters(status="ignored"))[0]
+    assert texts(ignored) == ["在吗？"] and ignored[0]["count"] == 2
 
 
 def test_filters_and_search(store, engine):
