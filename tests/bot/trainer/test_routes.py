@@ -25,6 +25,7 @@ from bot.trainer import deploy
 from bot.trainer.store import engine_for
 from bot.web import auth as customer_auth
 from shop.demo import seed
+from tests.bot.trainer import trainer_routes
 from tests.bot.trainer.test_inbox import SCHEMA, T0, user
 from tests.bot.trainer.workspace_copy import copy_workspace
 
@@ -335,3 +336,38 @@ def test_deploy_gate_override_failed_load_and_rollback(web, trainer, supervisor)
     ]
     assert log[1]["before"] == {"serving": "serving-a.tar.gz"}
     assert post(web, "/trainer/api/models/..%2Fshop.db/rollback", trainer)[0] == 404
+
+
+def test_every_trainer_route_the_app_registers_is_listed_for_the_browser_test(
+    monkeypatch, tmp_path
+):
+    from sanic import Sanic
+
+    from bot.settings import Settings
+    from bot.web.app import create_app
+
+    monkeypatch.setattr(Sanic, "test_mode", True)
+    settings = Settings(
+        "127.0.0.1",
+        1,
+        2,
+        3,
+        "t",
+        "k",
+        tmp_path,
+        tmp_path,
+        ROOT / "endpoints.yml",
+        ROOT / "credentials.yml",
+        notice_interval=0,
+    )
+    app = create_app(settings, name="trainer_routes_test")
+    registered = set()
+    for route in app.router.routes:
+        path = "/" + route.path.strip("/")
+        path = path.replace("<conversation_id:str>", "<conversation_id>").replace(
+            "<name:str>", "<name>"
+        )
+        if path == "/trainer" or path.startswith("/trainer/"):
+            registered |= {(m, path) for m in route.methods if m not in ("HEAD", "OPTIONS")}
+    listed = {(method, path) for method, path, _ in trainer_routes.GUARDED}
+    assert registered == trainer_routes.PUBLIC | listed
