@@ -5,8 +5,9 @@
 - Text starting with "/" is a command only when it is one the widget or a quick reply sends: a
   customer intent of the domain without entities, or `choose_persona` with a known persona id.
   Anything else ("/restart", external intents, entities of the customer's choosing, a persona
-  that is markup or a dict) is the customer's words: its slash becomes a full-width "／", so NLU
-  reads it as text.
+  that is markup or a dict, and text the NLU normaliser would turn into a command, such as a
+  full-width "／restart") is the customer's words: its slash becomes a division slash "∕" (or one
+  is put in front), so Rasa never unpacks it as an intent and NLU reads it as text.
 - Metadata keeps only what the shop defines: the widget's `client_msg_id`, and the identity a
   valid chat signature proves (`shop.signing.proven_metadata`). The signature itself, flags such
   as `is_external` and any other key a client sends are dropped, so they never reach the tracker.
@@ -31,12 +32,14 @@ from bot.web.limits import MAX_MESSAGE_CHARS
 from bot.web.personas import PERSONA_IDS
 from shop.conversation import COMMAND_PREFIX, EXTERNAL_INTENT_PREFIX
 from shop.signing import ChatSignature, proven_metadata, read_chat_signature
+from shop.text.normalise import normalise
 
 CLIENT_MSG_ID_KEY = "client_msg_id"
 MAX_CLIENT_MSG_ID_CHARS = 64
 MAX_CONVERSATION_ID_CHARS = 64
 DOMAIN_FILE = Path(__file__).resolve().parents[2] / "domain.yml"
-SAFE_SLASH = "／"
+# U+2215 DIVISION SLASH: looks like "/", and the NLU normaliser does not fold it into one.
+SAFE_SLASH = "\u2215"
 
 logger = logging.getLogger(__name__)
 
@@ -181,11 +184,12 @@ def guarded_command(text: str, intents: Optional[FrozenSet[str]] = None) -> str:
         intents: The intents allowed as commands; the domain's customer intents when omitted.
 
     Returns:
-        The text, with the leading "/" of a command that is not allowed made full-width.
+        The text, with the leading "/" of a command that is not allowed made a division slash.
     """
     stripped = text.strip()
     if not stripped.startswith(COMMAND_PREFIX):
-        return text
+        # Rasa unpacks commands after NLU, from the normalised text: "／restart" would be one
+        return SAFE_SLASH + text if normalise(text).strip().startswith(COMMAND_PREFIX) else text
     allowed = customer_intents() if intents is None else intents
     if _allowed_command(stripped[len(COMMAND_PREFIX) :], allowed):
         return text

@@ -162,4 +162,4 @@ def test_typed_commands_flags_and_channel_names_are_not_the_clients_to_choose(re
     }
     assert post(body)[0] == 200
     assert post({"sender": "s2", "message": "/request_human"})[0] == 200
-    assert handled == [("s2", "／restart", {}, "rest"), ("s2", "/request_human", {}, "rest")]
+    assert handled == [("s2", "\u2215restart", {}, "rest"), ("s2", "/request_human", {}, "rest")]

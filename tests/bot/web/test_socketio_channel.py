@@ -508,5 +508,5 @@ def test_typed_commands_and_client_flags_never_reach_rasa_as_such(served_channel
     served_channel(on_message, talk)
     texts = [text for _, text, _ in handled]
     assert texts[:2] == sent[:2]  # what the widget and its quick replies send stays a command
-    assert texts[2:] == ["／" + text[1:] for text in sent[2:]]
+    assert texts[2:] == ["\u2215" + text[1:] for text in sent[2:]]
     assert all(metadata == {} for _, _, metadata in handled)
