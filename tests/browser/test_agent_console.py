@@ -99,6 +99,15 @@ def test_agent_takes_over_and_the_customer_sees_the_message(page, agent_page, sh
     back = NOTICES["bot_back"]
     expect(page.locator("#chat-log .msg-notice .msg-text").last).to_have_text(back)
 
+    # the active conversations are found by what the customer wrote
+    agent_page.fill("#active-query", "轉人工")  # Traditional finds Simplified
+    found = agent_page.locator(f"#active li[data-conversation='{conversation}']")
+    expect(found).to_have_count(1)
+    expect(agent_page.locator("#active-page")).to_have_text("第 1 / 1 页")
+    agent_page.fill("#active-query", "没有人说过这句话")
+    expect(agent_page.locator("#active-empty")).to_be_visible()
+    expect(found).to_have_count(0)
+
     tracker = shop_stack.tracker(conversation)
     kinds = [e["event"] for e in tracker["events"]]
     assert "pause" in kinds and "resume" in kinds

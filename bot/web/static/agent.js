@@ -1,6 +1,6 @@
 /*
- * 客服工作台: polls the console's API (queue, active conversations, the open conversation) and
- * switches modes / sends messages. Every text goes on the page with textContent, never as markup.
+ * 客服工作台: polls the console's API (the whole queue, a page of the active conversations, found
+ * by a search, and the open conversation) and switches modes / sends messages. Every text goes on the page with textContent, never as markup.
  */
 (function () {
   "use strict";
@@ -142,15 +142,48 @@
     }
   }
 
+  // The queue comes whole; the active conversations a page at a time, found by a search.
+  var activePage = 1;
+  var activeQuery = "";
+
   function refreshLists() {
-    return api("GET", "/agent/api/conversations").then(function (data) {
+    var path = "/agent/api/conversations?page=" + activePage + "&q=" + encodeURIComponent(activeQuery);
+    var asked = { page: activePage, query: activeQuery };
+    return api("GET", path).then(function (data) {
       fillList("queue", data.queue, true);
-      fillList("active", data.active, false);
-      byId("queue-count").textContent = String(data.queue.length);
-      byId("active-count").textContent = String(data.active.length);
+      byId("queue-count").textContent = String(data.queue_total);
       byId("queue-empty").hidden = data.queue.length > 0;
+      if (asked.page !== activePage || asked.query !== activeQuery) return;  // asked again since
+      activePage = data.page;
+      fillList("active", data.active, false);
+      byId("active-count").textContent = String(data.active_total);
+      byId("active-empty").hidden = data.active.length > 0;
+      byId("active-page").textContent = "第 " + data.page + " / " + data.pages + " 页";
+      byId("active-prev").disabled = data.page <= 1;
+      byId("active-next").disabled = data.page >= data.pages;
     });
   }
+
+  function showActivePage(page) {
+    activePage = Math.max(1, page);
+    refreshLists().catch(function (e) { status(e.message); });
+  }
+  byId("active-prev").addEventListener("click", function () { showActivePage(activePage - 1); });
+  byId("active-next").addEventListener("click", function () { showActivePage(activePage + 1); });
+  var searchTimer = null;
+  byId("active-query").addEventListener("input", function () {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(function () {
+      activeQuery = byId("active-query").value.trim();
+      showActivePage(1);
+    }, 300);
+  });
+  byId("active-search").addEventListener("submit", function (event) {
+    event.preventDefault();
+    clearTimeout(searchTimer);
+    activeQuery = byId("active-query").value.trim();
+    showActivePage(1);
+  });
 
   function nluLine(nlu) {
     var line = el("p", "nlu");
