@@ -72,12 +72,6 @@ class Summary:
             return False
         return self.mode == "auto" or self.agent_role != "supervisor"
 
-    def visible_in_queue_to(self, role: str) -> bool:
-        """Whether a staff role sees this conversation in its queue (supervisors see all)."""
-        if role == "supervisor":
-            return self.needs_human or self.waits_for_supervisor
-        return self.needs_human and self.queue == "agents"
-
     def as_dict(self, now: float) -> Dict[str, Any]:
         """The summary for the console, with the waiting time in whole seconds."""
         waiting = None if self.waiting_since is None else max(0, int(now - self.waiting_since))

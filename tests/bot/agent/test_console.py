@@ -22,7 +22,7 @@ from bot.processes import free_port
 from bot.settings import ROOT
 from bot.web import auth as customer_auth
 from shop.demo import seed
-from shop.signing import ChatSignature, conversation_id_for, proven_metadata
+from shop.signing import conversation_id_for, proven_metadata
 
 KEY = "console-test-key"
 TOKEN = "rasa-test-token"
@@ -203,7 +203,7 @@ def test_cross_site_posts_are_refused(console):
 def test_queue_take_over_message_and_hand_back(console):
     customer = conversation_id_for(2, KEY)
     now = time.time()
-    meta = proven_metadata(ChatSignature(2, customer, int(now) - 200, 0), KEY)
+    meta = proven_metadata(2, customer, KEY, now - 200)
     store(
         console["db"],
         customer,

@@ -4,7 +4,7 @@ import pytest
 
 from bot.agent import conversations, modes
 from bot.agent.accounts import StaffSession
-from shop.signing import ChatSignature, proven_metadata, signed_in_customer
+from shop.signing import proven_metadata, signed_in_customer
 
 KEY = "agent-test-key"
 
@@ -106,7 +106,7 @@ def test_reasons_of_an_earlier_session_are_left_out():
 
 
 def proof(customer_id, conversation_id="a-1", key=KEY, issued=1):
-    return proven_metadata(ChatSignature(customer_id, conversation_id, issued, 0), key)
+    return proven_metadata(customer_id, conversation_id, key, issued)
 
 
 def test_only_validly_signed_customers_are_recognised():
@@ -191,7 +191,7 @@ def test_a_frontline_agent_cannot_take_what_waits_for_a_supervisor(wanted):
         modes.mode_events(ABOVE_LIMIT, wanted, staff())
     assert refused.value.code == "supervisor_required"
     summary = conversations.summarise("a-1", ABOVE_LIMIT, KEY)
-    assert summary.visible_in_queue_to("supervisor") and not summary.visible_in_queue_to("agent")
+    assert summary.needs_human and summary.queue == "supervisor" and summary.waits_for_supervisor
 
 
 def test_a_frontline_agent_cannot_drop_what_came_to_wait_for_a_supervisor_while_they_held_it():
@@ -203,11 +203,11 @@ def test_a_frontline_agent_cannot_drop_what_came_to_wait_for_a_supervisor_while_
     assert modes.mode_events(escalated, "human", staff())  # still theirs to answer in
     # it waits in the supervisors' queue, held or not, until a supervisor holds it
     summary = conversations.summarise("a-1", escalated, KEY)
-    assert summary.agent_role == "agent" and summary.visible_in_queue_to("supervisor")
-    assert not summary.visible_in_queue_to("agent")
+    assert summary.agent_role == "agent" and summary.waits_for_supervisor
+    assert not summary.needs_human  # held: in no frontline queue
     by_boss = escalated + modes.mode_events(escalated, "human", BOSS)
     summary = conversations.summarise("a-1", by_boss, KEY)
-    assert summary.agent == "supervisor" and not summary.visible_in_queue_to("supervisor")
+    assert summary.agent == "supervisor" and not summary.waits_for_supervisor
     assert [e["event"] for e in modes.mode_events(by_boss, "auto", BOSS)] == ["bot", "resume"]
 
 
