@@ -20,7 +20,6 @@ from sanic.response import HTTPResponse, html, json, redirect
 from bot.agent import accounts, throttle, trackers
 from bot.agent.conversations import transcript
 from bot.agent.guard import error, in_db, json_body, secure
-from bot.rasa_client import RasaUnavailable
 from bot.settings import Settings
 from bot.trainer import access, audit, deploy, inbox, labels, training
 from bot.trainer.service import Workbench
@@ -102,7 +101,15 @@ def create_blueprint() -> Blueprint:
 
     @bp.after_server_start
     async def keep_inbox_filed(app: Any, _loop: object) -> None:
-        app.add_task(_file_messages(workbench(app), app.ctx.settings.tracker_store_url))
+        made["filing"] = asyncio.get_running_loop().create_task(
+            _file_messages(workbench(app), app.ctx.settings.tracker_store_url)
+        )
+
+    @bp.before_server_stop
+    async def stop_filing(app: Any, _loop: object) -> None:
+        filing = made.pop("filing", None)
+        if filing is not None:
+            filing.cancel()
 
     def render(template: str, status: int = 200, **context: Any) -> HTTPResponse:
         return secure(html(templates.get_template(template).render(**context), status=status))
@@ -329,7 +336,8 @@ def create_blueprint() -> Blueprint:
         staff, refusal = await access.check(request)
         if refusal:
             return refusal
-        return ok({"models": await bench(request).models()})
+        work = bench(request)
+        return ok({"models": await work.models(), "deployment": work.deployment})
 
     async def _deploy(request: Request, name: str, rollback: bool) -> HTTPResponse:
         staff, refusal = await access.check(request, changes=True)
@@ -338,20 +346,11 @@ def create_blueprint() -> Blueprint:
         assert staff is not None
         reason = str(json_body(request).get("override_reason") or "").strip()[:500]
         try:
-            done = await bench(request).deploy(staff, name, reason, rollback=rollback)
+            started = bench(request).begin_deploy(staff, name, reason, rollback=rollback)
         except labels.LabelRefused as problem:
-            status = (
-                404
-                if problem.code == "no_such_model"
-                else 403
-                if "override" in problem.code
-                else 409
-            )
+            status = {"no_such_model": 404, "override_not_allowed": 403}.get(problem.code, 409)
             return refused(problem, status)
-        except (deploy.DeployFailed, RasaUnavailable) as failure:
-            logger.warning("model %s did not load: %s", name, failure)
-            return error("load_failed", 502)
-        return ok(done)
+        return ok({"deployment": started}, status=202)
 
     @bp.post("/trainer/api/models/<name>/deploy")
     async def deploy_model(request: Request, name: str) -> HTTPResponse:

@@ -6,23 +6,28 @@ Labelling, ignoring, dictionary words, training, deploying and rolling back. The
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Set
 
 import yaml
 
 from bot.agent.accounts import StaffSession
+from bot.rasa_client import RasaUnavailable
 from bot.settings import ROOT, Settings
 from bot.trainer import audit, deploy, inbox, labels, tokens, training
 from bot.trainer.store import engine_for
 from bot.trainer.workspace import Workspace, max_intent_drop, replica_urls, workspace_for
 
 HIDDEN_INTENTS = ("nlu_fallback", "out_of_scope")
+logger = logging.getLogger(__name__)
 MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}\.tar\.gz$")
 
 
@@ -37,6 +42,8 @@ class Workbench:
         self.engine = engine_for(self.workspace.database_url)
         self.data = labels.DataFiles(self.workspace.nlu_dir, self.workspace.heldout)
         self.trainer = training.Trainer(self.workspace, self._trained)
+        self.deployment: Dict[str, Any] = {}
+        self._tasks: Set[asyncio.Task] = set()
         self._domain: Dict[str, Any] = {}
         self._domain_stamp = 0.0
 
@@ -221,10 +228,13 @@ class Workbench:
         serving = await deploy.serving_model(self.settings.rasa_url, self.settings.rasa_token)
         return deploy.listing(self.engine, self.workspace.models_dir, serving)
 
-    async def deploy(
+    def begin_deploy(
         self, staff: StaffSession, name: str, override_reason: str = "", rollback: bool = False
     ) -> Dict[str, Any]:
-        """Loads a model into every Rasa server and records it as serving.
+        """Starts loading a model into every Rasa server; `deployment` tells how it went.
+
+        Loading takes Rasa a minute or more, longer than a request may wait, so it runs as a
+        task of its own; one deployment at a time. Call from the web app's event loop.
 
         Args:
             staff: Who deploys.
@@ -232,17 +242,19 @@ class Workbench:
             override_reason: A supervisor's reason to deploy through a closed gate.
             rollback: Whether this goes back to an earlier model (no gate).
 
+        Returns:
+            The deployment's state (`running`).
+
         Raises:
             labels.LabelRefused: `no_such_model`, `gate_closed` (with the gate's reasons),
-                `override_not_allowed`, `reason_required`.
-            deploy.DeployFailed: when a server did not load it (the old model still serves).
+                `override_not_allowed`, `reason_required`, `deploy_running`.
         """
         model = self._model_path(name) if MODEL_NAME.match(name) else None
-        known = deploy.entry(self.engine, name)
         if model is None:
             raise labels.LabelRefused("no_such_model")
+        reason = ""
         if not rollback:
-            verdict = (known or {}).get("gate") or {"passed": True}
+            verdict = (deploy.entry(self.engine, name) or {}).get("gate") or {"passed": True}
             if not verdict.get("passed", True):
                 if not override_reason:
                     raise labels.LabelRefused("gate_closed", reasons=verdict.get("reasons"))
@@ -250,22 +262,50 @@ class Workbench:
                     raise labels.LabelRefused("override_not_allowed")
                 if len(override_reason.strip()) < 4:
                     raise labels.LabelRefused("reason_required")
-        before = await deploy.serving_model(self.settings.rasa_url, self.settings.rasa_token)
-        previous = self._model_path(before) if before else None
-        await deploy.load_everywhere(
-            replica_urls(self.settings), self.settings.rasa_token, model, previous
+                reason = override_reason.strip()
+        if self.deployment.get("state") == "running":
+            raise labels.LabelRefused("deploy_running", model=self.deployment.get("model"))
+        self.deployment = {
+            "model": name,
+            "state": "running",
+            "by": staff.username,
+            "started": time.time(),
+            "rollback": rollback,
+            "error": "",
+        }
+        task = asyncio.get_running_loop().create_task(
+            self._deploy(staff, name, model, reason, rollback)
         )
-        installed = deploy.install(model, self.workspace.models_dir)
-        deploy.mark_serving(self.engine, name, installed, staff.username, override_reason)
-        action = "rollback" if rollback else "gate_override" if override_reason else "deploy"
-        audit.record(
-            self.engine,
-            staff.username,
-            staff.role,
-            action,
-            name,
-            {"serving": before},
-            {"serving": name},
-            override_reason,
-        )
-        return {"serving": name, "previous": before}
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return dict(self.deployment)
+
+    async def _deploy(
+        self, staff: StaffSession, name: str, model: Path, reason: str, rollback: bool
+    ) -> None:
+        try:
+            before = await deploy.serving_model(self.settings.rasa_url, self.settings.rasa_token)
+            previous = self._model_path(before) if before else None
+            await deploy.load_everywhere(
+                replica_urls(self.settings), self.settings.rasa_token, model, previous
+            )
+            installed = deploy.install(model, self.workspace.models_dir)
+            deploy.mark_serving(self.engine, name, installed, staff.username, reason)
+            action = "rollback" if rollback else "gate_override" if reason else "deploy"
+            audit.record(
+                self.engine,
+                staff.username,
+                staff.role,
+                action,
+                name,
+                {"serving": before},
+                {"serving": name},
+                reason,
+            )
+            self.deployment.update(state="succeeded", previous=before, finished=time.time())
+        except (deploy.DeployFailed, RasaUnavailable) as failure:
+            logger.warning("model %s did not load: %s", name, failure)
+            self.deployment.update(state="failed", error="load_failed", finished=time.time())
+        except Exception as problem:  # noqa: BLE001 - the page must learn the deployment ended
+            logger.error("deploying %s failed: %s", name, type(problem).__name__)
+            self.deployment.update(state="failed", error="deploy_error", finished=time.time())

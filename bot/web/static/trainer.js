@@ -35,6 +35,8 @@
     override_not_allowed: "只有主管可以越过门槛部署",
     reason_required: "请填写越过门槛的理由",
     load_failed: "模型加载失败，原模型继续服务",
+    deploy_error: "部署出错，原模型继续服务",
+    deploy_running: "已有模型正在部署",
     no_such_model: "模型不存在",
     sign_in_required: "登录已过期，请重新登录",
     cross_site_refused: "请求来源不被允许",
@@ -326,7 +328,7 @@
 
   // -- models ---------------------------------------------------------------------------------
   function loadModels() {
-    api("GET", "/trainer/api/models").then(function (data) {
+    return api("GET", "/trainer/api/models").then(function (data) {
       var body = byId("models");
       body.textContent = "";
       data.models.forEach(function (model) {
@@ -348,6 +350,7 @@
         }
         body.appendChild(row);
       });
+      return data.deployment;
     }).catch(function (failure) { status(failure.message); });
   }
   function deploy(model) {
@@ -360,11 +363,17 @@
       if (!reason) return;
       body.override_reason = reason;
     }
-    status("正在加载模型 " + model.name + " …");
-    api("POST", path, body).then(function (done) {
-      status("服务中的模型：" + done.serving);
-      loadModels();
+    api("POST", path, body).then(function () {
+      status("正在加载模型 " + model.name + " …（Rasa 加载模型需要一两分钟，期间原模型继续服务）");
+      watchDeployment();
     }).catch(function (failure) { status(failure.message); loadModels(); });
+  }
+  function watchDeployment() {
+    loadModels().then(function (deployment) {
+      if (!deployment || deployment.state === "running") return setTimeout(watchDeployment, 2000);
+      if (deployment.state === "succeeded") status("服务中的模型：" + deployment.model);
+      else status(explain({ error: deployment.error || "load_failed" }) + "（" + deployment.model + "）");
+    });
   }
 
   // -- audit ----------------------------------------------------------------------------------

@@ -290,6 +290,20 @@ def register(web, name, content, gate_passed, reasons=()):
     )
 
 
+def deployed(web, cookie, path, body=None):
+    """Starts a deployment and waits until it ends: (start status, final deployment state)."""
+    status, started = post(web, path, cookie, body)
+    if status != 202:
+        return status, started
+    assert started["deployment"]["state"] == "running"
+    for _ in range(200):
+        deployment = get(web, "/trainer/api/models", cookie)[1]["deployment"]
+        if deployment["state"] != "running":
+            return status, deployment
+        time.sleep(0.05)
+    raise AssertionError("the deployment did not end")
+
+
 def test_deploy_gate_override_failed_load_and_rollback(web, trainer, supervisor):
     reasons = [{"code": "macro_f1_lower", "new": 0.9, "serving": 0.95}]
     register(web, "candidate-b.tar.gz", b"good b", False, reasons)
@@ -299,24 +313,22 @@ def test_deploy_gate_override_failed_load_and_rollback(web, trainer, supervisor)
     status, refused = post(web, path, trainer, {"override_reason": "大促前必须上线"})
     assert status == 403 and refused["error"] == "override_not_allowed"
     assert FakeRasa.loaded == "serving-a.tar.gz" and FakeRasa.loads == []
-    status, done = post(web, path, supervisor, {"override_reason": "大促前必须上线"})
-    assert status == 200 and done == {
-        "serving": "candidate-b.tar.gz",
-        "previous": "serving-a.tar.gz",
-    }
+    status, done = deployed(web, supervisor, path, {"override_reason": "大促前必须上线"})
+    assert status == 202 and done["state"] == "succeeded" and done["by"] == "supervisor"
+    assert done["model"] == "candidate-b.tar.gz" and done["previous"] == "serving-a.tar.gz"
     assert FakeRasa.loaded == "candidate-b.tar.gz"
     installed = web["models"] / "candidate-b.tar.gz"
     assert installed.read_bytes() == b"good b"
     assert max(web["models"].glob("*.tar.gz"), key=lambda p: p.stat().st_mtime) == installed
 
     register(web, "candidate-c.tar.gz", b"broken", True)
-    status, failed = post(web, "/trainer/api/models/candidate-c.tar.gz/deploy", trainer)
-    assert status == 502 and failed["error"] == "load_failed"
+    status, failed = deployed(web, trainer, "/trainer/api/models/candidate-c.tar.gz/deploy")
+    assert status == 202 and failed["state"] == "failed" and failed["error"] == "load_failed"
     assert FakeRasa.loaded == "candidate-b.tar.gz"  # the old model keeps serving
     assert not (web["models"] / "candidate-c.tar.gz").exists()
 
-    status, back = post(web, "/trainer/api/models/serving-a.tar.gz/rollback", trainer)
-    assert status == 200 and back["serving"] == "serving-a.tar.gz"
+    status, back = deployed(web, trainer, "/trainer/api/models/serving-a.tar.gz/rollback")
+    assert status == 202 and back["state"] == "succeeded" and back["model"] == "serving-a.tar.gz"
     assert FakeRasa.loaded == "serving-a.tar.gz"
     newest = max(web["models"].glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
     assert newest.name == "serving-a.tar.gz"  # a restart serves it too
