@@ -258,6 +258,7 @@ class ActionRequestExchange(ShopAction):
         request = aftersale_repo.open_request_for_order(session, order, line=item)
         if request is not None:
             aftersale_repo.make_exchange(session, request, item, wanted.id)
+            aftersale_repo.approve(request, now)
             request.photo_requested = request.photo_requested or photo
             session.flush()
             return request

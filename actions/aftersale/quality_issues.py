@@ -101,6 +101,7 @@ class ActionReportQualityIssue(ShopAction):
                 order_item=item,
                 refund_fen=refund,
                 photo_requested=True,
+                approved=False,  # approved when the customer asks for the return
             )
         else:
             request.photo_requested = True

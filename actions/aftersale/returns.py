@@ -3,7 +3,10 @@
 The return form asks for the order (number + phone tail, or the signed-in customer), which of
 its items when it has several, and the reason; `action_request_return` records the request and
 the return shipment form then asks for the return parcel's tracking number. The refund is issued
-the moment that number is given, not when the parcel arrives (`action_record_return_shipment`).
+the moment that number is given, not when the parcel arrives (`action_record_return_shipment`),
+once the number is checked (`shop.repository.aftersale.refused_number`); a refund above the
+automatic limit or on a number no carrier's format confirms waits for a person, and the customer
+is told within what time (`shop.policy.refunds`).
 
 Returning one item of several refunds that item's share of what was paid (its total less its
 share of the order's discount), never more than is still refundable on the order.
@@ -38,6 +41,7 @@ from shop import repository as repo
 from shop.db.models import Order, OrderItem, ReturnRequest, Sku, utcnow
 from shop.money import yuan
 from shop.policy import aftersale as policy
+from shop.policy import refunds as refund_policy
 from shop.repository import aftersale as aftersale_repo
 from shop.repository.catalog import find_products
 from shop.text import inputs, parsing
@@ -60,9 +64,14 @@ _REQUEST_WORDS = re.compile(
     r"我要|我想|想要|申请|帮我|可以|能不能|能|怎么|如何|退货|退款|退掉|退了|退|一下|吗|呢|啊|了|"
     r"吧|的|亲|你好|请问|[\s,.!?，。！？~]"
 )
-_TRACKING = re.compile(r"[a-z]{0,4}\d{8,20}", re.I)
-# A mainland mobile number (optionally with the country code) is never a parcel's number.
-_MOBILE = re.compile(r"(?:86)?1[3-9]\d{9}")
+# A tracking number in a reply: letters, then digits, maybe a country code (RR123456785CN).
+_TRACKING = re.compile(r"[a-z]{0,4}\d{8,20}(?:[a-z]{2}(?![a-z]))?", re.I)
+# Why a number is refused -> the response that says so (anything else: invalid number).
+_REFUSAL_RESPONSES = {
+    "outbound": "utter_return_tracking_is_outbound",
+    "not_approved": "utter_return_no_open_request",
+    "closed": "utter_return_no_open_request",
+}
 
 
 def mistaken_tracking_number(number: Any, order_number: Any) -> bool:
@@ -73,26 +82,34 @@ def mistaken_tracking_number(number: Any, order_number: Any) -> bool:
         order_number: The order's number (slot or row), if known.
 
     Returns:
-        True for a mobile number or the order's own number: neither may trigger a refund.
+        True for a mobile number, the order's own number, or a number with a carrier's format
+        but a wrong check digit: none of them may trigger a refund.
 
     """
     clean = inputs.tracking_number(number)
     if clean is None:
         return False
-    return bool(_MOBILE.fullmatch(clean)) or clean == inputs.order_number(order_number)
+    return refund_policy.not_a_parcel(
+        clean, inputs.order_number(order_number)
+    ) or refund_policy.fails_check_rule(clean)
 
 
-def _given_for_another_return(tracker: Tracker, number: str) -> bool:
-    """Whether the number was already given for another return (False when no shop to ask)."""
+def _taken_elsewhere(tracker: Tracker, number: str) -> bool:
+    """Whether the number is a parcel the shop sent or was given for another return.
+
+    False when no shop can be asked: the action checks again and apologises if it is down.
+    """
     if not (tracker.get_slot("order_id") or tracker.get_slot(REQUEST_SLOT)):
         return False  # no order in the conversation yet: the action checks when it records
     try:
         with db.session_scope() as session:
-            return aftersale_repo.return_tracking_in_use(
+            return aftersale_repo.parcel_sent_by_shop(
+                session, number
+            ) or aftersale_repo.return_tracking_in_use(
                 session, number, except_request_id=inputs.record_id(tracker.get_slot(REQUEST_SLOT))
             )
     except SQLAlchemyError:
-        return False  # the action checks again and apologises if the shop is unavailable
+        return False
 
 
 def line_title(item: OrderItem) -> str:
@@ -451,13 +468,14 @@ class ValidateReturnShipmentForm(FormValidationAction):
     ) -> Slots:
         """Accepts 8-32 letters and digits; anything else is asked again.
 
-        A mobile number, the order's own number or a number already given for another return
-        is asked again too: any of them would otherwise trigger a refund.
+        A mobile number, the order's own number, a wrong check digit, one of the shop's own
+        parcels or a number already given for another return is asked again too: any of them
+        would otherwise trigger a refund.
         """
         number = inputs.tracking_number(value)
         if number is not None and (
             mistaken_tracking_number(number, tracker.get_slot("order_id"))
-            or _given_for_another_return(tracker, number)
+            or _taken_elsewhere(tracker, number)
         ):
             number = None
         if number is None:
@@ -552,6 +570,7 @@ class ActionRequestReturn(ShopAction):
             request.photo_requested = request.photo_requested or quality
             if reason:
                 request.reason = inputs.clean_text(reason)
+            aftersale_repo.approve(request, now)
             session.flush()
             return request
         return repo.create_return(
@@ -592,35 +611,39 @@ class ActionRecordReturnShipment(ShopAction):
             dispatcher.utter_message(response="utter_return_no_open_request", **facts)
             return reset + [SlotSet(REQUEST_SLOT, None)]
         number = tracker.get_slot(TRACKING_SLOT) or tracker.get_slot("tracking_number")
-        clean = inputs.tracking_number(number)
-        outbound = {s.tracking_number for s in order.shipments}
-        if clean is None or clean in outbound:
-            response = (
-                "utter_return_tracking_is_outbound"
-                if clean in outbound
-                else "utter_invalid_return_tracking_number"
-            )
+        now = utcnow()
+        try:
+            repo.record_return_shipment(session, request, number, now)
+        except aftersale_repo.NumberRefused as refused:
+            reason = refused.reason
+            if reason == "outbound" and inputs.tracking_number(number) not in {
+                s.tracking_number for s in order.shipments
+            }:
+                reason = "in_use"  # another order's parcel: not "the one we sent you"
+            response = _REFUSAL_RESPONSES.get(reason, "utter_invalid_return_tracking_number")
             dispatcher.utter_message(response=response, **facts)
             return reset
-        if mistaken_tracking_number(
-            clean, order.order_number
-        ) or aftersale_repo.return_tracking_in_use(session, clean, except_request_id=request.id):
-            dispatcher.utter_message(response="utter_invalid_return_tracking_number", **facts)
-            return reset
-        now = utcnow()
-        repo.record_return_shipment(session, request, clean, now)
         facts.update(request_facts(session, order, request))
-        facts.update(return_tracking_number=clean, return_shipped_at=shop_time(now))
-        if request.kind == "return":
+        facts.update(
+            return_tracking_number=request.return_tracking_number,
+            return_shipped_at=shop_time(now),
+        )
+        if request.kind != "return":
+            facts.update(exchange_variant=_variant_label(session, request))
+            dispatcher.utter_message(response="utter_exchange_sent", **facts)
+        elif request.refund_state == "under_review":
+            facts.update(
+                review_hours=refund_policy.REVIEW_HOURS,
+                review_due=shop_time(request.review_due),
+            )
+            dispatcher.utter_message(response="utter_refund_under_review", **facts)
+        else:
             facts.update(
                 refunded_at=shop_time(request.refunded_at),
                 refund_channel=policy.label("refund_channel", "original"),
                 expected_by=shop_time(policy.refund_expected_by(request.refunded_at)),
             )
             dispatcher.utter_message(response="utter_refund_issued", **facts)
-        else:
-            facts.update(exchange_variant=_variant_label(session, request))
-            dispatcher.utter_message(response="utter_exchange_sent", **facts)
         return reset + [
             SlotSet(REQUEST_SLOT, None),
             SlotSet("return_reason", None),

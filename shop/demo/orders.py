@@ -244,10 +244,10 @@ class DemoShopBuilder(ShopBuilder):
                 photo_requested=rng.random() < 0.4,
                 created_at=created.replace(microsecond=0),
             )
-            stage = rng.random()
-            if stage < 0.3:
-                request.status = "requested"
-            elif stage < 0.9:
+            stage = rng.random()  # < 0.3 waits for the parcel, < 0.9 is settled, else rejected
+            if stage < 0.9:
+                request.status, request.approved_at = "approved", request.created_at
+            if 0.3 <= stage < 0.9:
                 shipped = min(created + timedelta(hours=rng.uniform(1, 30)), self.now)
                 request.return_tracking_number = self.tracking_number(
                     rng.choice(list(data.CARRIERS))
@@ -255,10 +255,12 @@ class DemoShopBuilder(ShopBuilder):
                 request.return_shipped_at = shipped.replace(microsecond=0)
                 if kind == "return":
                     request.status, request.refunded_at = "refunded", request.return_shipped_at
+                    request.refund_state, request.refund_state_by = "issued", "bot"
+                    request.refund_state_at = request.refunded_at
                 else:
                     request.status = "exchange_shipped"
                     request.exchange_sku_id = item.sku_id
-            else:
+            if stage >= 0.9:
                 request.status = "rejected"
             self.s.add(request)
         self.tickets(received)

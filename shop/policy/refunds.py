@@ -36,6 +36,8 @@ REVIEW_REASONS = ("above_limit", "unconfirmed_number")
 BOT = "bot"
 CARRIERS_FILE = Path(__file__).with_name("carriers.yml")
 _S10_WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
+# A mainland mobile number (optionally with the country code) is never a parcel's number.
+_MOBILE = re.compile(r"(?:86)?1[3-9]\d{9}")
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,16 @@ def fails_check_rule(number: str) -> bool:
     )
 
 
+def not_a_parcel(number: str, order_number: Optional[str] = None) -> bool:
+    """Whether a cleaned, well-formed number is plainly something else: a mobile or the order's.
+
+    Args:
+        number: The cleaned tracking number.
+        order_number: The order's own number, if known.
+    """
+    return bool(_MOBILE.fullmatch(number)) or (order_number is not None and number == order_number)
+
+
 def review_reason(refund_fen: int, number: str) -> Optional[str]:
     """Why a return's refund waits for a person, or None when it goes out at once.
 
@@ -135,6 +147,7 @@ __all__ = [
     "carrier_of",
     "carriers",
     "fails_check_rule",
+    "not_a_parcel",
     "review_due",
     "review_reason",
     "s10_check_digit_ok",

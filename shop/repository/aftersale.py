@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Iterable, List, Optional
 
@@ -18,8 +19,10 @@ from shop.db.models import (
     Order,
     OrderItem,
     ReturnRequest,
+    Shipment,
     Sku,
 )
+from shop.policy import refunds as refund_policy
 from shop.policy.aftersale import NO_REASON_RETURN_DAYS
 from shop.policy.compensation import COMPENSATION_LIMIT_FEN
 from shop.text import inputs
@@ -32,6 +35,34 @@ OPEN_STATUSES = ("requested", "approved")
 
 class OutOfStock(ValueError):
     """The SKU an exchange would send has no stock left (someone took the last one)."""
+
+
+class NumberRefused(ValueError):
+    """A return parcel's tracking number the shop does not take, and why.
+
+    Reasons: malformed, not_a_parcel (a mobile or the order's own number), check_digit,
+    outbound (a parcel the shop sent), in_use (given for another return), not_approved,
+    closed (the request is already settled).
+    """
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class RefundNotChangeable(ValueError):
+    """An agent's decision that does not fit the refund's state (e.g. approving a reversed one)."""
+
+
+def as_written(value: Any, max_len: int = inputs.MAX_TEXT) -> str:
+    """A customer's own words as stored: blanks made one, cut to max_len, nothing else changed.
+
+    Unlike `inputs.clean_text` no NFKC: a complaint keeps its "…", full-width signs, braces
+    and the word "None" exactly as typed (every page escapes it when shown).
+    """
+    if value is None:
+        return ""
+    return " ".join(str(value).split())[:max_len]
 
 
 def line_paid_fen(order: Order, item: OrderItem) -> int:
@@ -184,8 +215,13 @@ def create_return(
     refund_fen: Optional[int] = None,
     exchange_sku_id: Optional[int] = None,
     photo_requested: bool = False,
+    approved: bool = True,
 ) -> ReturnRequest:
     """Record a return or an exchange request for an order (already checked to be the caller's).
+
+    The caller has checked the request against the policy, so it is approved as it is recorded
+    (from now on the return parcel's number is taken) unless `approved` is False: a quality
+    issue waits for its photo, and is approved when the customer then asks for the return.
 
     Args:
         session: Open session (the caller commits).
@@ -199,6 +235,7 @@ def create_return(
         exchange_sku_id: The SKU to send instead, for an exchange: its stock is reserved
             (taken off the shelf) here, so the replacement promised is really there.
         photo_requested: Whether a photo of the defect was asked for.
+        approved: Whether the request is approved now ("approved") or waits ("requested").
 
     Returns:
         The new row (flushed, with its id).
@@ -230,15 +267,67 @@ def create_return(
         order_item_id=order_item.id if order_item is not None else None,
         kind=kind,
         reason=inputs.clean_text(reason) or "未说明",
-        status="requested",
+        status="approved" if approved else "requested",
         refund_fen=refund_fen,
         exchange_sku_id=exchange_sku_id,
         photo_requested=photo_requested,
         created_at=now,
+        approved_at=now if approved else None,
     )
     session.add(row)
     session.flush()
     return row
+
+
+def approve(request: ReturnRequest, now: datetime) -> ReturnRequest:
+    """Mark an open request approved (the policy allows it) from now on, if it is not yet."""
+    if request.status == "requested":
+        request.status = "approved"
+    if request.approved_at is None:
+        request.approved_at = now
+    return request
+
+
+def refused_number(
+    session: Session, request: ReturnRequest, tracking_number: Any, now: datetime
+) -> Optional[str]:
+    """Why a return parcel's number is not taken for this request, or None when it is.
+
+    Args:
+        session: Open session.
+        request: The return or exchange request.
+        tracking_number: The number as typed.
+        now: Current moment (aware): the request must have been approved before it.
+
+    Returns:
+        A `NumberRefused` reason, or None.
+    """
+    number = inputs.tracking_number(tracking_number)
+    if number is None:
+        return "malformed"
+    if request.status in ("rejected", "closed", "refunded", "exchange_shipped", "return_shipped"):
+        return "closed"
+    if request.status != "approved" or request.approved_at is None or request.approved_at > now:
+        return "not_approved"
+    order = request.order
+    if refund_policy.not_a_parcel(number, order.order_number if order is not None else None):
+        return "not_a_parcel"
+    if refund_policy.fails_check_rule(number):
+        return "check_digit"
+    if parcel_sent_by_shop(session, number):
+        return "outbound"
+    if return_tracking_in_use(session, number, except_request_id=request.id):
+        return "in_use"
+    return None
+
+
+def parcel_sent_by_shop(session: Session, tracking_number: Any) -> bool:
+    """Whether the number is one of the shop's own parcels (of any order)."""
+    number = inputs.tracking_number(tracking_number)
+    if number is None:
+        return False
+    stmt = select(Shipment.id).where(Shipment.tracking_number == number)
+    return session.execute(stmt.limit(1)).first() is not None
 
 
 def record_return_shipment(
@@ -246,9 +335,12 @@ def record_return_shipment(
 ) -> ReturnRequest:
     """Record the return parcel's tracking number and refund (or re-send) at once.
 
-    The shop refunds the moment the customer ships the return, not when the parcel arrives;
-    for an exchange the replacement is marked as sent: its stock was reserved when the
-    exchange was recorded (`create_return`, `make_exchange`), so it is not taken again here.
+    The shop refunds the moment the customer ships the return, not when the parcel arrives,
+    once the number passes `refused_number`. A refund above the automatic limit, or on a number
+    of no known carrier format, waits for a person instead (`refund_state` "under_review",
+    status "return_shipped", `review_due` set); `shop.policy.refunds` says which. For an
+    exchange the replacement is marked as sent: its stock was reserved when the exchange was
+    recorded (`create_return`, `make_exchange`), so it is not taken again here.
 
     Args:
         session: Open session (the caller commits).
@@ -260,25 +352,127 @@ def record_return_shipment(
         The updated row.
 
     Raises:
-        ValueError: When the tracking number is malformed or already given for another
-            return, or the request is closed.
+        NumberRefused: When the number is not taken (see `refused_number`).
 
     """
+    reason = refused_number(session, request, tracking_number, now)
+    if reason is not None:
+        raise NumberRefused(reason)
     number = inputs.tracking_number(tracking_number)
-    if number is None:
-        raise ValueError("malformed tracking number")
-    if request.status in ("rejected", "closed", "refunded", "exchange_shipped"):
-        raise ValueError(f"request is already {request.status}")
-    if return_tracking_in_use(session, number, except_request_id=request.id):
-        raise ValueError("tracking number already given for another return")
     request.return_tracking_number = number
     request.return_shipped_at = now
-    if request.kind == "return":
-        request.status, request.refunded_at = "refunded", now
-    else:
+    if request.kind != "return":
         request.status = "exchange_shipped"
+        session.flush()
+        return request
+    review = refund_policy.review_reason(int(request.refund_fen), number)
+    if review is None:
+        request.status, request.refunded_at = "refunded", now
+        _set_refund_state(request, "issued", refund_policy.BOT, now)
+    else:
+        request.status = "return_shipped"
+        request.review_reason, request.review_due = review, refund_policy.review_due(now)
+        _set_refund_state(request, "under_review", refund_policy.BOT, now)
     session.flush()
     return request
+
+
+def _set_refund_state(request: ReturnRequest, state: str, by: str, now: datetime) -> None:
+    request.refund_state, request.refund_state_by, request.refund_state_at = state, by[:32], now
+
+
+def approve_refund(
+    session: Session, request: ReturnRequest, agent: str, now: datetime
+) -> ReturnRequest:
+    """An agent approves a refund under review: the money goes back now.
+
+    Raises:
+        RefundNotChangeable: When the refund is not under review.
+    """
+    if request.kind != "return" or request.refund_state != "under_review":
+        raise RefundNotChangeable(f"refund is {request.refund_state}, not under review")
+    request.status, request.refunded_at = "refunded", now
+    request.review_due = None
+    _set_refund_state(request, "issued", agent, now)
+    session.flush()
+    return request
+
+
+def reverse_refund(
+    session: Session, request: ReturnRequest, agent: str, now: datetime
+) -> ReturnRequest:
+    """An agent reverses a refund (issued: taken back; under review: declined).
+
+    The request is rejected: its money no longer counts as refunded on the order.
+
+    Raises:
+        RefundNotChangeable: When there is no issued or pending refund to reverse.
+    """
+    if request.kind != "return" or request.refund_state not in ("issued", "under_review"):
+        raise RefundNotChangeable(f"refund is {request.refund_state}, nothing to reverse")
+    request.status, request.review_due = "rejected", None
+    _set_refund_state(request, "reversed", agent, now)
+    session.flush()
+    return request
+
+
+@dataclass(frozen=True)
+class RefundView:
+    """A return's refund as the console lists it (times in UTC)."""
+
+    request_id: int
+    order_number: str
+    refund_fen: int
+    state: str
+    state_by: Optional[str]
+    state_at: Optional[datetime]
+    review_reason: Optional[str]
+    review_due: Optional[datetime]
+    tracking_number: Optional[str]
+    carrier: Optional[str]
+    shipped_at: Optional[datetime]
+
+
+def refunds_to_review(session: Session, since: datetime, *, limit: int = 200) -> List[RefundView]:
+    """Refunds under review (every one, the earliest due first), then refunds decided since.
+
+    Args:
+        session: Open session.
+        since: Issued and reversed refunds whose state was set after this moment are listed.
+        limit: Most rows of each kind (1 to 1000).
+
+    Returns:
+        The refunds.
+    """
+    limit = max(1, min(limit, 1000))
+    base = select(ReturnRequest, Order.order_number).join(Order, Order.id == ReturnRequest.order_id)
+    pending = base.where(ReturnRequest.refund_state == "under_review").order_by(
+        ReturnRequest.review_due, ReturnRequest.id
+    )
+    decided = base.where(
+        ReturnRequest.refund_state.in_(("issued", "reversed")),
+        ReturnRequest.refund_state_at >= since,
+    ).order_by(ReturnRequest.refund_state_at.desc(), ReturnRequest.id.desc())
+    rows = list(session.execute(pending.limit(limit))) + list(session.execute(decided.limit(limit)))
+    return [_refund_view(request, number) for request, number in rows]
+
+
+def _refund_view(request: ReturnRequest, order_number: str) -> RefundView:
+    number = request.return_tracking_number
+    carrier = refund_policy.carrier_of(number) if number else None
+    return RefundView(
+        request_id=request.id,
+        order_number=order_number,
+        refund_fen=int(request.refund_fen),
+        state=request.refund_state,
+        state_by=request.refund_state_by,
+        state_at=request.refund_state_at,
+        review_reason=request.review_reason,
+        review_due=request.review_due,
+        tracking_number=number,
+        carrier=carrier.name if carrier is not None else None,
+        shipped_at=request.return_shipped_at,
+    )
 
 
 def return_tracking_in_use(
@@ -339,8 +533,8 @@ def create_ticket(
         category: quality, logistics, attitude or price.
         kind: complaint, logistics_chase, delivery_investigation or price_protection.
         severity: low, medium or high.
-        description: The problem as confirmed with the customer (plain text).
-        demand: What the customer asks for.
+        description: The problem as confirmed with the customer, stored as written.
+        demand: What the customer asks for, stored as written.
         options_offered: The options allowed by policy that were offered.
         order_id: The order concerned.
         shipment_id: The parcel concerned.
@@ -370,8 +564,8 @@ def create_ticket(
         kind=kind,
         category=category,
         severity=severity,
-        description=inputs.clean_text(description, 1000),
-        demand=inputs.clean_text(demand) or None,
+        description=as_written(description, 1000),
+        demand=as_written(demand) or None,
         options_offered=[inputs.clean_text(o, 64) for o in options_offered],
         status="open",
         created_at=now,

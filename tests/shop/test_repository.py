@@ -708,14 +708,15 @@ def test_return_is_refunded_the_moment_its_tracking_number_is_given(shop):
         request = repo.create_return(
             s, order, reason="尺码偏小'); DROP TABLE returns; --", now=NOW, order_item=item
         )
-        assert request.refund_fen == 33800 and request.status == "requested"
+        assert request.refund_fen == 33800 and request.status == "approved"
         with pytest.raises(ValueError):
             repo.record_return_shipment(s, request, "'; --", NOW)
-        repo.record_return_shipment(s, request, "yt 5555-6666-7777", NOW + H)
+        repo.record_return_shipment(s, request, "yt 5555-6666-77778", NOW + H)
     with session_scope(shop.engine) as s:
         stored = s.execute(select(ReturnRequest)).scalar_one()
         assert stored.reason == "尺码偏小'); DROP TABLE returns; --"
-        assert (stored.status, stored.return_tracking_number) == ("refunded", "YT555566667777")
+        assert (stored.status, stored.return_tracking_number) == ("refunded", "YT5555666677778")
+        assert (stored.refund_state, stored.refund_state_by) == ("issued", "bot")
         assert stored.refunded_at == stored.return_shipped_at == NOW + H
         assert [r.id for r in repo.returns_for_order(s, s.get(Order, shop.delivered))] == [
             stored.id

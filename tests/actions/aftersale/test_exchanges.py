@@ -46,7 +46,7 @@ def test_an_exchange_for_a_size_in_stock_is_recorded(shop):
     [(kind, status, sku_id, photo, refund, _)] = requests(NUMBERS["fresh"])
     assert (kind, status, sku_id, photo, refund) == (
         "exchange",
-        "requested",
+        "approved",
         shop.size_ids["S"],
         False,
         0,

@@ -58,7 +58,7 @@ def test_the_refund_chosen_afterwards_is_that_item_only(shop):
     slots = {e["name"]: e["value"] for e in events}
     [message], _ = run(ActionRequestReturn(), tracker(basket(**slots)))
     assert message["response"] == "utter_return_created" and message["refund_fen"] == 17273
-    assert basket_rows() == [(shop.lines["oil"], "return", "requested", PAID["oil"])]
+    assert basket_rows() == [(shop.lines["oil"], "return", "approved", PAID["oil"])]
 
 
 def test_which_item_is_asked_when_none_was_named(shop):
@@ -111,4 +111,4 @@ def test_an_open_whole_order_return_becomes_the_faulty_items(shop):
     assert basket_rows()[0][3] == BASKET_PAYABLE - BASKET_FEE
     [message], _ = report(product_said("精油", "精油瓶子漏了", intent="report_quality_issue"))
     assert message["refund_fen"] == PAID["oil"]
-    assert basket_rows() == [(shop.lines["oil"], "return", "requested", PAID["oil"])]
+    assert basket_rows() == [(shop.lines["oil"], "return", "approved", PAID["oil"])]

@@ -17,7 +17,7 @@ from actions.aftersale.returns import (
 )
 from shop import db
 from shop.db import session_scope
-from shop.db.models import Order, ReturnRequest
+from shop.db.models import Order, ReturnRequest, utcnow
 from tests.actions.aftersale_shop import (
     NUMBERS,
     build_aftersale_shop,
@@ -62,7 +62,7 @@ def test_a_return_within_seven_days_is_recorded_and_asks_for_the_parcel(shop):
     [message], events = request_return("fresh")
     [row] = rows(NUMBERS["fresh"])
     assert message["response"] == "utter_return_created"
-    assert row["kind"] == "return" and row["status"] == "requested" and row["reason"] == "买大了"
+    assert row["kind"] == "return" and row["status"] == "approved" and row["reason"] == "买大了"
     assert (
         row["refund_fen"] == 19900
     )  # the 8 yuan shipping fee of a no-reason return is not refunded
@@ -95,7 +95,7 @@ def test_the_outbound_tracking_number_is_not_taken_as_the_return(shop):
     slots = order_slots("fresh", return_tracking_number=f"SF7{NUMBERS['fresh']}")
     [message], _ = run(ActionRecordReturnShipment(), tracker(slots))
     assert message["response"] == "utter_return_tracking_is_outbound"
-    assert rows(NUMBERS["fresh"])[0]["status"] == "requested"
+    assert rows(NUMBERS["fresh"])[0]["status"] == "approved"
 
 
 @pytest.mark.parametrize("bad", ["12", "'; DROP TABLE returns; --", "😀" * 10])
@@ -104,7 +104,7 @@ def test_a_malformed_tracking_number_refunds_nothing(shop, bad):
     slots = order_slots("fresh", return_tracking_number=bad)
     [message], _ = run(ActionRecordReturnShipment(), tracker(slots))
     assert message["response"] == "utter_invalid_return_tracking_number"
-    assert rows(NUMBERS["fresh"])[0]["status"] == "requested"
+    assert rows(NUMBERS["fresh"])[0]["status"] == "approved"
 
 
 def test_outside_seven_days_is_refused_with_the_quality_route(shop):
@@ -250,7 +250,7 @@ def test_a_mobile_or_the_order_number_refunds_nothing(shop, number):
     assert message["response"] == "utter_invalid_return_tracking_number"
     assert SlotSet("return_tracking_number", None) in events
     [row] = rows(NUMBERS["fresh"])
-    assert row["status"] == "requested" and row["tracking"] is None
+    assert row["status"] == "approved" and row["tracking"] is None
     assert row["refunded_at"] is None
 
 
@@ -261,7 +261,7 @@ def test_a_number_already_given_for_another_return_refunds_nothing(shop):
     request_return("fresh")
     [message], _ = ship_back("fresh", "yt 9876-5432-10987")
     assert message["response"] == "utter_invalid_return_tracking_number"
-    assert rows(NUMBERS["fresh"])[0]["status"] == "requested"
+    assert rows(NUMBERS["fresh"])[0]["status"] == "approved"
     # a number of its own is still refunded at once
     [message], _ = ship_back("fresh", "YT9876543210988")
     assert message["response"] == "utter_refund_issued"
@@ -279,8 +279,9 @@ def test_the_repository_refuses_a_number_of_another_return(shop):
         request = aftersale_repo.open_request_for_order(s, order)
         assert aftersale_repo.return_tracking_in_use(s, "yt9876543210987")
         assert not aftersale_repo.return_tracking_in_use(s, "YT9876543210988")
-        with pytest.raises(ValueError):
-            record_return_shipment(s, request, "YT9876543210987", order.created_at)
+        with pytest.raises(aftersale_repo.NumberRefused) as refused:
+            record_return_shipment(s, request, "YT9876543210987", utcnow())
+        assert refused.value.reason == "in_use"
 
 
 @pytest.mark.parametrize(
@@ -425,7 +426,7 @@ def test_returning_one_item_of_three_refunds_only_that_item(shop):
     slots = basket_slots(return_item=str(lines["trousers"]))
     [message], events = run(ActionRequestReturn(), tracker(slots))
     assert message["response"] == "utter_return_created"
-    assert basket_rows() == [(lines["trousers"], "return", "requested", PAID["trousers"])]
+    assert basket_rows() == [(lines["trousers"], "return", "approved", PAID["trousers"])]
     assert message["refund_fen"] == 19311 and message["refund_amount"] == "193.11"
     assert message["product"] == "衣见直筒休闲裤"
     assert SlotSet("return_item", None) in events
@@ -436,7 +437,7 @@ def test_the_item_is_read_from_the_product_the_customer_named(shop):
     # "裤子" is no product name: the catalog matcher maps it to the trousers of the order
     [message], _ = run(ActionRequestReturn(), tracker(basket_slots(), events=product_said("裤子")))
     assert message["response"] == "utter_return_created"
-    assert basket_rows() == [(lines["trousers"], "return", "requested", PAID["trousers"])]
+    assert basket_rows() == [(lines["trousers"], "return", "approved", PAID["trousers"])]
     [message], _ = run(
         ActionRequestReturn(), tracker(basket_slots(), events=product_said("薰衣草精油"))
     )
@@ -493,12 +494,12 @@ def test_a_second_item_is_returned_after_the_first_was_refunded(shop):
 def test_the_whole_order_refunds_no_more_than_is_left(shop):
     lines = add_basket(shop)
     run(ActionRequestReturn(), tracker(basket_slots(return_item=str(lines["trousers"]))))
-    run(ActionRecordReturnShipment(), tracker(basket_slots(return_tracking_number="YT11112222")))
+    run(ActionRecordReturnShipment(), tracker(basket_slots(return_tracking_number="YT1111222200001")))
     [message], _ = run(ActionRequestReturn(), tracker(basket_slots(return_item="all")))
     # paid less the shipping fee of a no-reason return, less the trousers already refunded
     assert message["refund_fen"] == BASKET_PAYABLE - BASKET_FEE - PAID["trousers"]
     assert sum(r[3] for r in basket_rows()) == BASKET_PAYABLE - BASKET_FEE
-    run(ActionRecordReturnShipment(), tracker(basket_slots(return_tracking_number="YT33334444")))
+    run(ActionRecordReturnShipment(), tracker(basket_slots(return_tracking_number="YT3333444400001")))
     # once the whole order is refunded, none of its items is returned again
     [message], _ = run(ActionRequestReturn(), tracker(basket_slots(return_item=str(lines["oil"]))))
     assert message["response"] == "utter_return_already_done"
