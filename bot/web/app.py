@@ -7,6 +7,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, json
 
 from bot import settings as bot_settings
+from bot.agent import refund_review
 from bot.agent.console import create_blueprint as agent_console_blueprint
 from bot.nlg.blueprint import nlg_blueprint
 from bot.notices import job as notice_job
@@ -33,6 +34,7 @@ def create_app(config: bot_settings.Settings | None = None, name: str = "shop_we
     notice_job.install(app, app.ctx.settings)
     app.blueprint(storefront_blueprint())
     app.blueprint(agent_console_blueprint())
+    app.blueprint(refund_review.create_blueprint())  # /agent/refunds
     app.blueprint(trainer_workbench_blueprint())
 
     @app.after_server_stop
