@@ -25,8 +25,8 @@ def verified_customer_id(tracker: Tracker) -> Optional[int]:
     """Return the logged-in customer's id by the shop's one rule (`shop.signing`).
 
     The newest customer message decides (the latest message's metadata, else the latest user
-    event's); the key is read from SHOP_SIGNING_KEY on every call; without a key nobody is
-    verified.
+    event's), and its proof must be for this conversation (the tracker's sender id); the key is
+    read from SHOP_SIGNING_KEY on every call; without a key nobody is verified.
 
     Args:
         tracker: The conversation.
@@ -38,7 +38,7 @@ def verified_customer_id(tracker: Tracker) -> Optional[int]:
     latest = tracker.latest_message or {}
     if latest.get("metadata"):
         events.append({**latest, "event": "user"})
-    return signing.signed_in_customer(events, signing.signing_key())
+    return signing.signed_in_customer(events, signing.signing_key(), tracker.sender_id)
 
 
 def client_of(tracker: Tracker) -> verification.Client:

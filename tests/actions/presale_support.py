@@ -13,7 +13,7 @@ from sqlalchemy import select
 from shop.db import session_scope
 from shop.db.models import Customer
 from shop.demo.seed import DEMO_NOW
-from shop.signing import sign_customer_id
+from shop.signing import proven_metadata
 from tests.actions.conftest import make_tracker
 
 KEY = "test-signing-key"
@@ -29,7 +29,7 @@ def tracker(
     """A tracker whose latest message may carry a signed customer id."""
     metadata = {}
     if customer_id is not None:
-        metadata = {"customer_id": customer_id, "customer_sig": sign_customer_id(customer_id, KEY)}
+        metadata = proven_metadata(customer_id, "customer-1", KEY)
     return make_tracker(text, intent, slots, entities=entities, metadata=metadata)
 
 

@@ -39,7 +39,8 @@ def tracker(sender, slots, metadata=None):
     return Tracker(sender, slots, latest, [], False, None, {}, "action_listen")
 
 
-def found(sender, number, tail, metadata=None):
+def found(sender, number, tail, customer_id=None):
+    metadata = signed(customer_id, conversation=sender) if customer_id else None
     with db.session_scope() as session:
         order = identified_order(
             session, tracker(sender, {"order_id": number, "phone_tail": tail}, metadata)
@@ -89,7 +90,7 @@ def test_a_conversation_has_a_budget_over_all_orders(shop):
 
 
 def test_a_signed_in_customer_has_one_budget_across_conversations(shop):
-    bob = signed(shop.bob_id)
+    bob = shop.bob_id
     numbers = [f"20241120000{n:02d}" for n in range(10, 30)]
     for n in range(policy.CLIENT_FAILURES_ALLOWED):
         assert found(f"bob-conversation-{n}", numbers[n], WRONG[n], bob) is None

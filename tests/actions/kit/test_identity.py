@@ -24,7 +24,7 @@ from shop.db.models import (
     utcnow,
 )
 from shop.demo.seed import migrate
-from shop.signing import sign_customer_id
+from shop.signing import PROOF_KEY, proven_metadata
 from tests.actions.conftest import make_tracker, order_row
 
 KEY = "test-signing-key"
@@ -211,8 +211,9 @@ def tracker_for(text="", slots=None, metadata=None):
     return make_tracker(text, slots=slots, metadata=metadata)
 
 
-def signed(customer_id, key=KEY):
-    return {"customer_id": customer_id, "customer_sig": sign_customer_id(customer_id, key)}
+def signed(customer_id, key=KEY, conversation="customer-1"):
+    """The metadata a customer channel stores with a signed-in customer's message."""
+    return proven_metadata(customer_id, conversation, key)
 
 
 @pytest.fixture
@@ -235,7 +236,7 @@ def test_correctly_signed_customer_id_is_verified(shop):
     assert verified_customer_id(tracker_for(metadata=signed(shop.alice_id))) == shop.alice_id
     as_text = {
         "customer_id": str(shop.alice_id),
-        "customer_sig": signed(shop.alice_id)["customer_sig"],
+        PROOF_KEY: signed(shop.alice_id)[PROOF_KEY],
     }
     assert verified_customer_id(tracker_for(metadata=as_text)) == shop.alice_id
 
@@ -244,9 +245,14 @@ def test_unsigned_or_wrongly_signed_ids_are_anonymous(shop):
     assert verified_customer_id(tracker_for(metadata={"customer_id": shop.alice_id})) is None
     forged = signed(shop.alice_id, key="another-key")
     assert verified_customer_id(tracker_for(metadata=forged)) is None
-    swapped = {"customer_id": shop.bob_id, "customer_sig": signed(shop.alice_id)["customer_sig"]}
+    swapped = {"customer_id": shop.bob_id, PROOF_KEY: signed(shop.alice_id)[PROOF_KEY]}
     assert verified_customer_id(tracker_for(metadata=swapped)) is None
     assert verified_customer_id(tracker_for()) is None
+
+
+def test_a_proof_from_another_conversation_is_anonymous(shop):
+    elsewhere = signed(shop.alice_id, conversation="another-conversation")
+    assert verified_customer_id(tracker_for(metadata=elsewhere)) is None
 
 
 def test_signing_key_is_read_when_asked_and_required(shop, monkeypatch):
@@ -262,7 +268,7 @@ def test_signing_key_is_read_when_asked_and_required(shop, monkeypatch):
 
 @pytest.mark.parametrize("bad", [*SQLISH, *HUGE, True, 1.5, None, ["1"]])
 def test_malformed_customer_ids_are_anonymous(shop, bad):
-    metadata = {"customer_id": bad, "customer_sig": sign_customer_id(bad, KEY)}
+    metadata = {"customer_id": bad, PROOF_KEY: signed(1)[PROOF_KEY]}
     assert verified_customer_id(tracker_for(metadata=metadata)) is None
 
 

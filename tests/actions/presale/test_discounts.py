@@ -115,7 +115,7 @@ def test_a_forged_signature_sees_no_coupons(shop, dispatcher, monkeypatch):
     at_demo_time(monkeypatch)
     customer_id = customer_where(shop, lambda cs: any(valid(c) for c in cs))
     forged = tracker(slots={"product": "牛仔裤"}, customer_id=customer_id)
-    forged.latest_message["metadata"]["customer_sig"] = "0" * 64
+    forged.latest_message["metadata"]["customer_proof"] = "1." + "0" * 64
     run_action(ActionCheckDiscount(), dispatcher, forged)
     response, facts = only_message(dispatcher)
     assert response == "utter_discount_none_anonymous" and facts["coupon_list"] == []
