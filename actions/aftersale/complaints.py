@@ -26,6 +26,7 @@ from actions.kit.order_forms import (
     latest_intent,
     message_text,
     requested,
+    verbatim_text,
 )
 from actions.orders.status import order_card, order_not_found, shop_time
 from shop import repository as repo
@@ -96,7 +97,7 @@ class ValidateComplaintForm(OrderFormValidator):
         if tracker.get_slot(DESCRIPTION) or latest_intent(tracker) != "complain":
             return {}
         text = message_text(tracker)
-        return {DESCRIPTION: text[:200]} if len(_BARE.sub("", text)) >= 4 else {}
+        return {DESCRIPTION: verbatim_text(tracker)} if len(_BARE.sub("", text)) >= 4 else {}
 
     async def extract_complaint_demand(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

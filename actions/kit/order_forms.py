@@ -41,6 +41,16 @@ def message_text(tracker: Tracker) -> str:
     return parsing.normalise(customer_words(tracker.latest_message)).strip()
 
 
+def verbatim_text(tracker: Tracker, limit: int = 200) -> str:
+    """The customer's latest message as written (runs of blanks made one), cut to `limit`.
+
+    What the customer tells in their own words (a complaint, a reason, a new address) is kept
+    like this: not lower-cased, nothing stripped, braces and "None" included. Empty for an
+    external event, like `message_text`.
+    """
+    return " ".join(customer_words(tracker.latest_message).split())[:limit]
+
+
 def latest_intent(tracker: Tracker) -> Optional[str]:
     """The intent of the customer's latest message."""
     return intent_name(tracker.latest_message) or None
@@ -52,13 +62,16 @@ def not_an_answer(tracker: Tracker) -> bool:
 
 
 def free_text_answer(tracker: Tracker, slot: str, *, limit: int = 200) -> Slots:
-    """Take the whole reply as the slot's value while it is asked for (not a yes/no/hello)."""
+    """Take the whole reply, as written, as the slot's value while it is asked for.
+
+    Not a yes/no/hello, nor a command (a text the normaliser reads as "/…").
+    """
     if not requested(tracker, slot) or not_an_answer(tracker):
         return {}
     text = message_text(tracker)
     if not text or text.startswith("/"):
         return {}
-    return {slot: text[:limit]}
+    return {slot: verbatim_text(tracker, limit)}
 
 
 class OrderFormValidator(ValidateOrderLookupForm, abc.ABC):
