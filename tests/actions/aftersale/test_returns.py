@@ -494,12 +494,18 @@ def test_a_second_item_is_returned_after_the_first_was_refunded(shop):
 def test_the_whole_order_refunds_no_more_than_is_left(shop):
     lines = add_basket(shop)
     run(ActionRequestReturn(), tracker(basket_slots(return_item=str(lines["trousers"]))))
-    run(ActionRecordReturnShipment(), tracker(basket_slots(return_tracking_number="YT1111222200001")))
+    run(
+        ActionRecordReturnShipment(),
+        tracker(basket_slots(return_tracking_number="YT1111222200001")),
+    )
     [message], _ = run(ActionRequestReturn(), tracker(basket_slots(return_item="all")))
     # paid less the shipping fee of a no-reason return, less the trousers already refunded
     assert message["refund_fen"] == BASKET_PAYABLE - BASKET_FEE - PAID["trousers"]
     assert sum(r[3] for r in basket_rows()) == BASKET_PAYABLE - BASKET_FEE
-    run(ActionRecordReturnShipment(), tracker(basket_slots(return_tracking_number="YT3333444400001")))
+    run(
+        ActionRecordReturnShipment(),
+        tracker(basket_slots(return_tracking_number="YT3333444400001")),
+    )
     # once the whole order is refunded, none of its items is returned again
     [message], _ = run(ActionRequestReturn(), tracker(basket_slots(return_item=str(lines["oil"]))))
     assert message["response"] == "utter_return_already_done"
