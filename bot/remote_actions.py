@@ -84,7 +84,7 @@ class GuardedRemoteAction(RemoteAction):
         """Runs the action on the action server; a failure becomes the apology."""
         cooldown = _cooldown(self.action_endpoint)
         if not self.action_endpoint or not cooldown.allows():
-            return await self._apologise(output_channel, nlg, tracker, "skipped")
+            return await self._apologise(output_channel, nlg, tracker, domain, "skipped")
         try:
             events = await asyncio.wait_for(
                 super().run(output_channel, nlg, tracker, domain), self.timeout
@@ -93,7 +93,7 @@ class GuardedRemoteAction(RemoteAction):
             raise
         except Exception as error:  # refused, dead, hung, 5xx or a malformed answer alike
             cooldown.failed()
-            return await self._apologise(output_channel, nlg, tracker, type(error).__name__)
+            return await self._apologise(output_channel, nlg, tracker, domain, type(error).__name__)
         cooldown.succeeded()
         return events
 
@@ -102,6 +102,7 @@ class GuardedRemoteAction(RemoteAction):
         output_channel: OutputChannel,
         nlg: NaturalLanguageGenerator,
         tracker: DialogueStateTracker,
+        domain: Domain,
         why: str,
     ) -> List[Event]:
         logger.error(
@@ -114,7 +115,7 @@ class GuardedRemoteAction(RemoteAction):
         if apologised_this_turn(tracker):
             return events
         message: Optional[Dict[str, Any]] = await nlg.generate(
-            APOLOGY, tracker, output_channel.name()
+            APOLOGY, tracker, output_channel.name(), domain_responses=domain.responses
         )
         if not message:
             return events

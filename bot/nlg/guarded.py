@@ -25,12 +25,14 @@ from rasa.utils.endpoints import EndpointConfig
 from bot.cooldown import Cooldown
 from bot.nlg import script, template
 from bot.nlg.renderer import LAST_RESORT, MESSAGE_KEYS
+from bot.settings import ROOT
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 1.5
 DEFAULT_COOLDOWN = 10.0
 APOLOGY = "utter_shop_unavailable"
+DOMAIN_FILE = ROOT / "domain.yml"
 
 Message = Dict[str, Any]
 
@@ -60,6 +62,8 @@ class GuardedNLG(CallbackNaturalLanguageGenerator):
         **kwargs: Any,
     ) -> Optional[Message]:
         """The web app's rendering of the response, else the fallback (never an exception)."""
+        if kwargs.get("domain_responses"):  # the served model's responses (utter actions pass them)
+            self.responses = kwargs["domain_responses"]
         if self.cooldown.allows():
             try:
                 answer = await asyncio.wait_for(
@@ -105,10 +109,22 @@ class GuardedNLG(CallbackNaturalLanguageGenerator):
             message["custom"] = card
         return message
 
+    def _known_responses(self) -> Dict[str, List[Dict[str, Any]]]:
+        """The model's responses once seen, else those of `domain.yml`.
+
+        Rasa builds this NLG before it loads the model, with an empty domain.
+        """
+        if not self.responses:
+            try:
+                self.responses = dict(Domain.load(str(DOMAIN_FILE)).responses)
+            except Exception as error:  # the built-in apology still answers
+                logger.error("no default texts for the NLG fallback: %s", type(error).__name__)
+        return self.responses
+
     def _default(
         self, response: str, facts: Mapping[str, Any], channel: str, written: str
     ) -> Optional[Message]:
-        variant = _variant(self.responses.get(response) or [], facts, channel)
+        variant = _variant(self._known_responses().get(response) or [], facts, channel)
         if variant is None:
             return None
         message: Message = {}

@@ -23,8 +23,9 @@ class Assistant:
     the `responses` fixture can give the default texts in the script the assistant must answer in.
     """
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, children=()):
         self.settings = settings
+        self.children = {child.name: child for child in children}
         self.scripts = {}
         self.last_sender = None
 
@@ -90,7 +91,7 @@ def running_stack(settings: Settings):
     children = processes.stack(settings, Path(settings.var_dir) / "logs")
     processes.start_all(children, timeout=300)
     try:
-        yield Assistant(settings)
+        yield Assistant(settings, children)
     finally:
         processes.stop_all(children)
 

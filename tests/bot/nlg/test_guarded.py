@@ -155,3 +155,15 @@ def test_a_hung_web_app_is_waited_for_once_then_skipped_during_the_cool_down():
     first, second, third = asyncio.run(run())
     assert 0.4 < first < 2.0
     assert second < 0.1 and third < 0.1
+
+
+def test_built_before_the_model_it_learns_the_responses_or_reads_the_domain_file():
+    dead = f"http://127.0.0.1:{free_port()}/nlg"
+    endpoint = EndpointConfig.from_dict({"url": dead, "timeout": 0.5})
+    learning = GuardedNLG(endpoint, Domain.empty())  # as Rasa builds it at start-up
+    shipped = {"utter_order_shipped": [{"text": "订单 {order_id} 发出了"}]}
+    answer = generate(learning, "utter_order_shipped", domain_responses=shipped)
+    assert answer == {"text": "订单 2024112300123 发出了"}
+    from_file = GuardedNLG(endpoint, Domain.empty())
+    [apology] = Domain.load("domain.yml").responses["utter_shop_unavailable"][:1]
+    assert generate(from_file, "utter_shop_unavailable")["text"] == apology["text"]
