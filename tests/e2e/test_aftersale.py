@@ -197,7 +197,7 @@ def test_invoice_request_is_recorded_with_its_issue_time(assistant, sender, engi
 
 
 def test_a_signed_in_customer_is_not_asked_for_the_phone_tail(assistant, sender, engine):
-    from shop.signing import sign_customer_id
+    from shop.signing import sign_chat
 
     order_id, _ = pick_order(
         engine, (Order.state == "delivered") & (Order.delivered_at > now() - timedelta(days=6))
@@ -207,7 +207,7 @@ def test_a_signed_in_customer_is_not_asked_for_the_phone_tail(assistant, sender,
             select(Order.customer_id).where(Order.order_number == order_id)
         ).scalar_one()
     key = assistant.settings.signing_key
-    metadata = {"customer_id": customer_id, "customer_sig": sign_customer_id(customer_id, key)}
+    metadata = {"customer_id": customer_id, "customer_sig": sign_chat(customer_id, sender, key)}
     assistant.say(sender, "我要换货", metadata=metadata)
     asked = texts(assistant.say(sender, order_id, metadata=metadata))
     assert not any("后四位" in t for t in asked)

@@ -22,7 +22,7 @@ from shop.db import make_engine
 from shop.db.models import ComplaintTicket, Customer, Order, utcnow
 from shop.policy.compensation import COMPENSATION_LIMIT_FEN
 from shop.repository.aftersale import tickets_for_order
-from shop.signing import conversation_id_for, sign_customer_id
+from shop.signing import conversation_id_for, sign_chat
 
 pytestmark = pytest.mark.e2e
 
@@ -108,7 +108,7 @@ def test_suggestions_follow_the_agents_authority_and_only_sending_acts(assistant
     conversation = conversation_id_for(customer_id, settings.signing_key)
     signed = {
         "customer_id": customer_id,
-        "customer_sig": sign_customer_id(customer_id, settings.signing_key),
+        "customer_sig": sign_chat(customer_id, conversation, settings.signing_key),
     }
     agent = Console(settings.web_url, "agent", "agent-demo")
     supervisor = Console(settings.web_url, "supervisor", "supervisor-demo")

@@ -22,7 +22,7 @@ from shop.db.models import (
 )
 from shop.money import yuan
 from shop.repository.catalog import find_product
-from shop.signing import sign_customer_id
+from shop.signing import sign_chat
 from tests.e2e.conftest import cards, texts
 
 pytestmark = pytest.mark.e2e
@@ -47,7 +47,7 @@ def shop_db(assistant):
 
 def say_signed(assistant, sender, text, customer_id):
     key = assistant.settings.signing_key
-    metadata = {"customer_id": customer_id, "customer_sig": sign_customer_id(customer_id, key)}
+    metadata = {"customer_id": customer_id, "customer_sig": sign_chat(customer_id, sender, key)}
     return assistant._post(
         "/webhooks/rest/webhook", {"sender": sender, "message": text, "metadata": metadata}
     )

@@ -1,5 +1,8 @@
 """Conversations through the real Rasa server and action server over the REST channel."""
 
+import json
+import urllib.error
+
 import pytest
 
 from tests.e2e.conftest import texts
@@ -94,10 +97,12 @@ def test_hostile_or_odd_input_is_answered_and_kept_verbatim(assistant, sender, t
         assert text in user_texts
 
 
-def test_an_over_long_message_is_answered_without_reaching_nlu(assistant, sender):
-    from bot.web.limits import MAX_MESSAGE_CHARS, MESSAGE_TOO_LONG_TEXT
+def test_an_over_long_message_is_refused_with_a_reason_without_reaching_nlu(assistant, sender):
+    from bot.web.limits import MAX_MESSAGE_CHARS
 
-    assert texts(assistant.say(sender, "快递到哪了" * 200)) == [MESSAGE_TOO_LONG_TEXT]
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        assistant.say(sender, "快递到哪了" * 200)
+    assert refused.value.code == 400
+    assert json.loads(refused.value.read())["error"] == "message_too_long"
     assert not [e for e in assistant.tracker(sender)["events"] if e["event"] == "user"]
-    fits = "快" * MAX_MESSAGE_CHARS
-    assert texts(assistant.say(sender, fits)) != [MESSAGE_TOO_LONG_TEXT]
+    assert texts(assistant.say(sender, "快" * MAX_MESSAGE_CHARS))

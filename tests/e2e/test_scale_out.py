@@ -12,6 +12,7 @@ import uuid
 import pytest
 
 from bot.settings import ROOT
+from bot.web.auth import anonymous_session_id
 from tests.e2e.conftest import running_stack, stack_settings, texts
 
 pytestmark = pytest.mark.e2e
@@ -163,7 +164,8 @@ def test_an_agent_message_through_one_replica_reaches_a_socket_on_another(scaled
     other = dataclasses.replace(assistant.settings, rasa_port=processes.free_port())
     [replica] = [p for p in processes.stack(other, tmp_path / "logs") if p.name == "rasa server"]
     processes.start_all([replica], timeout=300)
-    conversation = f"replica-{uuid.uuid4().hex[:8]}"
+    secret = uuid.uuid4().hex + uuid.uuid4().hex
+    conversation = anonymous_session_id(secret)
     text = "您好，我是人工客服，已经为您加急处理"
 
     async def listen_on_first_replica() -> list:
@@ -173,7 +175,7 @@ def test_an_agent_message_through_one_replica_reaches_a_socket_on_another(scaled
         client.on("bot_uttered", lambda message: received.append(message))
         # long polling: the aiohttp Rasa pins lacks what the client's websocket transport needs
         await client.connect(assistant.settings.rasa_url, transports=["polling"])
-        await client.emit("session_request", {"session_id": conversation})
+        await client.emit("session_request", {"session_secret": secret})
         await asyncio.wait_for(confirmed.wait(), 10)
         url = (
             f"{other.rasa_url}/conversations/{conversation}/tracker/events?token="
