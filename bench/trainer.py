@@ -92,7 +92,9 @@ def main() -> int:
         read = inbox.sync(engine, f"sqlite:///{store}", most=MESSAGES)
         filled = time.perf_counter() - started
         _, groups = inbox.page(engine, inbox.Filters())
-        print(f"inbox index filled from {read:,} tracker events in {filled:.1f} s ({groups:,} groups)")
+        print(
+            f"inbox index filled from {read:,} tracker events in {filled:.1f} s ({groups:,} groups)"
+        )
         started = time.perf_counter()
         inbox.sync(engine, f"sqlite:///{store}")
         print(f"sync with nothing new: {(time.perf_counter() - started) * 1000:.1f} ms")

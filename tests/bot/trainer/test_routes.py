@@ -383,3 +383,18 @@ def test_every_trainer_route_the_app_registers_is_listed_for_the_browser_test(
             registered |= {(m, path) for m in route.methods if m not in ("HEAD", "OPTIONS")}
     listed = {(method, path) for method, path, _ in trainer_routes.GUARDED}
     assert registered == trainer_routes.PUBLIC | listed
+
+
+def test_the_data_checks_run_on_the_workspace_and_report_problems(web, trainer):
+    status, checked = post(web, "/trainer/api/check", trainer)
+    assert status == 200 and checked == {"ok": True, "problems": []}
+    near = web["workspace"] / "data" / "nlu" / "zz_near.yml"
+    near.write_text(
+        'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - 在吗？？\n', encoding="utf-8"
+    )
+    try:
+        status, checked = post(web, "/trainer/api/check", trainer)
+    finally:
+        near.unlink()
+    assert status == 200 and not checked["ok"]
+    assert any("在吗？？" in problem for problem in checked["problems"])  # basics.yml has 在吗
