@@ -102,8 +102,8 @@ def _row(event_id: int, sender: str, event: Dict[str, Any]) -> Dict[str, Any]:
 
 _UPSERT_GROUP = sql_text(
     "INSERT INTO inbox_groups (text_key, newest, count, urgency, least_margin, suggestion,"
-    " status, label, text, guess, confidence, timestamp, channel)"
-    " VALUES (:text_key, :event_id, 1, :priority, :margin, '', 'open', '', :text, :guess,"
+    " suggested_by, status, label, text, guess, confidence, timestamp, channel)"
+    " VALUES (:text_key, :event_id, 1, :priority, :margin, '', '', 'open', '', :text, :guess,"
     " :confidence, :timestamp, :channel)"
     " ON CONFLICT(text_key) DO UPDATE SET count = count + 1,"
     " urgency = MIN(urgency, excluded.urgency),"
@@ -198,15 +198,20 @@ def _mark_corrected(db: Any, event_id: int, sender: str, event: Dict[str, Any], 
     if target is None:
         return
     urgency = priority(target.intent, True, 0.0)
+    agent_name = str(agent or "")[:64]
     db.execute(
         update(messages)
         .where(messages.c.event_id == target.event_id)
-        .values(suggested=corrected, suggested_by=str(agent or "")[:64], priority=urgency)
+        .values(suggested=corrected, suggested_by=agent_name, priority=urgency)
     )
     db.execute(
         update(groups)
         .where(groups.c.text_key == target.text_key)
-        .values(suggestion=corrected, urgency=func.min(groups.c.urgency, urgency))
+        .values(
+            suggestion=corrected,
+            suggested_by=agent_name,
+            urgency=func.min(groups.c.urgency, urgency),
+        )
     )
 
 
@@ -289,6 +294,7 @@ def page(
                 chosen.c["count"],
                 chosen.c.urgency,
                 chosen.c.suggestion,
+                chosen.c.suggested_by.label("group_suggested_by"),
                 chosen.c.status.label("group_status"),
                 chosen.c.label,
             )
@@ -313,7 +319,7 @@ def _entry(row: Any) -> Dict[str, Any]:
         "second": row["second"],
         "entities": json.loads(row["entities"] or "[]"),
         "suggested": row["suggestion"] or "",
-        "suggested_by": row["suggested_by"],
+        "suggested_by": row["group_suggested_by"],
         "priority": row["urgency"],
         "count": row["count"],
         "status": row["group_status"],

@@ -62,6 +62,7 @@ groups = Table(
     Column("urgency", Integer, nullable=False),
     Column("least_margin", Float, nullable=False),
     Column("suggestion", String(128), nullable=False, default=""),
+    Column("suggested_by", String(64), nullable=False, default=""),
     Column("status", String(16), nullable=False, default="open"),
     Column("label", String(128), nullable=False, default=""),
     Column("text", Text, nullable=False),

@@ -70,6 +70,9 @@ def test_order_is_fallback_then_corrected_then_low_margin_then_the_rest(store, e
         user("这个能便宜不", [("ask_discount", 0.5), ("ask_gift", 0.4)], T0 + 1),
         user("嗯嗯那个啥", [("chitchat", 0.3), ("affirm", 0.2)], T0 + 2, fallback=True),
         user("裤子短了", [("report_quality_issue", 0.8), ("report_size_mismatch", 0.1)], T0 + 3),
+        user(
+            "裤子短了！", [("report_quality_issue", 0.8), ("report_size_mismatch", 0.1)], T0 + 3.5
+        ),
         {"event": "rewind", "timestamp": T0 + 4},
         user(
             "裤子短了",
@@ -80,14 +83,16 @@ def test_order_is_fallback_then_corrected_then_low_margin_then_the_rest(store, e
         user("/greet", [("greet", 1.0)], T0 + 5),
         {"event": "bot", "timestamp": T0 + 6, "text": "亲在的"},
     )
-    assert inbox.sync(engine, store.url) == 6  # the user events, the widget command included
+    assert inbox.sync(engine, store.url) == 7  # the user events, the widget command included
     entries, total = inbox.page(engine, inbox.Filters())
     assert total == 4
-    assert texts(entries) == ["嗯嗯那个啥", "裤子短了", "这个能便宜不", "还有货吗"]
+    assert texts(entries) == ["嗯嗯那个啥", "裤子短了！", "这个能便宜不", "还有货吗"]
     fallback, corrected, close, rest = entries
     assert fallback["intent"] == "nlu_fallback" and fallback["guess"] == "chitchat"
     assert fallback["margin"] == pytest.approx(0.1) and fallback["priority"] == 0
+    # the agent corrected the first of two near-duplicates: the group shows it, with its count
     assert corrected["suggested"] == "report_size_mismatch" and corrected["suggested_by"] == "agent"
+    assert corrected["count"] == 2
     assert corrected["guess"] == "report_quality_issue"  # what the model read, not the correction
     assert close["priority"] == 2 and rest["priority"] == 3 and rest["channel"] == "socketio"
 
