@@ -3,45 +3,17 @@
 Every storefront cookie and every chat signature names the customer's sign-out generation when
 it was issued; signing out moves the generation on, so everything issued before is refused by
 every web app and Rasa process (the shop database is shared by all of them and survives
-restarts). A customer who never signed out is at generation 0 and has no row.
-
-The table (`customer_signouts`) is declared here on a metadata of its own and created on first
-use when missing, so that the rule holds before the shop schema's migrations carry it.
+restarts). A customer who never signed out is at generation 0 and has no row
+(`shop.db.models.CustomerSignOut`).
 """
 
 from __future__ import annotations
 
-import threading
-from datetime import datetime, timezone
-from typing import Set
-
-from sqlalchemy import Column, DateTime, Integer, MetaData, Table, select
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-metadata = MetaData()
-customer_signouts = Table(
-    "customer_signouts",
-    metadata,
-    Column("customer_id", Integer, primary_key=True, autoincrement=False),
-    Column("generation", Integer, nullable=False),
-    Column("signed_out_at", DateTime(timezone=True), nullable=False),
-)
-
-_ready: Set[str] = set()
-_ready_lock = threading.Lock()
-
-
-def _ensure_table(session: Session) -> None:
-    bind = session.get_bind()
-    engine = bind.engine if isinstance(bind, (Engine, Connection)) else bind
-    name = str(engine.url)
-    if name in _ready:
-        return
-    with _ready_lock:
-        if name not in _ready:
-            customer_signouts.create(engine, checkfirst=True)
-            _ready.add(name)
+from shop.db.models import CustomerSignOut, utcnow
 
 
 def current_generation(session: Session, customer_id: int) -> int:
@@ -54,10 +26,7 @@ def current_generation(session: Session, customer_id: int) -> int:
     Returns:
         The generation every valid cookie and chat signature of the customer names.
     """
-    _ensure_table(session)
-    stmt = select(customer_signouts.c.generation).where(
-        customer_signouts.c.customer_id == int(customer_id)
-    )
+    stmt = select(CustomerSignOut.generation).where(CustomerSignOut.customer_id == int(customer_id))
     found = session.execute(stmt).scalar()
     return int(found or 0)
 
@@ -72,17 +41,27 @@ def sign_out(session: Session, customer_id: int) -> int:
     Returns:
         The new generation.
     """
-    _ensure_table(session)
-    table = customer_signouts
-    moved = session.execute(
-        table.update()
-        .where(table.c.customer_id == int(customer_id))
-        .values(generation=table.c.generation + 1, signed_out_at=datetime.now(timezone.utc))
-    )
-    if not moved.rowcount:
-        session.execute(
-            table.insert().values(
-                customer_id=int(customer_id), generation=1, signed_out_at=datetime.now(timezone.utc)
-            )
-        )
+    if not _move_on(session, customer_id):
+        try:
+            with session.begin_nested():
+                session.add(
+                    CustomerSignOut(
+                        customer_id=int(customer_id), generation=1, signed_out_at=utcnow()
+                    )
+                )
+        except IntegrityError:
+            # another process signed the customer out first: move its row on, or the
+            # customer does not exist and the error stands
+            if not _move_on(session, customer_id):
+                raise
     return current_generation(session, customer_id)
+
+
+def _move_on(session: Session, customer_id: int) -> bool:
+    moved = session.execute(
+        update(CustomerSignOut)
+        .where(CustomerSignOut.customer_id == int(customer_id))
+        .values(generation=CustomerSignOut.generation + 1, signed_out_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return bool(moved.rowcount)

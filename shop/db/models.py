@@ -403,6 +403,26 @@ class StaffSignOut(Base):
     expires_at = Column(UTCDateTime, nullable=False, index=True)
 
 
+class CustomerSignOut(Base):
+    """A customer's sign-out generation: how many times they signed out of the storefront.
+
+    Every storefront cookie and chat signature names the generation it was issued at; signing
+    out moves it on, which revokes them all for every process. A customer who never signed out
+    has no row (generation 0).
+    """
+
+    __tablename__ = "customer_signouts"
+
+    customer_id = Column(
+        Integer,
+        ForeignKey("customers.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    )
+    generation = Column(Integer, nullable=False)
+    signed_out_at = Column(UTCDateTime, nullable=False)
+
+
 VERIFICATION_ALERT_SCOPES = ("order", "conversation", "customer", "shop")
 
 
@@ -662,6 +682,7 @@ __all__ = [
     "ComplaintTicket",
     "Coupon",
     "Customer",
+    "CustomerSignOut",
     "Gift",
     "InstallationAppointment",
     "InstallationProvider",

@@ -24,6 +24,7 @@ from shop.db.models import (
     ComplaintTicket,
     Coupon,
     Customer,
+    CustomerSignOut,
     Gift,
     InstallationProvider,
     Order,
@@ -154,6 +155,53 @@ def test_moments_are_stored_in_utc_and_naive_ones_refused(migrated):
                     created_at=datetime(2024, 1, 1),
                 )
             )
+
+
+def test_sign_out_generations_kept_by_an_earlier_table_survive_the_migration(tmp_path):
+    url = sqlite_url(tmp_path / "shop.db")
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes.update(url=url, configure_logging=False)
+    command.upgrade(config, "0005")
+    engine = make_engine(url)
+    with engine.begin() as conn:  # the table as the web app created it before revision 0006
+        conn.execute(
+            text(
+                "CREATE TABLE customer_signouts (customer_id INTEGER PRIMARY KEY, "
+                "generation INTEGER NOT NULL, signed_out_at DATETIME NOT NULL)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO customers (id, name, nickname, phone_masked, phone_tail, province,"
+                " city, address_masked, member_level, points, personality_type, preferences,"
+                " notes, created_at) VALUES (7, '王', 'w', '138****0007', '0007', '浙江', '杭州',"
+                " '杭州市****', 'regular', 0, 'amiable', '{}', '[]', '2026-01-01 00:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO customer_signouts VALUES (7, 3, '2026-02-03 04:05:06.000000'),"
+                " (99, 1, '2026-02-03 04:05:06.000000')"
+            )
+        )
+    engine.dispose()
+    seed.migrate(url)
+    engine = make_engine(url)
+    with session_scope(engine) as session:
+        rows = session.execute(select(CustomerSignOut)).scalars().all()
+        assert [(row.customer_id, row.generation) for row in rows] == [(7, 3)]
+        assert rows[0].signed_out_at == datetime(2026, 2, 3, 4, 5, 6, tzinfo=timezone.utc)
+        session.delete(session.get(Customer, 7))  # a customer's generation goes with them
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM customer_signouts")).scalar() == 0
+        tables = set(inspect(conn).get_table_names())
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+    assert "customer_signouts_interim" not in tables
+    engine.dispose()
 
 
 def test_downgrade_removes_every_table(tmp_path):
