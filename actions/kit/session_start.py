@@ -5,7 +5,7 @@ Rasa starts a new session after `session_expiration_time` of silence (domain.yml
 tail is proof of who the customer is: carried over, whoever has the conversation id hours later
 would still see that order. So only the slots in CARRIED_OVER cross into a new session (the
 chosen persona and the customer's style, nothing that proves or names an order); everything
-else starts empty.
+else starts empty. A persona that is not one of the contract's ids is not carried over.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+
+from actions.kit.persona import PERSONA_SLOT, valid_persona
 
 # Slots a new session keeps: how the assistant speaks, never who the customer proved to be
 # (`session_started_metadata` is the metadata of the message starting this session, as Rasa keeps).
@@ -40,6 +42,8 @@ class ActionSessionStart(Action):
         events: List[EventType] = [SessionStarted()]
         if _carries_over(domain):
             slots = tracker.current_slot_values()
+            if valid_persona(slots.get(PERSONA_SLOT), domain) is None:
+                slots[PERSONA_SLOT] = None  # a voice the contract does not know is not kept
             events += [
                 SlotSet(name, slots[name]) for name in CARRIED_OVER if slots.get(name) is not None
             ]
