@@ -1,4 +1,9 @@
-"""Staff accounts: salted scrypt password hashes, roles and compensation authority."""
+"""Staff accounts: salted scrypt password hashes, roles and compensation authority.
+
+Usernames are stored and looked up in one form (`shop.text.inputs.staff_username`): look-alikes
+of a name (full-width letters, other case, invisible characters) are the same account, for
+sign-in and for the lock that counts its failures.
+"""
 
 from __future__ import annotations
 
@@ -66,7 +71,7 @@ def create_agent(
 
     Args:
         session: Open session (the caller commits).
-        username: Login name.
+        username: Login name; stored as `shop.text.inputs.staff_username` reads it.
         password: Password (only its salted hash is stored).
         role: agent, supervisor or trainer.
         display_name: Name shown in the console.
@@ -75,13 +80,16 @@ def create_agent(
         The new account (flushed).
 
     Raises:
-        ValueError: For an unknown role.
+        ValueError: For an unknown role or a name that is empty once normalised.
 
     """
     if role not in AGENT_ROLES:
         raise ValueError(f"role must be one of {AGENT_ROLES}")
+    name = inputs.staff_username(username)
+    if not name:
+        raise ValueError("a staff account needs a visible username")
     agent = Agent(
-        username=username,
+        username=name,
         display_name=display_name,
         role=role,
         password_hash=hash_password(password),
@@ -94,8 +102,18 @@ def create_agent(
 
 
 def authenticate_agent(session: Session, username: Any, password: Any) -> Optional[Agent]:
-    """Return the active account when the username and password match, else None."""
-    name = inputs.clean_text(username, 32)
+    """Return the active account when the username and password match, else None.
+
+    Args:
+        session: Open session.
+        username: As typed; read as `shop.text.inputs.staff_username` reads it.
+        password: As typed.
+
+    Returns:
+        The account, or None (unknown name, wrong password, inactive account, bad input).
+
+    """
+    name = inputs.staff_username(username) if isinstance(username, str) else ""
     if not name or not isinstance(password, str):
         return None
     agent = session.execute(select(Agent).where(Agent.username == name)).scalars().first()

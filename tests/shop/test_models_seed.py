@@ -204,6 +204,36 @@ def test_sign_out_generations_kept_by_an_earlier_table_survive_the_migration(tmp
     engine.dispose()
 
 
+def test_staff_names_stored_in_another_form_are_rewritten_where_they_stay_unique(tmp_path):
+    from alembic import command
+    from alembic.config import Config
+
+    url = sqlite_url(tmp_path / "shop.db")
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes.update(url=url, configure_logging=False)
+    command.upgrade(config, "0006")
+    engine = make_engine(url)
+    typed = ["Ｌｅａｄ", "trainer", "Agent", "agent\u200b", "Ｏｐｓ Team"]
+    with engine.begin() as conn:
+        for number, name in enumerate(typed, start=1):
+            conn.execute(
+                text(
+                    "INSERT INTO agents (id, username, display_name, role, password_hash,"
+                    " compensation_limit_fen, active, created_at) VALUES (:id, :name, 'x',"
+                    " 'agent', 'scrypt$', 0, 1, '2026-01-01 00:00:00')"
+                ),
+                {"id": number, "name": name},
+            )
+    engine.dispose()
+    seed.migrate(url)
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        names = conn.execute(text("SELECT username FROM agents ORDER BY id")).scalars().all()
+    engine.dispose()
+    # two look-alikes of "agent" are left for a person to rename
+    assert names == ["lead", "trainer", "Agent", "agent\u200b", "ops team"]
+
+
 def test_downgrade_removes_every_table(tmp_path):
     from alembic import command
     from alembic.config import Config

@@ -12,10 +12,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
 from shop import repository as repo
 from shop.db import make_engine, session_scope
 from shop.db.models import (
+    Agent,
     AntiCounterfeitCode,
     Base,
     ComplaintTicket,
@@ -866,6 +868,24 @@ def test_agent_passwords_are_salted_and_checked(shop):
         assert lead.compensation_limit_fen == 50000 and lead.role == "supervisor"
         assert repo.authenticate_agent(s, "lead", "wrong") is None
         assert repo.authenticate_agent(s, "nobody", "lead-pass") is None
+
+
+def test_staff_names_are_stored_and_found_in_the_consoles_form(shop):
+    with session_scope(shop.engine) as s:
+        created = repo.create_agent(s, "  Ｌｅａｄ\u200b ", "lead-pass", "supervisor", "组长")
+        assert created.username == "lead"
+        with pytest.raises(ValueError):
+            repo.create_agent(s, "\u200b \u00ad", "x", "agent", "无名")
+    with pytest.raises(IntegrityError):  # a look-alike of a name is the same account
+        with session_scope(shop.engine) as s:
+            repo.create_agent(s, "LEAD", "other-pass", "agent", "冒名")
+    with session_scope(shop.engine) as s:
+        assert s.execute(select(Agent.username)).scalars().all() == ["lead"]
+        for typed in ("lead", "ｌｅａｄ", "LEAD", "le\u200dad", " Lead "):
+            assert repo.authenticate_agent(s, typed, "lead-pass").id == created.id
+        assert repo.authenticate_agent(s, "ｌｅａｄ", "Lead-pass") is None
+        assert repo.authenticate_agent(s, "lea d", "lead-pass") is None
+        assert repo.authenticate_agent(s, ["lead"], "lead-pass") is None
 
 
 def test_times_come_back_timezone_aware_in_utc(shop):
