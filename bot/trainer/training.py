@@ -29,7 +29,7 @@ from bot.settings import ROOT
 from bot.trainer.workspace import Workspace
 
 VENV_BIN = Path(sys.executable).parent
-MIN_EXAMPLES_PER_INTENT = 40
+MIN_EXAMPLES_PER_INTENT = 75  # as `make test` checks
 _COMPONENT = re.compile(r"(Starting to train|Restored) component '([\w.]+)'")
 _EPOCHS = re.compile(r"Epochs:\s+\d+%\|[^|]*\|\s*(\d+)/(\d+)")
 _STEP = re.compile(r"^=== step: (\w+)", re.MULTILINE)
