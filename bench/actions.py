@@ -46,10 +46,11 @@ from shop import repository as repo  # noqa: E402
 from shop.db.models import AntiCounterfeitCode, Customer, Order, Product  # noqa: E402
 from shop.demo import seed  # noqa: E402
 from shop.repository.installation import active_appointment_for_order  # noqa: E402
-from shop.signing import sign_customer_id  # noqa: E402
+from shop.signing import proven_metadata  # noqa: E402
 
 ITERATIONS = int(os.environ.get("BENCH_ITERATIONS", "200"))
 KEY = "bench-signing-key"
+SENDER = "bench"
 Timing = Tuple[str, List[float]]
 
 
@@ -155,11 +156,9 @@ def lookup_timings(engine: Any, rows: Dict[str, Any]) -> List[Timing]:
 
 def action_tracker(slots: Dict[str, Any], customer_id: Any = None) -> Tracker:
     """A tracker with the slots, signed in as the customer when one is given."""
-    metadata = {}
-    if customer_id is not None:
-        metadata = {"customer_id": customer_id, "customer_sig": sign_customer_id(customer_id, KEY)}
+    metadata = {} if customer_id is None else proven_metadata(customer_id, SENDER, KEY)
     latest = {"text": "", "intent": {"name": "inform"}, "entities": [], "metadata": metadata}
-    return Tracker("bench", slots, latest, [], False, None, {}, "action_listen")
+    return Tracker(SENDER, slots, latest, [], False, None, {}, "action_listen")
 
 
 def action_timings(rows: Dict[str, Any], writes: bool) -> List[Timing]:

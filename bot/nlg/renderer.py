@@ -166,21 +166,24 @@ class Renderer:
             k: v for k, v in (body.get("arguments") or {}).items() if k not in MESSAGE_KEYS
         }
         facts = {**slots, **_notice_facts(tracker), **arguments}
+        sender = str(tracker.get("sender_id") or "")
         return Context(
             persona=effective_persona(slots, events, self.shop_default),
-            style=self._style(slots, events),
+            style=self._style(slots, events, sender),
             script=script.conversation_script(events),
             facts=facts,
-            sender=str(tracker.get("sender_id") or ""),
+            sender=sender,
             turn=len(events),
             recent_bot_texts=_recent_bot_texts(events),
         )
 
-    def _style(self, slots: Mapping[str, Any], events: List[Mapping[str, Any]]) -> Optional[str]:
+    def _style(
+        self, slots: Mapping[str, Any], events: List[Mapping[str, Any]], sender: str
+    ) -> Optional[str]:
         chosen = slots.get("customer_style")
         if chosen in style.STYLES:
             return chosen
-        customer_id = signed_in_customer(events, self.signing_key)
+        customer_id = signed_in_customer(events, self.signing_key, sender)
         if customer_id is not None:
             known = self.profiles.style_for(customer_id)
             if known in style.STYLES:

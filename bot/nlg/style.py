@@ -4,7 +4,7 @@ Where the style comes from, first that applies:
 
 1. the ``customer_style`` slot, when something in the conversation set it;
 2. the signed-in customer's profile (``customers.personality_type``), found through the
-   ``customer_id`` + ``customer_sig`` message metadata (:mod:`bot.nlg.profile`);
+   ``customer_id`` + ``customer_proof`` message metadata (:mod:`bot.nlg.profile`);
 3. how the customer writes, over their last eight messages (:func:`infer_style`): every cue
    below scores one point per message it appears in; a style is chosen only with at least two
    points and strictly more than every other style. Without such evidence there is no style and

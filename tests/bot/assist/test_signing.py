@@ -6,7 +6,7 @@ import pytest
 
 from bot.assist.signing import body_signed, sign_body
 from shop import assist_mode
-from shop.signing import sign_customer_id
+from shop.signing import PROOF_KEY, proven_metadata, sign_chat
 
 KEY = "assist-test-key"
 BODY = json.dumps({"conversation_id": "c-1", "authority_fen": 5000}, ensure_ascii=False).encode()
@@ -44,8 +44,13 @@ def test_another_key_or_no_key_verifies_nothing():
 
 def test_the_body_signature_is_good_for_nothing_else():
     """A key derived for request bodies: no other signature under the shop key is one."""
-    customer = sign_customer_id(7, KEY)
-    assert sign_body(b"7", KEY) != customer
-    assert not body_signed(b"7", customer, KEY)
+    chat = sign_chat(7, "c-1", KEY, now=1_700_000_000).rsplit(".", 1)[1]
+    chat_content = b"7.1700000000.0.c-1"  # what the chat signature's MAC covers
+    assert sign_body(chat_content, KEY) != chat
+    assert not body_signed(chat_content, chat, KEY)
+    proof = proven_metadata(7, "c-1", KEY, issued=1_700_000_000)[PROOF_KEY].rsplit(".", 1)[1]
+    proof_content = b"7.1700000000.c-1"  # what the message proof's MAC covers
+    assert sign_body(proof_content, KEY) != proof
+    assert not body_signed(proof_content, proof, KEY)
     header = assist_mode.header_value("live", 5000, KEY).rsplit(".", 1)[1]
     assert not body_signed(b"live:5000", header, KEY)

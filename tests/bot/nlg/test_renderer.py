@@ -11,7 +11,7 @@ from bot.nlg.personas import PersonaStore
 from bot.nlg.profile import ProfileStyles
 from bot.nlg.renderer import Renderer, RenderError
 from bot.settings import ROOT
-from shop.signing import sign_customer_id
+from shop.signing import PROOF_KEY, proven_metadata
 
 
 def request(response, events=(), slots=None, arguments=None, latest=None):
@@ -192,13 +192,19 @@ def test_a_signed_in_customers_profile_sets_the_style(store):
     key = "test-key"
     profiles = ProfileStyles(lookup=lambda customer_id: {7: "analytical"}.get(customer_id))
     renderer = Renderer(store=store, signing_key=key, profiles=profiles)
-    signed = user("包邮吗", customer_id=7, customer_sig=sign_customer_id(7, key))
-    forged = user("包邮吗", customer_id=7, customer_sig="0" * 64)
+    proof = proven_metadata(7, "c-test", key)
+    signed = user("包邮吗", **proof)
+    stamp, mac = proof[PROOF_KEY].split(".")
+    forged = user("包邮吗", customer_id=7, **{PROOF_KEY: f"{stamp}.{mac[::-1]}"})
+    moved = user("包邮吗", **proven_metadata(7, "c-other", key))
     args = {"city": "杭州", "threshold": "99"}
     analysed = renderer.render(request("utter_free_shipping_threshold", [signed], arguments=args))
-    plain = renderer.render(request("utter_free_shipping_threshold", [forged], arguments=args))
     assert analysed["text"].endswith("您可以对比后再做决定。")
-    assert plain["text"] == "亲，寄到杭州满99元就包邮哦，您的订单金额是多少呢？我帮您算一下~"
+    for anonymous in (forged, moved):
+        body = request("utter_free_shipping_threshold", [anonymous], arguments=args)
+        assert renderer.render(body)["text"] == (
+            "亲，寄到杭州满99元就包邮哦，您的订单金额是多少呢？我帮您算一下~"
+        )
 
 
 def test_the_style_slot_wins_over_inference(store):
