@@ -3,6 +3,11 @@
 Rasa's own interpolation returns the raw template when a fact is missing and prints ``None``
 for an empty slot. Here a missing, ``None`` or empty fact raises :class:`MissingFact`, so the
 caller can log it and answer with a safe sentence instead.
+
+Template syntax and a leaked ``None`` are looked for where they can come from: the template's
+own text (outside its placeholders) and facts that are not text (a list or dict formatted with
+braces, a ``None`` inside one). A text fact is shown as written: what a customer typed (a
+complaint saying ``{name}`` or ``None``) is their words, not a gap.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ class MissingFact(KeyError):
 
 
 class TemplateSyntaxLeft(ValueError):
-    """A filled text still shows template syntax or the word None."""
+    """A template, or a fact that is not text, would show template syntax or the word None."""
 
 
 def placeholders(text: str) -> Set[str]:
@@ -59,12 +64,15 @@ def fill(text: str, facts: Mapping[str, Any]) -> str:
 
     Raises:
         MissingFact: a placeholder's fact is absent, None or an empty string.
-        TemplateSyntaxLeft: the result still contains braces or ``None``.
+        TemplateSyntaxLeft: the template shows braces or ``None`` outside its placeholders, or a
+            fact that is not text formats with braces or ``None``.
     """
     missing = [name for name in placeholders(text) if not _present(facts.get(name))]
     if missing:
         raise MissingFact(missing)
-    filled = PLACEHOLDER.sub(lambda match: format(facts[match.group(1).strip()]), text)
-    if LEFTOVER.search(filled):
-        raise TemplateSyntaxLeft("braces or None left in the filled text")
-    return filled
+    if LEFTOVER.search(PLACEHOLDER.sub("", text)):
+        raise TemplateSyntaxLeft("braces or None left in the template")
+    values = {name: facts[name] for name in placeholders(text)}
+    if any(not isinstance(v, str) and LEFTOVER.search(format(v)) for v in values.values()):
+        raise TemplateSyntaxLeft("a fact that is not text shows braces or None")
+    return PLACEHOLDER.sub(lambda match: format(values[match.group(1).strip()]), text)

@@ -202,11 +202,6 @@ def test_braces_or_none_in_a_complaint_are_stored_and_offered_as_written(shop, t
     assert row["description"] == text and row["demand"] == f"{text}，要求道歉"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/nlg/template.py refuses braces or None that a fact brings in (needs the "
-    "leftover check on the template's own text)",
-)
 @pytest.mark.parametrize("text", BRACES_AND_NONE)
 def test_braces_or_none_in_a_complaint_are_shown_back_to_the_customer(shop, text):
     from bot.nlg.renderer import Renderer
