@@ -167,3 +167,42 @@ def test_built_before_the_model_it_learns_the_responses_or_reads_the_domain_file
     from_file = GuardedNLG(endpoint, Domain.empty())
     [apology] = Domain.load("domain.yml").responses["utter_shop_unavailable"][:1]
     assert generate(from_file, "utter_shop_unavailable")["text"] == apology["text"]
+
+
+STORE_VARIABLES = [
+    "TRACKER_DB",
+    "REDIS_HOST",
+    "RABBITMQ_HOST",
+    "RABBITMQ_USER",
+    "RABBITMQ_PASSWORD",
+]
+STORE_VARIABLES += [f"TRACKER_DB_{part}" for part in ("HOST", "NAME", "USER", "PASSWORD")]
+
+
+@pytest.mark.parametrize("endpoints", ["endpoints.yml", "endpoints.scale-out.yml"])
+def test_both_endpoint_files_make_rasa_use_the_guarded_nlg_with_the_secret(endpoints, monkeypatch):
+    from rasa.core.nlg import NaturalLanguageGenerator
+    from rasa.core.utils import AvailableEndpoints
+
+    from bot.settings import ROOT
+
+    async def run(read):
+        async with persona_renderer() as (url, seen):
+            monkeypatch.setenv("NLG_ENDPOINT_URL", url)
+            generator = NaturalLanguageGenerator.create(read().nlg, DOMAIN)
+            answer = await generator.generate("utter_order_shipped", tracker(), "rest")
+            return generator, answer, seen
+
+    for name in STORE_VARIABLES:  # the stores are not built here, but Rasa reads every variable
+        monkeypatch.setenv(name, "unused")
+    monkeypatch.setenv("ACTION_ENDPOINT_URL", "http://127.0.0.1:5055/webhook")
+    monkeypatch.setenv("SHOP_ENDPOINT_SECRET", SECRET)
+    generator, answer, seen = asyncio.run(
+        run(lambda: AvailableEndpoints.read_endpoints(str(ROOT / endpoints)))
+    )
+    assert isinstance(generator, GuardedNLG) and generator.timeout <= 1.5
+    assert answer == {"text": "主人，您的宝贝已经出发啦"} and seen == [SECRET]
+    # the replicas call the action server as the embedded Rasa does
+    action = AvailableEndpoints.read_endpoints(str(ROOT / endpoints)).action
+    embedded = AvailableEndpoints.read_endpoints(str(ROOT / "endpoints.yml")).action
+    assert action.headers == {HEADER: SECRET} and action.kwargs == embedded.kwargs
