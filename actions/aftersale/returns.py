@@ -598,7 +598,11 @@ class ActionRecordReturnShipment(ShopAction):
         domain: Dict[str, Any],
         session: Session,
     ) -> Events:
-        """Records the number; a return is refunded now, an exchange's new item is sent now."""
+        """Records the number; a return is refunded now, an exchange's new item is sent now.
+
+        Either waits for a person when the number's carrier is not known (a refund also when
+        it is above the automatic limit), and the customer is told until when.
+        """
         reset = [SlotSet(TRACKING_SLOT, None)]
         order = identified_order(session, tracker)
         if order is None:
@@ -628,14 +632,17 @@ class ActionRecordReturnShipment(ShopAction):
             return_tracking_number=request.return_tracking_number,
             return_shipped_at=shop_time(now),
         )
-        if request.kind != "return":
-            facts.update(exchange_variant=_variant_label(session, request))
-            dispatcher.utter_message(response="utter_exchange_sent", **facts)
-        elif request.refund_state == "under_review":
+        if request.refund_state == "under_review":
             facts.update(
                 review_hours=refund_policy.REVIEW_HOURS,
                 review_due=shop_time(request.review_due),
             )
+        if request.kind != "return":
+            facts.update(exchange_variant=_variant_label(session, request))
+            held = request.refund_state == "under_review"
+            response = "utter_exchange_under_review" if held else "utter_exchange_sent"
+            dispatcher.utter_message(response=response, **facts)
+        elif request.refund_state == "under_review":
             dispatcher.utter_message(response="utter_refund_under_review", **facts)
         else:
             facts.update(

@@ -19,6 +19,7 @@ from shop.conversation import customer_words
 from shop.db.models import Order, ReturnRequest, utcnow
 from shop.money import yuan
 from shop.policy import aftersale as policy
+from shop.policy import refunds
 from shop.policy.delivery import dispatch_window
 from shop.settings import to_shop_time
 
@@ -199,6 +200,8 @@ class ActionCheckRefundStatus(ShopAction):
         response = REFUND_RESPONSES.get(latest.status, "utter_refund_requested")
         if waiting and latest.kind == "exchange":
             response = "utter_exchange_requested"
+        if latest.kind == "exchange" and latest.refund_state == "under_review":
+            response = "utter_exchange_under_review"  # the new item waits for a person
         dispatcher.utter_message(
             response=response,
             order_id=order.order_number,
@@ -216,6 +219,8 @@ class ActionCheckRefundStatus(ShopAction):
                 else None
             ),
             open_requests=sum(1 for r in requests if r.status not in ("refunded", "closed")),
+            review_hours=refunds.REVIEW_HOURS,
+            review_due=shop_time(latest.review_due),
             card=order_card(session, order),
         )
         return [SlotSet("return_request_id", str(latest.id) if waiting else None)]

@@ -333,7 +333,8 @@ class ReturnRequest(Base):
     A request is approved when the shop accepts it within policy (`approved_at`); only then is
     a return parcel's number taken. The refund's state (`shop.policy.refunds.REFUND_STATES`)
     says whether the money went back, waits for a person, or was reversed, with who set it
-    (an agent's username, or "bot") and when.
+    (an agent's username, or "bot") and when. An exchange has a state only when its
+    replacement waited for a person: under review (held), issued (sent) or reversed (declined).
     """
 
     __tablename__ = "returns"

@@ -153,11 +153,15 @@ def _exchange_quantity(session: Session, request: ReturnRequest) -> int:
 
 
 def holds_stock(request: ReturnRequest) -> bool:
-    """Whether the request holds reserved stock: an open exchange with its new SKU."""
+    """Whether the request holds reserved stock: an exchange with its new SKU not sent yet.
+
+    That is an open exchange, or one whose return parcel a person checks before the new item
+    goes out (`refund_state` "under_review").
+    """
     return (
         request.kind == "exchange"
         and request.exchange_sku_id is not None
-        and request.status in OPEN_STATUSES
+        and (request.status in OPEN_STATUSES or request.refund_state == "under_review")
     )
 
 
@@ -340,7 +344,9 @@ def record_return_shipment(
     of no known carrier format, waits for a person instead (`refund_state` "under_review",
     status "return_shipped", `review_due` set); `shop.policy.refunds` says which. For an
     exchange the replacement is marked as sent: its stock was reserved when the exchange was
-    recorded (`create_return`, `make_exchange`), so it is not taken again here.
+    recorded (`create_return`, `make_exchange`), so it is not taken again here. On a number of
+    no known carrier format the replacement waits for a person the same way (its stock stays
+    reserved), decided like a refund (`approve_refund` sends it, `reverse_refund` declines it).
 
     Args:
         session: Open session (the caller commits).
@@ -361,12 +367,10 @@ def record_return_shipment(
     number = inputs.tracking_number(tracking_number)
     request.return_tracking_number = number
     request.return_shipped_at = now
-    if request.kind != "return":
-        request.status = "exchange_shipped"
-        session.flush()
-        return request
     review = refund_policy.review_reason(int(request.refund_fen), number)
-    if review is None:
+    if request.kind != "return" and review is None:
+        request.status = "exchange_shipped"
+    elif review is None:
         request.status, request.refunded_at = "refunded", now
         _set_refund_state(request, "issued", refund_policy.BOT, now)
     else:
@@ -386,12 +390,18 @@ def approve_refund(
 ) -> ReturnRequest:
     """An agent approves a refund under review: the money goes back now.
 
+    For an exchange under review the replacement is sent now (its stock was reserved when
+    the exchange was recorded).
+
     Raises:
         RefundNotChangeable: When the refund is not under review.
     """
-    if request.kind != "return" or request.refund_state != "under_review":
+    if request.refund_state != "under_review":
         raise RefundNotChangeable(f"refund is {request.refund_state}, not under review")
-    request.status, request.refunded_at = "refunded", now
+    if request.kind == "return":
+        request.status, request.refunded_at = "refunded", now
+    else:
+        request.status = "exchange_shipped"
     request.review_due = None
     _set_refund_state(request, "issued", agent, now)
     session.flush()
@@ -403,13 +413,18 @@ def reverse_refund(
 ) -> ReturnRequest:
     """An agent reverses a refund (issued: taken back; under review: declined).
 
-    The request is rejected: its money no longer counts as refunded on the order.
+    The request is rejected: its money no longer counts as refunded on the order. An exchange
+    can be declined while under review (its reserved item goes back on sale); a replacement
+    already sent is not taken back here.
 
     Raises:
         RefundNotChangeable: When there is no issued or pending refund to reverse.
     """
-    if request.kind != "return" or request.refund_state not in ("issued", "under_review"):
+    changeable = ("issued", "under_review") if request.kind == "return" else ("under_review",)
+    if request.refund_state not in changeable:
         raise RefundNotChangeable(f"refund is {request.refund_state}, nothing to reverse")
+    if holds_stock(request):
+        release_stock(session, request.exchange_sku_id, _exchange_quantity(session, request))
     request.status, request.review_due = "rejected", None
     _set_refund_state(request, "reversed", agent, now)
     session.flush()
@@ -418,10 +433,15 @@ def reverse_refund(
 
 @dataclass(frozen=True)
 class RefundView:
-    """A return's refund as the console lists it (times in UTC)."""
+    """A return's refund (or an exchange's replacement) as the console lists it (times in UTC).
+
+    `kind` is "return" or "exchange"; an exchange's state is its replacement's: under review
+    (held), issued (sent) or reversed (declined), with no money of its own.
+    """
 
     request_id: int
     order_number: str
+    kind: str
     refund_fen: int
     state: str
     state_by: Optional[str]
@@ -463,6 +483,7 @@ def _refund_view(request: ReturnRequest, order_number: str) -> RefundView:
     return RefundView(
         request_id=request.id,
         order_number=order_number,
+        kind=request.kind,
         refund_fen=int(request.refund_fen),
         state=request.refund_state,
         state_by=request.refund_state_by,

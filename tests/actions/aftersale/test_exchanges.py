@@ -1,6 +1,7 @@
 """Exchanges with the stock checked, size mismatches and quality issues with a photo request."""
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 from rasa_sdk.events import SlotSet
@@ -10,9 +11,12 @@ from sqlalchemy import select
 from actions.aftersale.exchanges import ActionRequestExchange, ValidateExchangeForm
 from actions.aftersale.quality_issues import ActionReportQualityIssue
 from actions.aftersale.returns import ActionRecordReturnShipment
+from actions.orders.status import ActionCheckRefundStatus
 from shop import db
 from shop.db import session_scope
-from shop.db.models import Order, ReturnRequest
+from shop.db.models import Order, ReturnRequest, utcnow
+from shop.policy import refunds as refund_policy
+from shop.repository import aftersale as aftersale_repo
 from tests.actions.aftersale_shop import NUMBERS, build_aftersale_shop, order_slots, run, tracker
 
 
@@ -101,6 +105,90 @@ def test_the_exchange_is_sent_when_the_return_parcel_ships(shop):
     [message], _ = run(ActionRecordReturnShipment(), tracker(slots))
     assert message["response"] == "utter_exchange_sent"
     assert requests(NUMBERS["fresh"])[0][1] == "exchange_shipped"
+
+
+def ship_exchange_back(number):
+    _, events = exchange("S")
+    request_id = next(e["value"] for e in events if e["name"] == "return_request_id")
+    slots = order_slots("fresh", return_request_id=request_id, return_tracking_number=number)
+    [message], _ = run(ActionRecordReturnShipment(), tracker(slots))
+    return message, int(request_id)
+
+
+def test_a_return_parcel_of_no_known_carrier_holds_the_replacement_for_a_person(shop):
+    message, request_id = ship_exchange_back("AB12345678")
+    assert message["response"] == "utter_exchange_under_review"
+    assert message["review_hours"] == refund_policy.REVIEW_HOURS == 24
+    assert message["review_due"] and message["return_tracking_number"] == "AB12345678"
+    with session_scope() as s:
+        request = s.get(ReturnRequest, request_id)
+        assert (request.status, request.refund_state, request.refund_state_by) == (
+            "return_shipped",
+            "under_review",
+            "bot",
+        )
+        assert request.review_reason == "unconfirmed_number"
+        assert request.review_due - request.return_shipped_at == timedelta(hours=24)
+        [listed] = aftersale_repo.refunds_to_review(s, request.refund_state_at)
+        assert (listed.request_id, listed.kind, listed.state) == (
+            request_id,
+            "exchange",
+            "under_review",
+        )
+    # the new item stays reserved for this customer while a person checks
+    assert stock(shop.size_ids["S"]) == 2
+    # asked later, the customer hears it is waiting, not that a refund is on its way
+    [status], _ = run(ActionCheckRefundStatus(), tracker(order_slots("fresh")))
+    assert status["response"] == "utter_exchange_under_review"
+    assert status["review_due"] == message["review_due"]
+
+
+def test_a_second_number_for_a_held_exchange_is_refused(shop):
+    _, request_id = ship_exchange_back("AB12345678")
+    slots = order_slots(
+        "fresh", return_request_id=str(request_id), return_tracking_number="YT1234567890123"
+    )
+    [message], _ = run(ActionRecordReturnShipment(), tracker(slots))
+    assert message["response"] == "utter_return_no_open_request"
+    with session_scope() as s:
+        assert s.get(ReturnRequest, request_id).return_tracking_number == "AB12345678"
+
+
+def test_an_agent_sends_a_held_replacement(shop):
+    _, request_id = ship_exchange_back("AB12345678")
+    with session_scope() as s:
+        request = s.get(ReturnRequest, request_id)
+        later = utcnow()
+        aftersale_repo.approve_refund(s, request, "agent", later)
+        assert request.status == "exchange_shipped" and request.refunded_at is None
+        assert (request.refund_state, request.refund_state_by) == ("issued", "agent")
+        assert request.review_due is None
+        with pytest.raises(aftersale_repo.RefundNotChangeable):  # sent: not taken back here
+            aftersale_repo.reverse_refund(s, request, "agent", later)
+    assert stock(shop.size_ids["S"]) == 2  # taken once, when the exchange was recorded
+
+
+def test_an_agent_declines_a_held_replacement_and_the_item_goes_back_on_sale(shop):
+    _, request_id = ship_exchange_back("AB12345678")
+    with session_scope() as s:
+        request = s.get(ReturnRequest, request_id)
+        aftersale_repo.reverse_refund(s, request, "supervisor", utcnow())
+        assert (request.status, request.refund_state) == ("rejected", "reversed")
+        with pytest.raises(aftersale_repo.RefundNotChangeable):
+            aftersale_repo.approve_refund(s, request, "supervisor", utcnow())
+    assert stock(shop.size_ids["S"]) == 3
+
+
+def test_an_exchange_sent_at_once_has_nothing_for_a_person_to_decide(shop):
+    message, request_id = ship_exchange_back("SF1234567890123")
+    assert message["response"] == "utter_exchange_sent"
+    with session_scope() as s:
+        request = s.get(ReturnRequest, request_id)
+        assert request.refund_state is None and request.review_reason is None
+        for decide in (aftersale_repo.approve_refund, aftersale_repo.reverse_refund):
+            with pytest.raises(aftersale_repo.RefundNotChangeable):
+                decide(s, request, "agent", utcnow())
+    assert stock(shop.size_ids["S"]) == 2
 
 
 def quality_report(key, text="裤子收到就开线了"):
