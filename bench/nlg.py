@@ -1,7 +1,8 @@
 """Persona rendering benchmark: /nlg latency through HTTP, and one answer in every persona.
 
-Starts the web app on a free port (notice job off), sends Rasa-shaped NLG requests with a
-realistic tracker (40 events) for every persona, and prints p50/p95 per persona and overall,
+Starts the web app on a free port (notice job off) with a fresh endpoint secret, sends
+Rasa-shaped NLG requests presenting it as Rasa does (`X-Shop-Endpoint-Secret`, see
+shop/endpoint_secret.py) with a realistic tracker (40 events) for every persona, and prints p50/p95 per persona and overall,
 in-process render time for comparison, and a Markdown table with the same answer in every
 persona (for the README).
 """
@@ -10,12 +11,14 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Dict, List
@@ -25,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.nlg.personas import PERSONA_IDS, PersonaStore  # noqa: E402
 from bot.nlg.renderer import Renderer  # noqa: E402
+from shop import endpoint_secret  # noqa: E402
 
 ROUNDS = 200
 RESPONSES = [
@@ -78,10 +82,11 @@ def _body(persona: str, response: str) -> Dict:
     }
 
 
-def _start_web(var_dir: Path) -> tuple:
+def _start_web(var_dir: Path, secret: str) -> tuple:
     port = _free_port()
     env = {
         **os.environ,
+        endpoint_secret.ENV: secret,
         "PYTHONPATH": str(ROOT),
         "WEB_PORT": str(port),
         "SHOP_VAR_DIR": str(var_dir),
@@ -102,11 +107,11 @@ def _start_web(var_dir: Path) -> tuple:
     raise SystemExit("the web app did not start: " + (var_dir / "web.log").read_text()[-1000:])
 
 
-def _post(url: str, body: Dict) -> Dict:
+def _post(url: str, body: Dict, secret: str) -> Dict:
     request = urllib.request.Request(
         f"{url}/nlg",
         data=json.dumps(body, ensure_ascii=False).encode(),
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", endpoint_secret.HEADER: secret},
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
@@ -119,11 +124,18 @@ def _percentiles(samples: List[float]) -> str:
 
 def main() -> None:
     """Measure and print."""
+    secret = secrets.token_urlsafe(24)
     with tempfile.TemporaryDirectory() as tmp:
-        process, url = _start_web(Path(tmp))
+        process, url = _start_web(Path(tmp), secret)
         try:
+            try:
+                _post(url, _body("default", "utter_greet"), "")
+                raise SystemExit("/nlg answered a request without the endpoint secret")
+            except urllib.error.HTTPError as refused:
+                if refused.code != 401:
+                    raise
             for persona in PERSONA_IDS:  # warm-up: first reads of every persona file
-                _post(url, _body(persona, "utter_greet"))
+                _post(url, _body(persona, "utter_greet"), secret)
             overall: List[float] = []
             print(f"/nlg over HTTP, {ROUNDS} requests per persona, tracker of 40 events")
             for persona in PERSONA_IDS:
@@ -131,7 +143,7 @@ def main() -> None:
                 for index in range(ROUNDS):
                     body = _body(persona, RESPONSES[index % len(RESPONSES)])
                     started = time.perf_counter()
-                    _post(url, body)
+                    _post(url, body, secret)
                     samples.append(time.perf_counter() - started)
                 overall += samples
                 print(f"  {persona:8} {_percentiles(samples)}")
