@@ -84,17 +84,27 @@ def test_a_clear_message_after_a_rephrase_request_is_answered(assistant, sender,
         "<img src=x onerror=alert(1)>",
         "'; DROP TABLE events; --",
         "😡😡😡😡",
-        "包邮吗" * 166,  # just under the length limit (an over-long one: the next test)
-        "   ",
+        "包邮吗" * 166,  # just under the length limit (an over-long one: a test below)
+        "包\u200b邮吗",  # a zero-width space inside
     ],
 )
 def test_hostile_or_odd_input_is_answered_and_kept_verbatim(assistant, sender, text):
     replies = assistant.say(sender, text)
     events = assistant.tracker(sender)["events"]
     user_texts = [e.get("text") for e in events if e["event"] == "user"]
-    if text.strip():
-        assert replies, "the customer must get an answer"
-        assert text in user_texts
+    assert replies, "the customer must get an answer"
+    assert text in user_texts
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t", "\u3000\u3000"])
+def test_an_empty_or_blank_message_is_refused_with_a_reason(assistant, sender, text):
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        assistant.say(sender, text)
+    assert refused.value.code == 400
+    answer = json.loads(refused.value.read())
+    assert answer["error"] == "empty_message" and answer["reason"]
+    assert not [e for e in assistant.tracker(sender)["events"] if e["event"] == "user"]
+    assert texts(assistant.say(sender, "包邮吗")), "the conversation goes on"
 
 
 def test_an_over_long_message_is_refused_with_a_reason_without_reaching_nlu(assistant, sender):
