@@ -4,6 +4,9 @@
 to the console without being listed here fails a unit test; the browser test
 `test_the_customers_browser_cannot_use_the_agent_endpoints` calls every guarded route from a
 signed-in customer's browser and expects a refusal without data.
+
+Paths are written as called: `<conversation_id>` is the one placeholder the browser test fills;
+a route with other parameters (a refund's id and the decision) is listed with real values.
 """
 
 # The sign-in page and form, and signing out: open to anyone, they show or hand out no data.
@@ -11,6 +14,12 @@ PUBLIC = {
     ("GET", "/agent"),
     ("POST", "/agent/signin"),
     ("POST", "/agent/signout"),
+}
+
+# Guarded pages that send a browser that is not signed in to the sign-in page (`/agent`): a
+# redirect, no data.
+SIGN_IN_REDIRECTS = {
+    ("GET", "/agent/refunds"),
 }
 
 # (method, path, JSON body sent with a POST); `<conversation_id>` is replaced by a real one.
@@ -35,6 +44,11 @@ GUARDED = [
     ("POST", "/agent/api/conversations/<conversation_id>/messages", {"text": "冒充客服"}),
     ("GET", "/agent/metrics", None),
     ("GET", "/agent/metrics.csv", None),
+    # refunds a person decides, and the phone-tail guessing alerts
+    ("GET", "/agent/api/refunds", None),
+    ("GET", "/agent/api/verification-alerts", None),
+    ("POST", "/agent/refunds/1/approve", {}),
+    ("POST", "/agent/refunds/1/reverse", {}),
 ]
 
 # Query strings sent with a guarded GET: the long poll asks to wait as long as it may.
@@ -42,5 +56,5 @@ QUERIES = {"/agent/api/conversations/<conversation_id>/suggestions": "?after=m&w
 
 
 def listed() -> set:
-    """Every (method, path) this module knows, public or guarded."""
-    return PUBLIC | {(method, path) for method, path, _ in GUARDED}
+    """Every (method, path) this module knows: public, redirected to sign-in, or guarded."""
+    return PUBLIC | SIGN_IN_REDIRECTS | {(method, path) for method, path, _ in GUARDED}
