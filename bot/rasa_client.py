@@ -1,8 +1,8 @@
 """The one client of the Rasa server's HTTP API, and the one `RasaUnavailable`.
 
 Every call the platform makes to Rasa goes through `RasaClient`: reading a conversation's tracker,
-appending events to it, triggering an external intent, asking for the server's status and posting
-to a channel's webhook (the assist endpoints). One client keeps one connection pool with
+appending events to it, triggering an external intent, asking for the server's status, loading
+another model (the trainer's deploy) and posting to a channel's webhook (the assist endpoints). One client keeps one connection pool with
 keep-alive connections, sends Rasa's HTTP API token with each API call (never to a browser, never
 into a log or an error message) and applies a timeout to every request.
 
@@ -14,7 +14,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, TypeVar
+from pathlib import Path
+from typing import (
+    Any,
+    Awaitable,
+    Callable,
+    Dict,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    TypeVar,
+    Union,
+)
 from urllib.parse import quote
 
 import aiohttp
@@ -264,6 +277,32 @@ class RasaClient:
             "status", "GET", url, params={"token": self.token}, timeout=timeout
         )
         return found if isinstance(found, dict) else {}
+
+    async def load_model(self, path: Union[str, Path], timeout: Optional[float] = None) -> None:
+        """Makes the server serve another model (`PUT /model`), without a restart.
+
+        Rasa answers once the model is loaded (204), which can take minutes; on a failed load
+        it keeps serving the model it had.
+
+        Args:
+            path: The model file, as the Rasa server sees it (it reads the file itself).
+            timeout: Seconds to wait, else the client's timeout. A timeout leaves it unknown
+                whether Rasa switched models.
+
+        Raises:
+            RasaUnavailable: see `RasaClient`; a model Rasa could not load is refused with 400
+                or 500.
+        """
+        await self._call(
+            "loading a model",
+            "PUT",
+            URL(f"{self.url}/model", encoded=True),
+            params={"token": self.token},
+            body=self._json({"model_file": str(path)}),
+            headers={"Content-Type": "application/json"},
+            accept=(200, 204),
+            timeout=timeout,
+        )
 
     async def healthy(self, timeout: float = 5.0) -> bool:
         """Whether the Rasa server answers its status with a loaded model."""

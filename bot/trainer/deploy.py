@@ -25,7 +25,6 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
-from yarl import URL
 
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.trainer.store import models
@@ -105,17 +104,8 @@ async def load_everywhere(
 
 
 async def _load(url: str, token: str, model: Path) -> None:
-    # Rasa's model endpoint: PUT /model {"model_file": path}; 204 when loaded
-    async with RasaClient(url, token, timeout=LOAD_TIMEOUT) as rasa:
-        await rasa._call(
-            "loading a model",
-            "PUT",
-            URL(f"{rasa.url}/model", encoded=True),
-            params={"token": token},
-            body=json.dumps({"model_file": str(model)}).encode(),
-            headers={"Content-Type": "application/json"},
-            accept=(200, 204),
-        )
+    async with RasaClient(url, token) as rasa:
+        await rasa.load_model(model, timeout=LOAD_TIMEOUT)
 
 
 async def serving_model(url: str, token: str) -> str:

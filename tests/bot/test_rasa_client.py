@@ -4,6 +4,7 @@ import asyncio
 import json
 import socket
 import threading
+from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -14,7 +15,11 @@ TOKEN = "secret-token"
 
 
 class FakeRasa:
-    """Rasa's tracker, events, trigger_intent, status and a webhook; records what it was sent."""
+    """Rasa's tracker, events, trigger_intent, status, model loading and a webhook.
+
+    Records what it was sent. Like Rasa, `PUT /model` reads the named file itself: it switches
+    (204, empty) to a file that is there and answers 500 `LoadingError` for one that is not.
+    """
 
     def __init__(self):
         self.seen = []
@@ -23,6 +28,7 @@ class FakeRasa:
         self.status = 200
         self.delay = 0.0
         self.body = None  # raw answer instead of the JSON one
+        self.model = "m.tar.gz"
 
     async def _answer(self, request, data):
         self.seen.append((request.method, request.path_qs, await request.read()))
@@ -45,7 +51,19 @@ class FakeRasa:
         return await self._answer(request, {"tracker": {}, "messages": []})
 
     async def status_page(self, request):
-        return await self._answer(request, {"model_file": "m.tar.gz"})
+        return await self._answer(request, {"model_file": self.model})
+
+    async def load_model(self, request):
+        named = (await request.json()).get("model_file") or ""
+        if request.query.get("token") == TOKEN and not Path(named).is_file():
+            return web.json_response(
+                {"status": "failure", "reason": "LoadingError", "code": 500}, status=500
+            )
+        answer = await self._answer(request, {})
+        if answer.status == 200:
+            self.model = named
+            return web.Response(status=204)
+        return answer
 
     async def webhook(self, request):
         return await self._answer(request, {"ok": True})
@@ -56,6 +74,7 @@ class FakeRasa:
         app.router.add_post("/conversations/{sender}/tracker/events", self.events)
         app.router.add_post("/conversations/{sender}/trigger_intent", self.trigger)
         app.router.add_get("/status", self.status_page)
+        app.router.add_put("/model", self.load_model)
         app.router.add_post("/webhooks/assist/{what}", self.webhook)
         return app
 
@@ -184,6 +203,33 @@ def test_an_answer_that_is_not_json_is_unavailable_too():
                 await rasa.tracker("c-1")
 
     scenario(work)
+
+
+def test_a_model_is_loaded_by_path_and_a_file_rasa_cannot_load_is_refused(tmp_path):
+    model = tmp_path / "20261207-new.tar.gz"
+    model.write_bytes(b"model")
+
+    async def work(fake, url):
+        async with RasaClient(url, TOKEN) as rasa:
+            await rasa.load_model(model, timeout=5)
+            loaded = (await rasa.status())["model_file"]
+            with pytest.raises(RasaUnavailable) as missing:
+                await rasa.load_model(tmp_path / "gone.tar.gz")
+            after_failure = (await rasa.status())["model_file"]
+        fake.delay = 1.0
+        async with RasaClient(url, TOKEN) as rasa:
+            with pytest.raises(RasaUnavailable) as slow:
+                await rasa.load_model(model, timeout=0.2)
+        return fake.seen, loaded, missing.value, after_failure, slow.value
+
+    seen, loaded, missing, after_failure, slow = scenario(work)
+    method, path, body = seen[0]
+    assert (method, path) == ("PUT", f"/model?token={TOKEN}")
+    assert json.loads(body) == {"model_file": str(model)}
+    assert loaded == str(model)
+    assert missing.status == 500 and TOKEN not in str(missing)
+    assert after_failure == str(model)  # a failed load leaves the model that served
+    assert slow.timed_out
 
 
 def test_a_call_can_allow_other_statuses_for_a_webhook():
