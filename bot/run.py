@@ -31,6 +31,7 @@ def main() -> int:
         return 130
     print(f"Storefront      {config.web_url}/  (shop with the chat widget; demo sign-in on top)")
     print(f"Agent console   {config.web_url}/agent  (demo accounts: agent, supervisor)")
+    print(f"Trainer workbench {config.web_url}/trainer  (demo account: trainer)")
     print(
         f"Rasa server     {config.rasa_url}  (REST: /webhooks/rest/webhook, socket.io: /socket.io)"
     )
