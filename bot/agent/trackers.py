@@ -140,6 +140,34 @@ def events_after(store_url: str, after_id: int, limit: int) -> List[Tuple[int, s
     return [(int(event_id), str(sender)) for event_id, sender in rows]
 
 
+def stored_events_after(
+    store_url: str, after_id: int, limit: int, kinds: Sequence[str] = ()
+) -> List[Tuple[int, str, Optional[Dict[str, Any]]]]:
+    """`(event id, conversation id, event)` of the events stored after an id, oldest first.
+
+    A reader that keeps a cursor moves it to the last id returned, also past an event whose
+    stored data is unreadable (given as None).
+
+    Args:
+        store_url: SQLAlchemy URL of Rasa's tracker store.
+        after_id: Only events with a greater id.
+        limit: At most this many.
+        kinds: Only events of these types (Rasa's `type_name`, e.g. "user"); every type when empty.
+
+    Returns:
+        The rows, by id; none while the store does not exist yet.
+    """
+    names = {f"k{i}": kind for i, kind in enumerate(kinds)}
+    only = f" AND type_name IN ({', '.join(f':{name}' for name in names)})" if names else ""
+    rows = _store(store_url).rows(
+        f"SELECT id, sender_id, data FROM events WHERE id > :after{only} ORDER BY id LIMIT :most",
+        after=int(after_id),
+        most=int(limit),
+        **names,
+    )
+    return [(int(event_id), str(sender), _decode(raw)) for event_id, sender, raw in rows]
+
+
 def events_of(
     store_url: str, conversation_ids: Sequence[str]
 ) -> Dict[str, Tuple[int, List[Dict[str, Any]]]]:

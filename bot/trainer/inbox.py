@@ -141,21 +141,14 @@ def sync(engine: Engine, store_url: str, most: int = 50_000) -> int:
     start = int(last or 0)
     read = 0
     while read < most:
-        rows = trackers._store(store_url).rows(
-            "SELECT id, sender_id, data FROM events WHERE id > :after AND type_name = 'user'"
-            " ORDER BY id LIMIT :most",
-            after=start,
-            most=min(BATCH, most - read),
+        rows = trackers.stored_events_after(
+            store_url, start, min(BATCH, most - read), kinds=("user",)
         )
         if not rows:
             break
         new, corrections = [], []
-        for event_id, sender, raw in rows:
-            try:
-                event = json.loads(raw or "")
-            except ValueError:
-                continue
-            if not isinstance(event, dict) or not is_customer_text(event):
+        for event_id, sender, event in rows:
+            if event is None or not is_customer_text(event):
                 continue
             meta = event.get("metadata") or {}
             if CORRECTED_FROM_KEY in meta:

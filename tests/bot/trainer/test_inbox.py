@@ -157,6 +157,21 @@ def test_paging_walks_every_group_once(store, engine):
     assert seen[0] == "第129号问题"  # same priority: the newest first
 
 
+def test_unreadable_events_are_passed_over_and_never_read_again(store, engine, tmp_path):
+    import sqlite3 as db_module
+
+    path = tmp_path / "tracker.db"
+    with db_module.connect(path) as db:
+        db.execute(
+            "INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (?,?,?,?)",
+            ("c-bad", "user", T0, "{broken"),
+        )
+    assert inbox.sync(engine, store.url) == 1
+    assert inbox.sync(engine, store.url) == 0  # the cursor moved past it
+    store("c-1", user("还有货吗", [("ask_stock", 0.9)], T0 + 1))
+    assert inbox.sync(engine, store.url) == 1
+
+
 def test_an_empty_or_missing_store_gives_an_empty_inbox(tmp_path, engine):
     assert inbox.sync(engine, f"sqlite:///{tmp_path / 'none.db'}") == 0
     assert inbox.page(engine, inbox.Filters()) == ([], 0)
