@@ -16,6 +16,9 @@ seeded demo shop in a temporary directory, as the end-to-end tests do, and sends
 3. A long conversation: the reply time of a greeting in a new conversation and in one of
    `--events` events (appended through Rasa's HTTP API in one call, then answered for real).
 
+Last, the phone-tail guessing budget the shop's policy allows (`shop/policy/verification.py`):
+wrong tails per order and per client per hour, before the check locks.
+
     .venv/bin/python bench/robustness.py            # about 3 minutes
     .venv/bin/python bench/robustness.py --fuzz 100 --keep
 """
@@ -43,6 +46,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from bot import processes
 from bot.processes import ManagedProcess
 from bot.settings import ROOT, Settings
+from shop.policy import verification as guessing
 
 ANSWER_WITHIN = 5.0
 REQUEST_TIMEOUT = 10.0
@@ -382,6 +386,22 @@ def print_faults(settings: Settings, children: Dict[str, ManagedProcess]) -> Non
     )
 
 
+def print_guessing() -> None:
+    """The phone-tail guessing budget: wrong tails allowed per order and per client per hour."""
+    hours = guessing.WINDOW.total_seconds() / 3600
+    per_order = guessing.ORDER_FAILURES_ALLOWED / hours
+    per_client = guessing.CLIENT_FAILURES_ALLOWED / hours
+    tails = 10_000
+    print("\nPhone-tail guessing budget (shop/policy/verification.py)")
+    for label, value in [
+        ("attempts allowed per order per hour", f"{per_order:g}"),
+        ("attempts allowed per client per hour", f"{per_client:g}"),
+        ("chance to hit an order's tail in an hour", f"{per_order / tails:.2%}"),
+        (f"hours to try half of the {tails:,} tails", f"{tails / 2 / per_order:,.0f}"),
+    ]:
+        print(f"  {label:42} {value}")
+
+
 def measure(settings: Settings, children: Dict[str, ManagedProcess], args: Any) -> None:
     """Runs the parts asked for; faults last (they end with the Rasa server killed)."""
     parts = set(args.parts.split(","))
@@ -391,6 +411,7 @@ def measure(settings: Settings, children: Dict[str, ManagedProcess], args: Any) 
         print_long(settings, args)
     if "faults" in parts:
         print_faults(settings, children)
+    print_guessing()
 
 
 def main() -> int:
