@@ -64,8 +64,13 @@ class Parsed:
     latency_ms: List[float] = field(default_factory=list)
 
 
+def entity_pairs(entities: List[Dict]) -> Set[Tuple[str, str]]:
+    """(name, value) pairs, the value normalised as the pipeline reads it ("XL" is "xl")."""
+    return {(e["entity"], normalise(str(e["value"]))) for e in entities or []}
+
+
 def annotated_entities(message: Message) -> Set[Tuple[str, str]]:
-    return {(e["entity"], str(e["value"])) for e in message.get("entities") or []}
+    return entity_pairs(message.get("entities"))
 
 
 def train(config: Path, data: TrainingData, workdir: Path) -> Tuple[Agent, float]:
@@ -88,7 +93,7 @@ def parse_all(agent: Agent, texts: List[str]) -> Parsed:
         parsed.confidence.append(ranking[0]["confidence"] if ranking else 0.0)
         parsed.top3.append([r["name"] for r in ranking[:3]])
         parsed.fell_back.append(result["intent"]["name"] == FALLBACK)
-        parsed.entities.append({(e["entity"], str(e["value"])) for e in result["entities"]})
+        parsed.entities.append(entity_pairs(result["entities"]))
     loop.close()
     return parsed
 
