@@ -24,6 +24,7 @@ from bot.settings import Settings
 from bot.trainer import access, audit, deploy, inbox, labels, training
 from bot.trainer.service import Workbench
 from bot.web.origin import same_origin
+from shop.text import inputs
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "web" / "templates"
 SYNC_EVENTS_PER_REQUEST = 5_000
@@ -88,7 +89,7 @@ def create_blueprint() -> Blueprint:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    attempts = throttle.SignInThrottle()
+    attempts = throttle.SignInThrottle()  # the console's counts too: one limit for both forms
     made: dict = {}
 
     def bench(request: Request) -> Workbench:
@@ -130,7 +131,8 @@ def create_blueprint() -> Blueprint:
     async def signin(request: Request) -> HTTPResponse:
         if not same_origin(request):
             return error("cross_site_refused", 403)
-        username = str(request.form.get("username") or "")[:32]
+        # one form of the name for the lock and the password check, as the console reads it
+        username = inputs.staff_username(str(request.form.get("username") or "")[:256])
         keys = throttle.keys_for(username, request.remote_addr or request.ip)
         wait = attempts.retry_after(keys)
         if wait:

@@ -219,6 +219,24 @@ def test_agents_and_customers_are_refused_everywhere(web):
     assert status == 403 and "没有使用训练工作台的权限" in page and "收件箱" not in page
 
 
+def test_the_console_and_the_workbench_count_sign_in_failures_together(web):
+    """A name gets five tries in all, not five at each form (look-alikes are the same name)."""
+
+    def attempt(path, username):
+        form = {"username": username, "password": "wrong"}
+        status, headers, _ = call(web["base"], path, "POST", form=form)
+        return status, headers.get("Retry-After")
+
+    for _ in range(3):
+        assert attempt("/agent/signin", "night-owl")[0] == 401
+    for _ in range(2):
+        assert attempt("/trainer/signin", "ＮＩＧＨＴ-ＯＷＬ")[0] == 401
+    for path in ("/trainer/signin", "/agent/signin"):
+        status, wait = attempt(path, "night-owl")
+        assert status == 429 and 0 < int(wait) <= 900, path
+    assert attempt("/trainer/signin", "early-bird")[0] == 401  # another name is not locked
+
+
 def test_changes_need_the_pages_header_and_origin(web, trainer):
     path = "/trainer/api/dictionary"
     assert post(web, path, trainer, {"word": "羽绒马甲"}, headers={})[0] == 403
