@@ -8,7 +8,9 @@ RASA := $(VENV)/bin/rasa
 LOGS := logs
 STAMP := $(VENV)/.installed
 HELDOUT := tests/nlu/heldout.yml
+REALISTIC := tests/nlu/realistic.yml
 MIN_MACRO_F1 ?= 0.90
+MIN_REALISTIC_F1 ?= 0.90
 
 .PHONY: setup run test train bench model lint shop-db notices browser faketime test-clock
 
@@ -83,11 +85,13 @@ train: $(STAMP)
 test: setup
 	@mkdir -p $(LOGS) results
 	$(PY) -m ruff check shop actions bot bench tests
-	$(PY) -m bot.nlu.data_check data/nlu --min-examples 40
+	$(PY) -m bot.nlu.data_check data/nlu --min-examples 75
 	$(RASA) data validate --fail-on-warnings > $(LOGS)/validate.log 2>&1 || { grep -iE "warn|error" $(LOGS)/validate.log | tail -40; exit 1; }
 	@$(MAKE) --no-print-directory train
 	$(RASA) test nlu --nlu $(HELDOUT) --out results/nlu > $(LOGS)/test-nlu.log 2>&1 || { tail -40 $(LOGS)/test-nlu.log; exit 1; }
 	$(PY) -m bot.nlu.gate results/nlu/intent_report.json --min-macro-f1 $(MIN_MACRO_F1)
+	$(RASA) test nlu --nlu $(REALISTIC) --out results/nlu-realistic > $(LOGS)/test-nlu-realistic.log 2>&1 || { tail -40 $(LOGS)/test-nlu-realistic.log; exit 1; }
+	$(PY) -m bot.nlu.gate results/nlu-realistic/intent_report.json --min-macro-f1 $(MIN_REALISTIC_F1)
 	$(RASA) test core --stories tests/stories --fail-on-prediction-errors --out results/core > $(LOGS)/test-core.log 2>&1 \
 	  || { grep -A30 -i "failed\|error" $(LOGS)/test-core.log | tail -60; cat results/core/failed_test_stories.yml 2>/dev/null | head -80; exit 1; }
 	$(PY) -m pytest tests -q -p no:cacheprovider
@@ -101,6 +105,8 @@ bench: setup
 	$(PY) bench/nlg.py
 	$(PY) bench/nlu.py
 	$(PY) bench/assist.py
+	$(PY) bench/robustness.py
+	$(PY) bench/trainer.py
 
 # Proactive notices that are due now, once (the running assistant also does this periodically).
 notices: $(STAMP)
