@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import re
 import sys
 import warnings
 from dataclasses import dataclass, field
@@ -20,11 +19,10 @@ from typing import Dict, Iterable, List
 from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu.tokenizer import load_user_dictionaries, segments
 from shop.text.normalise import normalise, to_simplified
+from shop.text.segment import dedup_key, load_user_dictionaries, segments
 
 DICTS = Path(__file__).resolve().parents[2] / "data" / "dicts"
-_BLANKS = re.compile(r"\s+")
 
 
 @dataclass
@@ -40,12 +38,6 @@ class Report:
     def too_few(self, minimum: int) -> List[str]:
         """Intents with fewer than ``minimum`` examples."""
         return [f"{name}: {n}" for name, n in sorted(self.counts.items()) if n < minimum]
-
-
-def dedup_key(text: str) -> str:
-    """The form two examples must not share: normalised, without blanks or punctuation."""
-    key = _BLANKS.sub("", normalise(text))
-    return re.sub(r"[^\w]", "", key) or key
 
 
 def load_examples(paths: Iterable[str]) -> List[Message]:

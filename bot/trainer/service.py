@@ -71,7 +71,7 @@ class Workbench:
 
     def tokens(self, text: str) -> List[Dict[str, Any]]:
         """The jieba tokens of a text with the workspace's dictionaries."""
-        tokens.load_dictionaries(self.workspace.dicts_dir)
+        tokens.load_user_dictionaries(self.workspace.dicts_dir)
         return [{"text": t.text, "start": t.start, "end": t.end} for t in tokens.tokenize(text)]
 
     # -- inbox decisions ----------------------------------------------------------------------
@@ -99,7 +99,7 @@ class Workbench:
                 spans.append(labels.Entity(int(item["start"]), int(item["end"]), name))
             except (KeyError, TypeError, ValueError) as bad:
                 raise labels.LabelRefused("bad_span", reason="out_of_range") from bad
-        tokens.load_dictionaries(self.workspace.dicts_dir)
+        tokens.load_user_dictionaries(self.workspace.dicts_dir)
         written = self.data.add(found["text"], intent, spans)
         inbox.decide(self.engine, found["text_key"], "labelled", intent)
         before = {"text": found["text"], "model": found["guess"], "status": found["status"]}

@@ -1,26 +1,21 @@
 """Jieba tokens of a customer message, and entity spans that must fall on them.
 
-The web app segments as the NLU pipeline does (`bot.nlu.tokenizer.ShopJiebaTokenizer`: the
-length-preserving normaliser, then jieba with the shop's user dictionaries and no HMM guessing,
-blank pieces dropped) without importing Rasa's tokenizer, which would load TensorFlow into the
-web app. `tests/bot/trainer/test_tokens.py` checks both segment the training data alike.
+The web app segments with the pipeline's own segmenter (`shop.text.segment`, which the NLU
+tokenizer uses too) after the length-preserving normaliser, so offsets in the normalised text are
+offsets in the text as written.
 """
 
 from __future__ import annotations
 
-import re
-import threading
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import List, Tuple
 
 import jieba
 
 from shop.text.normalise import normalise
+from shop.text.segment import dedup_key, load_user_dictionaries, segments
 
-_BLANKS = re.compile(r"\s+")
-_loaded: Dict[str, float] = {}
-_lock = threading.Lock()
+__all__ = ["Token", "SpanRefused", "dedup_key", "load_user_dictionaries", "tokenize", "snap"]
 MAX_WORD_CHARS = 20
 DEFAULT_WORD_FREQUENCY = 1000
 
@@ -51,35 +46,13 @@ class SpanRefused(ValueError):
         self.whole = whole
 
 
-def dedup_key(text: str) -> str:
-    """The form two examples must not share, as `bot.nlu.data_check.dedup_key` computes it.
-
-    Normalised, without blanks or punctuation.
-    """
-    key = _BLANKS.sub("", normalise(text))
-    return re.sub(r"[^\w]", "", key) or key
-
-
-def load_dictionaries(folder: Path) -> None:
-    """Loads (or reloads, when changed) every jieba user dictionary in a folder."""
-    with _lock:
-        for path in sorted(folder.glob("*")):
-            if not path.is_file():
-                continue
-            stamp = path.stat().st_mtime
-            if _loaded.get(str(path)) != stamp:
-                jieba.load_userdict(str(path))
-                _loaded[str(path)] = stamp
-
-
 def tokenize(text: str) -> List[Token]:
     """The non-blank jieba tokens of a message, with offsets into the text as written.
 
     The normaliser keeps the length, so offsets in the normalised text are offsets in the
     original; each token shows the customer's own characters.
     """
-    pieces = jieba.tokenize(normalise(text), HMM=False)
-    return [Token(text[start:end], start, end) for word, start, end in pieces if word.strip()]
+    return [Token(text[start:end], start, end) for _, start, end in segments(normalise(text))]
 
 
 def snap(text: str, start: int, end: int) -> Tuple[int, int]:

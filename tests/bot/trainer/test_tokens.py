@@ -8,7 +8,7 @@ from bot.trainer import tokens
 
 @pytest.fixture(scope="module", autouse=True)
 def dictionaries():
-    tokens.load_dictionaries(ROOT / "data" / "dicts")
+    tokens.load_user_dictionaries(ROOT / "data" / "dicts")
 
 
 def test_tokens_carry_the_customers_own_characters_and_offsets():
@@ -40,16 +40,24 @@ def test_empty_and_outside_spans_are_refused(start, end, code):
     assert refused.value.code == code
 
 
-def test_the_web_apps_segmenting_matches_the_pipelines_on_the_training_data():
-    from bot.nlu.data_check import dedup_key, load_examples
-    from bot.nlu.tokenizer import load_user_dictionaries, segments
-    from shop.text.normalise import normalise
+def test_the_workbench_tokens_are_the_pipelines_tokens_on_the_training_data():
+    from bot.nlu.data_check import load_examples
+    from bot.nlu.normaliser import ChineseTextNormalizer
+    from bot.nlu.tokenizer import ShopJiebaTokenizer
 
-    load_user_dictionaries(str(ROOT / "data" / "dicts"))
     examples = load_examples([str(ROOT / "data" / "nlu")])
     assert len(examples) > 1000
+    ChineseTextNormalizer.create({}, None, None, None).process(examples)
+    tokenizer = ShopJiebaTokenizer.create(
+        {
+            **ShopJiebaTokenizer.get_default_config(),
+            "dictionary_path": str(ROOT / "data" / "dicts"),
+        },
+        None,
+        None,
+        None,
+    )
     for message in examples:
-        text = message.get("text")
-        expected = [(start, end) for _, start, end in segments(normalise(text))]
-        assert [(t.start, t.end) for t in tokens.tokenize(text)] == expected, text
-        assert tokens.dedup_key(text) == dedup_key(text)
+        expected = [(t.start, t.end) for t in tokenizer.tokenize(message, "text")]
+        found = tokens.tokenize(message.get("original_text") or message.get("text"))
+        assert [(t.start, t.end) for t in found] == expected, message.get("text")
