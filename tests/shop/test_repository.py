@@ -730,8 +730,16 @@ def test_exchange_and_invalid_returns(shop):
         order = s.get(Order, shop.delivered)
         exchange = repo.create_return(s, order, reason="换大一码", now=NOW, kind="exchange")
         assert exchange.refund_fen == 0
-        assert repo.record_return_shipment(s, exchange, "SF1111222233", NOW).status == (
+        assert repo.record_return_shipment(s, exchange, "SF111122223333", NOW).status == (
             "exchange_shipped"
+        )
+        assert exchange.refund_state is None  # sent at once: nothing for a person to decide
+        held = repo.create_return(s, order, reason="换个颜色", now=NOW, kind="exchange")
+        held = repo.record_return_shipment(s, held, "SF1111222233", NOW)  # no carrier's format
+        assert (held.status, held.refund_state, held.review_reason) == (
+            "return_shipped",
+            "under_review",
+            "unconfirmed_number",
         )
         whole = repo.create_return(s, order, reason="", now=NOW)
         assert whole.refund_fen == order.payable_fen and whole.reason == "未说明"

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import shutil
 import threading
 import urllib.error
 import urllib.request
@@ -16,17 +17,27 @@ from bot.web import auth
 from bot.web.limits import MAX_MESSAGE_CHARS
 from bot.web.rest_channel import ShopRestInput
 from shop import db
+from shop.demo import seed
 from shop.signing import SIGNING_KEY_ENV, sign_chat, signed_in_customer
 
 KEY = "rest-test-key"
 WEBHOOK = "/webhooks/rest/webhook"
 
 
+@pytest.fixture(scope="module")
+def migrated_shop(tmp_path_factory):
+    """An empty shop database of the current schema (customers' sign-out generations)."""
+    path = tmp_path_factory.mktemp("migrated") / "shop.db"
+    seed.migrate(f"sqlite:///{path}")
+    return path
+
+
 @pytest.fixture
-def rest(monkeypatch, tmp_path):
+def rest(monkeypatch, tmp_path, migrated_shop):
     """Serves the channel as Rasa does; yields `post(body_bytes_or_object)` and what Rasa got."""
     monkeypatch.setattr(Sanic, "test_mode", True)
     monkeypatch.setenv(SIGNING_KEY_ENV, KEY)
+    shutil.copyfile(migrated_shop, tmp_path / "shop.db")
     monkeypatch.setenv("SHOP_DATABASE_URL", f"sqlite:///{tmp_path / 'shop.db'}")
     db.reset()
     handled = []

@@ -1,4 +1,5 @@
 import asyncio
+import shutil
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -17,6 +18,7 @@ from bot.web.socketio_channel import (
     client_message_id,
 )
 from shop import db
+from shop.demo import seed
 from shop.signing import SIGNING_KEY_ENV, conversation_id_for, signed_in_customer
 
 KEY = "socketio-test-key"
@@ -108,14 +110,24 @@ def test_agent_messages_and_notices_keep_their_sender():
 # ---- the channel served for real, a socket.io client talking to it ----
 
 
+@pytest.fixture(scope="module")
+def seeded_shop(tmp_path_factory):
+    """The demo shop (its customers and their sign-out generations), seeded once per module."""
+    path = tmp_path_factory.mktemp("seeded") / "shop.db"
+    seed.run(f"sqlite:///{path}", seed.DEMO_NOW, demo=True, accounts=False)
+    return path
+
+
 @pytest.fixture
-def served_channel(monkeypatch, tmp_path):
+def served_channel(monkeypatch, tmp_path, seeded_shop):
     """Serves the channel on a free port; `talk(url)` runs a client against it.
 
-    The signing key is set and the shop database (sign-out generations) is a fresh SQLite file.
+    The signing key is set and the shop database (sign-out generations) is a fresh copy of the
+    seeded demo shop.
     """
     monkeypatch.setattr(Sanic, "test_mode", True)  # lets every test build its own app
     monkeypatch.setenv(SIGNING_KEY_ENV, KEY)
+    shutil.copyfile(seeded_shop, tmp_path / "shop.db")
     monkeypatch.setenv("SHOP_DATABASE_URL", f"sqlite:///{tmp_path / 'shop.db'}")
     db.reset()
     yield serve
