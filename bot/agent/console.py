@@ -15,7 +15,7 @@ from typing import Any, Dict, List
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Blueprint
 from sanic.request import Request
-from sanic.response import HTTPResponse, html, json, redirect
+from sanic.response import HTTPResponse, html, json
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -28,6 +28,7 @@ from bot.agent import (
     profile,
     throttle,
 )
+from bot.agent import signin as signin_forms
 from bot.agent.guard import (
     Guard,
     conversation_events,
@@ -38,14 +39,18 @@ from bot.agent.guard import (
 )
 from bot.rasa_client import RasaUnavailable
 from bot.settings import Settings
-from bot.web.origin import same_origin
 from shop.db.models import Customer
 from shop.signing import conversation_id_for
-from shop.text import inputs
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "web" / "templates"
 
 logger = logging.getLogger(__name__)
+DOOR = signin_forms.StaffDoor(
+    home="/agent",
+    cookie_name=accounts.COOKIE_NAME,
+    form="agent_signin.html",
+    may_enter=lambda staff: staff.may_use_console,
+)
 
 
 def _customers(session: Any, conversation_ids: List[str], key: str) -> Dict[str, Dict[str, Any]]:
@@ -102,51 +107,11 @@ def create_blueprint() -> Blueprint:
 
     @bp.post("/agent/signin")
     async def signin(request: Request) -> HTTPResponse:
-        if not same_origin(request):
-            return error("cross_site_refused", 403)
-        # one form of the name for the lock and the password check (ａｇｅｎｔ is agent)
-        username = inputs.staff_username(str(request.form.get("username") or "")[:256])
-        keys = throttle.keys_for(username, request.remote_addr or request.ip)
-        wait = attempts.retry_after(keys)
-        if wait:
-            page = render("agent_signin.html", status=429, locked_minutes=-(-wait // 60))
-            page.headers["Retry-After"] = str(wait)
-            return page
-        staff = await in_db(accounts.sign_in, username, str(request.form.get("password") or ""))
-        if staff is None:
-            attempts.failed(keys)
-            return render("agent_signin.html", status=401, failed=True, username=username)
-        attempts.succeeded(username)
-        if not staff.may_use_console:
-            return render("agent_signin.html", status=403, refused_role=True)
-        config: Settings = request.app.ctx.settings
-        response = redirect("/agent")
-        response.cookies[accounts.COOKIE_NAME] = accounts.make_cookie(
-            staff.agent_id, config.signing_key
-        )
-        cookie = response.cookies[accounts.COOKIE_NAME]
-        cookie["httponly"] = True
-        cookie["samesite"] = "Strict"
-        cookie["path"] = "/agent"
-        cookie["max-age"] = accounts.MAX_AGE_SECONDS
-        if request.scheme == "https":
-            cookie["secure"] = True
-        return secure(response)
+        return await signin_forms.sign_in(request, DOOR, attempts, render)
 
     @bp.post("/agent/signout")
     async def signout(request: Request) -> HTTPResponse:
-        if not same_origin(request):
-            return error("cross_site_refused", 403)
-        config: Settings = request.app.ctx.settings
-        await in_db(
-            accounts.sign_out, request.cookies.get(accounts.COOKIE_NAME), config.signing_key
-        )
-        response = redirect("/agent")
-        response.cookies[accounts.COOKIE_NAME] = ""
-        cookie = response.cookies[accounts.COOKIE_NAME]
-        cookie["path"] = "/agent"
-        cookie["max-age"] = 0
-        return secure(response)
+        return await signin_forms.sign_out(request, DOOR)
 
     @bp.get("/agent/api/me")
     async def me(request: Request) -> HTTPResponse:

@@ -16,6 +16,7 @@ from sanic.response import HTTPResponse
 
 from bot.agent import accounts
 from bot.agent.guard import error, in_db
+from bot.agent.signin import StaffDoor
 from bot.settings import Settings
 from bot.web.origin import same_origin
 
@@ -59,13 +60,6 @@ async def check(
     return staff, None
 
 
-def set_cookie(response: HTTPResponse, value: str, secure: bool) -> None:
-    """Puts the session cookie on a response (an empty value signs out)."""
-    response.cookies[COOKIE_NAME] = value
-    cookie = response.cookies[COOKIE_NAME]
-    cookie["httponly"] = True
-    cookie["samesite"] = "Strict"
-    cookie["path"] = COOKIE_PATH
-    cookie["max-age"] = accounts.MAX_AGE_SECONDS if value else 0
-    if secure:
-        cookie["secure"] = True
+DOOR = StaffDoor(
+    home=COOKIE_PATH, cookie_name=COOKIE_NAME, form="trainer_signin.html", may_enter=may_use
+)

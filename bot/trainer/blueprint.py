@@ -15,16 +15,15 @@ from typing import Any, Optional
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Blueprint
 from sanic.request import Request
-from sanic.response import HTTPResponse, html, json, redirect
+from sanic.response import HTTPResponse, html, json
 
-from bot.agent import accounts, throttle, trackers
+from bot.agent import signin as signin_forms
+from bot.agent import throttle, trackers
 from bot.agent.conversations import transcript
-from bot.agent.guard import error, in_db, json_body, secure
+from bot.agent.guard import error, json_body, secure
 from bot.settings import Settings
 from bot.trainer import access, audit, deploy, inbox, labels, training
 from bot.trainer.service import Workbench
-from bot.web.origin import same_origin
-from shop.text import inputs
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "web" / "templates"
 SYNC_EVENTS_PER_REQUEST = 5_000
@@ -129,38 +128,11 @@ def create_blueprint() -> Blueprint:
 
     @bp.post("/trainer/signin")
     async def signin(request: Request) -> HTTPResponse:
-        if not same_origin(request):
-            return error("cross_site_refused", 403)
-        # one form of the name for the lock and the password check, as the console reads it
-        username = inputs.staff_username(str(request.form.get("username") or "")[:256])
-        keys = throttle.keys_for(username, request.remote_addr or request.ip)
-        wait = attempts.retry_after(keys)
-        if wait:
-            page = render("trainer_signin.html", status=429, locked_minutes=-(-wait // 60))
-            page.headers["Retry-After"] = str(wait)
-            return page
-        staff = await in_db(accounts.sign_in, username, str(request.form.get("password") or ""))
-        if staff is None:
-            attempts.failed(keys)
-            return render("trainer_signin.html", status=401, failed=True, username=username)
-        attempts.succeeded(username)
-        if not access.may_use(staff):
-            return render("trainer_signin.html", status=403, refused_role=True)
-        config: Settings = request.app.ctx.settings
-        response = redirect("/trainer")
-        cookie = accounts.make_cookie(staff.agent_id, config.signing_key)
-        access.set_cookie(response, cookie, request.scheme == "https")
-        return secure(response)
+        return await signin_forms.sign_in(request, access.DOOR, attempts, render)
 
     @bp.post("/trainer/signout")
     async def signout(request: Request) -> HTTPResponse:
-        if not same_origin(request):
-            return error("cross_site_refused", 403)
-        config: Settings = request.app.ctx.settings
-        await in_db(accounts.sign_out, request.cookies.get(access.COOKIE_NAME), config.signing_key)
-        response = redirect("/trainer")
-        access.set_cookie(response, "", False)
-        return secure(response)
+        return await signin_forms.sign_out(request, access.DOOR)
 
     @bp.get("/trainer/api/me")
     async def me(request: Request) -> HTTPResponse:
