@@ -24,7 +24,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 from bot.cooldown import Cooldown
 from bot.nlg import script, template
-from bot.nlg.renderer import LAST_RESORT, MESSAGE_KEYS
+from bot.nlg.renderer import LAST_RESORT, MESSAGE_KEYS, card_in_script
 from bot.settings import ROOT
 
 logger = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ class GuardedNLG(CallbackNaturalLanguageGenerator):
             }
         card = arguments.get("card")
         if isinstance(card, dict):
-            message["custom"] = card
+            message["custom"] = card_in_script(card, written)
         return message
 
     def _known_responses(self) -> Dict[str, List[Dict[str, Any]]]:

@@ -5,9 +5,12 @@ The request is Rasa's NLG request (``rasa/core/nlg/callback.py``)::
     {"response": "utter_x", "arguments": {...facts, "card": {...}}, "tracker": {...},
      "channel": {"name": "rest"}}
 
-and the answer ``{"text": ..., "buttons": [...], "custom": {...}}`` (``custom`` is the
-action's ``card`` fact, see the card schema). Facts are the tracker's slots, the entities of a
-proactive notice (an ``EXTERNAL_*`` intent) and the action's arguments, in that order.
+and the answer ``{"text": ..., "buttons": [...], "custom": {...}, "persona": "<id>"}``
+(``custom`` is the action's ``card`` fact, see the card schema, its words in the customer's
+script; ``persona`` is the persona the reply speaks in: Rasa keeps it in the bot message's
+metadata and the socket.io channel passes it on, so the widget's persona picker follows a persona
+the customer chose by typing). Facts are the tracker's slots, the entities of a proactive notice
+(an ``EXTERNAL_*`` intent) and the action's arguments, in that order.
 """
 
 from __future__ import annotations
@@ -40,6 +43,10 @@ MESSAGE_KEYS = {
     "quick_replies",
     "domain_responses",
 }
+# Card fields that are never words (identifiers, states, addresses, times): kept as written when
+# a card is turned into the customer's script; so are numbers and keys ending in _id, _at or url.
+CARD_VERBATIM_KEYS = {"card", "status", "tracking_number", "time", "script"}
+CARD_VERBATIM_SUFFIXES = ("_id", "_at", "url", "_fen")
 # Said only when not even the default persona's file ever loaded.
 LAST_RESORT = "亲，系统正在维护，请稍后再试；着急的话请说「转人工」，由人工客服为您处理~"
 
@@ -58,6 +65,41 @@ def _choices(facts: Mapping[str, Any]) -> List[Dict[str, str]]:
         for choice in found
         if isinstance(choice, dict) and choice.get("title") and choice.get("payload")
     ]
+
+
+def _verbatim(key: str) -> bool:
+    return key in CARD_VERBATIM_KEYS or key.endswith(CARD_VERBATIM_SUFFIXES)
+
+
+def card_in_script(card: Any, conversation_script: str) -> Any:
+    """A card with its words (names, labels, tracking events) in the conversation's script.
+
+    Identifiers, states, URLs, times and numbers stay as they are; a converted card says
+    ``"script": "traditional"`` so the widget writes its own labels in the same script.
+
+    Args:
+        card: The action's card (a dict of the card schema), or any part of one.
+        conversation_script: ``"traditional"`` or ``"simplified"``.
+
+    Returns:
+        A converted copy (the card itself when nothing needs converting).
+    """
+    if conversation_script != script.TRADITIONAL:
+        return card
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, str):
+            return script.to_script(value, conversation_script)
+        if isinstance(value, list):
+            return [convert(item) for item in value]
+        if isinstance(value, dict):
+            return {k: (v if _verbatim(str(k)) else convert(v)) for k, v in value.items()}
+        return value
+
+    converted = convert(card)
+    if isinstance(converted, dict):
+        converted["script"] = conversation_script
+    return converted
 
 
 class RenderError(RuntimeError):
@@ -223,8 +265,18 @@ class Renderer:
         )
         card = (body.get("arguments") or {}).get("card")
         if isinstance(card, dict):
-            message["custom"] = card
+            message["custom"] = card_in_script(card, ctx.script)
+        message["persona"] = self._persona_in_effect(ctx.persona)
         return message
+
+    def _persona_in_effect(self, persona_id: str) -> str:
+        """The id of the persona a reply speaks in (the fallbacks of :meth:`persona`, unlogged)."""
+        for candidate in (persona_id, self.shop_default):
+            try:
+                return self.store.get(candidate).id
+            except (KeyError, PersonaError):
+                continue
+        return DEFAULT_PERSONA
 
     def render_response(self, response: str, ctx: Context, channel: str = "") -> Dict[str, Any]:
         """Render a response name in a context.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from bot.rasa_client import RasaClient
 
@@ -66,6 +66,17 @@ def visible_messages(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     return messages[-MAX_MESSAGES:]
 
 
+def latest_persona(events: List[Dict[str, Any]]) -> Optional[str]:
+    """The persona the latest bot reply was rendered in (None before any rendered reply)."""
+    for event in reversed(events):
+        if event.get("event") != "bot":
+            continue
+        persona = (event.get("metadata") or {}).get("persona")
+        if isinstance(persona, str) and persona:
+            return persona
+    return None
+
+
 async def fetch_history(rasa: RasaClient, session_id: str, timeout: float = 10.0) -> Dict[str, Any]:
     """Read a conversation's tracker from Rasa and return what the widget restores.
 
@@ -76,14 +87,16 @@ async def fetch_history(rasa: RasaClient, session_id: str, timeout: float = 10.0
 
     Returns:
         `messages`: the visible messages (empty for a new conversation); `persona`: the
-        conversation's persona slot, or None.
+        persona the bot's latest reply was rendered in (kept in its metadata by the persona
+        renderer, so a shop default persona counts too), else the persona slot, or None.
 
     Raises:
         RasaUnavailable: when Rasa does not answer or answers with an error.
     """
     tracker = await rasa.tracker(session_id, include_events="ALL", timeout=timeout)
-    persona = (tracker.get("slots") or {}).get("persona")
+    events = tracker.get("events") or []
+    persona = latest_persona(events) or (tracker.get("slots") or {}).get("persona")
     return {
-        "messages": visible_messages(tracker.get("events") or []),
+        "messages": visible_messages(events),
         "persona": persona if isinstance(persona, str) else None,
     }

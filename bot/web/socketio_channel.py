@@ -11,7 +11,9 @@
 Agent messages and notices (`BotUttered` events appended by the agent console through Rasa's
 tracker events API with `execute_side_effects`, metadata `sender` = `agent` | `system`) are emitted
 as one `bot_uttered` message that keeps `sender`, `notice` and `agent_name`, so the widget can
-mark them; a Rasa web chat client still shows their `text`.
+mark them; a Rasa web chat client still shows their `text`. A bot text keeps the `persona` the
+persona renderer spoke it in (in the bot message's metadata), so the widget's persona picker
+follows a persona the customer chose by typing.
 
 With several Rasa replicas behind a load balancer, `SOCKETIO_REDIS_URL` (e.g.
 `redis://127.0.0.1:6379/2`) shares every emit through Redis: an agent's message appended through
@@ -54,7 +56,7 @@ import os
 import secrets
 import time
 from collections import OrderedDict
-from typing import Any, Callable, Dict, Optional, Text, Tuple
+from typing import Any, Callable, Dict, List, Optional, Text, Tuple
 
 from rasa.core.channels.channel import OutputChannel
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
@@ -91,6 +93,7 @@ REDIS_URL_ENV = "SOCKETIO_REDIS_URL"
 REDIS_CHANNEL = "shop_assist_socketio"
 STAFF_SENDERS = ("agent", "system")
 STAFF_KEYS = ("sender", "notice", "agent_name")
+PERSONA_KEY = "persona"
 MESSAGE_TOO_LONG_NOTICE = "message_too_long"
 ERROR_EVT = "chat_error"
 DUPLICATE_WINDOW_SECONDS = 300.0
@@ -113,6 +116,29 @@ class ShopSocketIOOutput(SocketIOOutput):
             await self.sio.emit(self.bot_message_evt, payload, room=recipient_id)
             return
         await super().send_response(recipient_id, message)
+
+    @staticmethod
+    def _persona(metadata: Dict[Text, Any]) -> Dict[Text, Any]:
+        persona = metadata.get(PERSONA_KEY)
+        return {PERSONA_KEY: persona} if isinstance(persona, str) and persona else {}
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        """Sends a text (split at blank lines as Rasa does), each part with its persona."""
+        for part in text.strip().split("\n\n"):
+            await self._send_message(recipient_id, {"text": part, **self._persona(kwargs)})
+
+    async def send_text_with_buttons(
+        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
+        """Sends a text with its buttons as Rasa's quick replies, the last part with its persona."""
+        parts = text.strip().split("\n\n") or [text]
+        messages: List[Dict[Text, Any]] = [{"text": part, "quick_replies": []} for part in parts]
+        messages[-1]["quick_replies"] = [
+            {"content_type": "text", "title": button["title"], "payload": button["payload"]}
+            for button in buttons
+        ]
+        for message in messages:
+            await self._send_message(recipient_id, {**message, **self._persona(kwargs)})
 
     async def send_custom_json(
         self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any

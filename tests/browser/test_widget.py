@@ -147,6 +147,36 @@ def test_crazy_persona_changes_the_voice(page, shop_stack):
     expect(page.locator("#chat-persona")).to_have_value("crazy")
 
 
+def test_a_persona_chosen_by_typing_shows_in_the_picker(page, shop_stack):
+    open_shop(page, shop_stack)
+    open_chat(page)
+    expect(page.locator("#chat-persona")).to_have_value("default")
+    say(page, "我要疯癫组的客服")
+    assert shop_stack.tracker(anonymous_session(page))["slots"]["persona"] == "crazy"
+    expect(page.locator("#chat-persona")).to_have_value("crazy")
+    page.reload()
+    open_chat(page)
+    expect(page.locator("#chat-persona")).to_have_value("crazy")
+
+
+def test_a_customer_who_writes_first_is_greeted_once(page, context, shop_stack):
+    open_shop(page, shop_stack)
+    context.set_offline(True)
+    expect(page.locator("#chat-widget")).to_have_attribute("data-connection", "offline")
+    page.click("#chat-launcher")  # the welcome is queued, then the customer greets first
+    page.fill("#chat-input", "你好 在吗")
+    page.press("#chat-input", "Enter")
+    context.set_offline(False)
+    expect(page.locator("#chat-widget")).to_have_attribute("data-connection", "online")
+    wait_settled(page)
+    expect(page.locator("#chat-log .msg-bot").first).to_be_visible()
+    events = shop_stack.tracker(anonymous_session(page))["events"]
+    assert [e["text"] for e in events if e["event"] == "user"] == ["你好 在吗"]
+    replies = [e for e in events if e["event"] == "bot" and e.get("text")]
+    assert len(replies) == 1
+    expect(page.locator("#chat-log .msg-bot")).to_have_count(1)
+
+
 def test_reload_restores_history_without_greeting_again(page, shop_stack):
     open_shop(page, shop_stack)
     open_chat(page)

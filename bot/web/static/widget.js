@@ -18,6 +18,7 @@
     message_too_long: "消息太长了，没有发送",
     bad_request: "这条消息无法发送",
   };
+  var GREETING = "/greet";
   var TYPING_TIMEOUT_MS = 20000;
   var ACK_TIMEOUT_MS = 60000;
 
@@ -182,6 +183,15 @@
     label.textContent = reason || { queued: "待发送", sending: "发送中…", sent: "" }[state] || "";
   }
 
+  // The card's own labels, in the script the renderer wrote the card in (its `script` field).
+  var CARD_LABELS = {
+    simplified: { price: "价格", variant: "规格", stock: "库存", soldOut: "缺货", view: "查看商品", order: "订单", paid: "实付", paidAt: "付款时间" },
+    traditional: { price: "價格", variant: "規格", stock: "庫存", soldOut: "缺貨", view: "查看商品", order: "訂單", paid: "實付", paidAt: "付款時間" },
+  };
+  function labelsOf(card) {
+    return Object.prototype.hasOwnProperty.call(CARD_LABELS, card.script) ? CARD_LABELS[card.script] : CARD_LABELS.simplified;
+  }
+
   function cardRow(list, label, value) {
     if (value === undefined || value === null || value === "") return;
     list.appendChild(el("dt", null, label));
@@ -189,17 +199,18 @@
   }
 
   function productCard(card) {
+    var words = labelsOf(card);
     var box = el("article", "card card-product");
     box.appendChild(el("h3", "card-title", card.name));
     var facts = el("dl", "card-facts");
-    cardRow(facts, "价格", money(card.price_fen));
+    cardRow(facts, words.price, money(card.price_fen));
     var variant = [card.colour, card.size].filter(Boolean).join(" / ");
-    cardRow(facts, "规格", variant);
-    if (typeof card.stock === "number") cardRow(facts, "库存", card.stock > 0 ? card.stock + " 件" : "缺货");
+    cardRow(facts, words.variant, variant);
+    if (typeof card.stock === "number") cardRow(facts, words.stock, card.stock > 0 ? card.stock + " 件" : words.soldOut);
     box.appendChild(facts);
     var href = safeUrl(card.url);
     if (href) {
-      var link = el("a", "card-link", "查看商品");
+      var link = el("a", "card-link", words.view);
       link.href = href;
       box.appendChild(link);
     }
@@ -207,9 +218,10 @@
   }
 
   function orderCard(card) {
+    var words = labelsOf(card);
     var box = el("article", "card card-order");
     box.setAttribute("data-order-id", String(card.order_id || ""));
-    var title = el("h3", "card-title", "订单 " + (card.order_id || ""));
+    var title = el("h3", "card-title", words.order + " " + (card.order_id || ""));
     box.appendChild(title);
     var status = el("p", "card-status", card.status_label || card.status);
     status.setAttribute("data-status", String(card.status || ""));
@@ -224,8 +236,8 @@
     });
     box.appendChild(items);
     var facts = el("dl", "card-facts");
-    cardRow(facts, "实付", money(card.total_fen));
-    if (card.paid_at) cardRow(facts, "付款时间", shopTime(card.paid_at));
+    cardRow(facts, words.paid, money(card.total_fen));
+    if (card.paid_at) cardRow(facts, words.paidAt, shopTime(card.paid_at));
     box.appendChild(facts);
     return box;
   }
@@ -294,6 +306,7 @@
 
   function showBotMessage(message, live) {
     if (!message || typeof message !== "object") return;
+    if (live) followPersona(message.persona);
     var text = typeof message.text === "string" ? message.text : "";
     if (text && (message.sender === "agent" || message.sender === "system")) addStaffBubble(message, text);
     else if (text) addBubble("bot", text);
@@ -445,6 +458,14 @@
 
   function send(text, display) {
     var message = { id: randomHex(8), text: wellFormed(text), display: display };
+    if (display) {
+      // The customer spoke first: they are answered (greeted, if they greet) instead of the
+      // welcome, so a new conversation is not greeted twice. A welcome already sent stays.
+      save(sessionKey("greeted"), true);
+      pending = pending.filter(function (m) {
+        return m.text !== GREETING || (inFlight && inFlight.id === m.id);
+      });
+    }
     pending.push(message);
     savePending();
     if (display) {
@@ -457,10 +478,13 @@
     flush();
   }
 
+  // The welcome of a new conversation, once: not when it has history or the customer already
+  // wrote (a message of theirs still waiting to be sent drops a welcome that was not sent yet).
   function greetOnce() {
     if (load(sessionKey("greeted"), false)) return;
+    if (pending.some(function (m) { return m.display; })) return;
     save(sessionKey("greeted"), true);
-    send("/greet", null);
+    send(GREETING, null);
   }
 
   // ---- input ----
@@ -494,6 +518,16 @@
     ui.persona.appendChild(option);
   });
   ui.persona.value = load(sessionKey("persona"), "default");
+  // The picker shows the persona the bot speaks in: each reply names it (also after the customer
+  // chose one by typing, or the shop's default persona answered), and the history tells it.
+  function followPersona(id) {
+    var known = (config.personas || []).some(function (p) {
+      return p.id === id;
+    });
+    if (!known || ui.persona.value === id) return;
+    ui.persona.value = id;
+    save(sessionKey("persona"), id);
+  }
   ui.persona.addEventListener("change", function () {
     var id = ui.persona.value;
     var name = ui.persona.options[ui.persona.selectedIndex].textContent;
@@ -622,13 +656,7 @@
       else showBotMessage(m, false);
     });
     if (messages.length) save(sessionKey("greeted"), true);
-    var known = (config.personas || []).some(function (p) {
-      return p.id === body.persona;
-    });
-    if (known) {
-      ui.persona.value = body.persona;
-      save(sessionKey("persona"), body.persona);
-    }
+    followPersona(body.persona);
     var last = messages[messages.length - 1];
     if (last && last.role === "bot" && Array.isArray(last.buttons)) showQuickReplies(last.buttons);
   }

@@ -88,7 +88,10 @@ def rasa_request(response, text, persona=None, arguments=None):
 def test_the_endpoint_renders_in_the_conversations_persona(web_url, store):
     status, body = post(web_url, rasa_request("utter_greet", "在吗", persona="master"))
     assert status == 200
-    assert body == {"text": store.get("master").responses["utter_greet"][0]["text"]}
+    assert body == {
+        "text": store.get("master").responses["utter_greet"][0]["text"],
+        "persona": "master",
+    }
 
 
 def test_the_endpoint_answers_in_rasas_format_with_buttons_and_the_card(web_url):
@@ -98,7 +101,7 @@ def test_the_endpoint_answers_in_rasas_format_with_buttons_and_the_card(web_url)
     args = {"card": card, "text": None, "buttons": [], "custom": {}}
     _, with_card = post(web_url, rasa_request("utter_ask_persona", "換個客服", arguments=args))
     assert CallbackNaturalLanguageGenerator.validate_response(with_card)
-    assert with_card["custom"] == card
+    assert with_card["custom"] == {**card, "name": "方太EMD20T油煙機", "script": "traditional"}
     assert with_card["text"].startswith("親") and len(with_card["buttons"]) == 7
 
 

@@ -122,10 +122,14 @@ def test_a_dead_web_app_gets_the_domain_text_with_facts_card_and_script():
     card = {"card": "order", "order_id": "2024112300123"}
     answer = generate(nlg(dead), "utter_order_shipped", carrier="顺丰", card=card)
     assert answer == {"text": SHIPPED, "custom": card}
+    parcel = {"card": "logistics", "carrier": "顺丰速运", "tracking_number": "SF1234567890"}
     traditional = generate(
-        nlg(dead), "utter_order_shipped", tracker("幫我查下訂單"), carrier="顺丰"
+        nlg(dead), "utter_order_shipped", tracker("幫我查下訂單"), carrier="顺丰", card=parcel
     )
-    assert traditional == {"text": to_script(SHIPPED, "traditional")}
+    assert traditional == {
+        "text": to_script(SHIPPED, "traditional"),
+        "custom": {**parcel, "carrier": "順豐速運", "script": "traditional"},
+    }
     assert traditional["text"] != SHIPPED
 
 

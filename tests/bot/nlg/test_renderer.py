@@ -40,7 +40,7 @@ def chose(persona):
 
 def test_default_persona_says_the_domain_text(store, domain_responses):
     message = Renderer(store=store).render(request("utter_greet", [user("亲在吗")]))
-    assert message == {"text": domain_responses["utter_greet"][0]["text"]}
+    assert message == {"text": domain_responses["utter_greet"][0]["text"], "persona": "default"}
 
 
 def test_domain_conditions_are_honoured_for_the_default_persona(store):
@@ -105,7 +105,7 @@ def test_a_missing_fact_at_run_time_gives_the_safe_sentence_and_a_log_line(store
     )
     with caplog.at_level(logging.ERROR):
         message = renderer.render(body)
-    assert message == {"text": store.get("lady").safe_default}
+    assert message == {"text": store.get("lady").safe_default, "persona": "lady"}
     assert "utter_order_status_paid" in caplog.text and "amount" in caplog.text
     assert "2024112300123" not in caplog.text
 
@@ -165,6 +165,63 @@ def test_the_script_is_remembered_while_the_customer_types_numbers(store):
     assert "隱私" in text and "后" not in text
     events.append(user("好的，谢谢"))
     assert "隐私" in renderer.render(request("utter_ask_phone_tail", events))["text"]
+
+
+def test_cards_are_in_the_customers_script_but_not_their_ids_numbers_or_urls(store):
+    order = {
+        "card": "order",
+        "order_id": "2024112300123",
+        "status": "shipped",
+        "status_label": "已发货",
+        "total_fen": 26800,
+        "items": [{"name": "纯棉长袖卫衣", "quantity": 1, "price_fen": 26800}],
+        "paid_at": "2026-11-22T21:16:00+08:00",
+    }
+    parcel = {
+        "card": "logistics",
+        "carrier": "顺丰速运",
+        "tracking_number": "SF1234567890",
+        "status_label": "运输中",
+        "events": [{"time": "2026-11-23T08:00:00+08:00", "text": "快件已到达杭州转运中心"}],
+    }
+    product = {"card": "product", "product_id": 12, "name": "电热水壶", "url": "/products/12"}
+    renderer = Renderer(store=store)
+    traditional = [user("幫我查下訂單到哪了")]
+    got = {
+        c["card"]: renderer.render(request("utter_default", traditional, arguments={"card": c}))[
+            "custom"
+        ]
+        for c in (order, parcel, product)
+    }
+    assert got["order"]["status_label"] == "已發貨"
+    assert got["order"]["items"] == [{"name": "純棉長袖衛衣", "quantity": 1, "price_fen": 26800}]
+    assert {k: got["order"][k] for k in ("order_id", "status", "total_fen", "paid_at")} == {
+        k: order[k] for k in ("order_id", "status", "total_fen", "paid_at")
+    }
+    assert (
+        got["logistics"]["carrier"] == "順豐速運" and got["logistics"]["status_label"] == "運輸中"
+    )
+    assert got["logistics"]["events"] == [
+        {"time": "2026-11-23T08:00:00+08:00", "text": "快件已到達杭州轉運中心"}
+    ]
+    assert got["logistics"]["tracking_number"] == "SF1234567890"
+    assert got["product"]["name"] == "電熱水壺" and got["product"]["url"] == "/products/12"
+    assert all(card["script"] == "traditional" for card in got.values())
+    assert order["status_label"] == "已发货"  # the action's card itself is left as it was
+
+    simplified = [user("帮我查下订单到哪了")]
+    same = renderer.render(request("utter_default", simplified, arguments={"card": order}))
+    assert same["custom"] == order
+
+
+def test_the_reply_names_the_persona_it_speaks_in(store):
+    renderer = Renderer(store=store, shop_default="master")
+    assert renderer.render(request("utter_greet", [user("在吗")]))["persona"] == "master"
+    typed = [user("我要疯癫组的客服"), chose("crazy")]
+    chosen = request("utter_persona_changed", typed, slots={"persona": "crazy"})
+    assert renderer.render(chosen)["persona"] == "crazy"
+    unknown = request("utter_greet", [user("在吗"), chose("nosuch")], slots={"persona": "nosuch"})
+    assert renderer.render(unknown)["persona"] == "master"
 
 
 def test_button_titles_are_converted_but_payloads_are_not(store):

@@ -121,3 +121,18 @@ def test_staff_messages_keep_their_sender_after_a_reload():
         {"role": "bot", "text": "您好，我来处理", "sender": "agent", "agent_name": "客服小蜜"},
         {"role": "bot", "text": "亲，在的~"},
     ]
+
+
+def test_the_persona_in_effect_is_that_of_the_latest_rendered_reply():
+    from bot.web.history import latest_persona
+
+    chose_by_typing = [
+        {"event": "bot", "text": "主人好呀", "metadata": {"persona": "master"}},
+        {"event": "user", "text": "我要疯癫组的客服"},
+        {"event": "slot", "name": "persona", "value": "crazy"},
+        {"event": "bot", "text": "宝子！！", "metadata": {"persona": "crazy"}},
+        {"event": "bot", "text": "人工客服已接入", "metadata": {"sender": "system"}},
+    ]
+    assert latest_persona(chose_by_typing) == "crazy"
+    assert latest_persona([{"event": "bot", "text": "hi", "metadata": {}}]) is None
+    assert latest_persona([]) is None

@@ -107,6 +107,32 @@ def test_agent_messages_and_notices_keep_their_sender():
     assert sio.emitted[2][1] == {"text": "普通回复"}  # Rasa's own output for everything else
 
 
+def test_a_bot_reply_keeps_the_persona_it_was_rendered_in():
+    from rasa.core.actions.action import create_bot_utterance
+
+    sio = RecordingServer()
+    output = ShopSocketIOOutput(sio, "bot_uttered")
+    buttons = [{"title": "转人工客服", "payload": "/request_human"}]
+    rendered = {"text": "宝子来啦！！\n\n有啥要问的", "buttons": buttons, "persona": "crazy"}
+    # what Rasa makes of the /nlg answer and hands the output channel
+    run(output.send_response("c-1", create_bot_utterance(dict(rendered)).message()))
+    run(output.send_response("c-1", create_bot_utterance({"text": "好的"}).message()))
+    assert [data for _, data, _ in sio.emitted] == [
+        {"text": "宝子来啦！！", "quick_replies": [], "persona": "crazy"},
+        {
+            "text": "有啥要问的",
+            "quick_replies": [
+                {"content_type": "text", "title": "转人工客服", "payload": "/request_human"}
+            ],
+            "persona": "crazy",
+        },
+        {"text": "好的"},
+    ]
+    single = {"text": "主人好呀", "persona": "master"}
+    run(output.send_response("c-1", create_bot_utterance(dict(single)).message()))
+    assert sio.emitted[-1][1] == {"text": "主人好呀", "persona": "master"}
+
+
 # ---- the channel served for real, a socket.io client talking to it ----
 
 
