@@ -30,6 +30,7 @@ from bot.agent import assist, authority, metrics, modes, trackers
 from bot.agent.accounts import StaffSession
 from bot.agent.conversations import current_session
 from bot.agent.guard import Guard, conversation_events, error, json_body, secure
+from bot.agent.signin import AGENT_DOOR
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.settings import Settings
 from shop.conversation import latest_customer_message
@@ -262,7 +263,7 @@ def register(bp: Blueprint, guard: Guard, render: Callable[..., HTTPResponse]) -
     async def metrics_page(request: Request) -> HTTPResponse:
         staff, refused = await guard.check(request)
         if refused:
-            return render("agent_signin.html", status=refused.status)
+            return AGENT_DOOR.form(render, status=refused.status)
         rows, handoffs = await all_rows(request.app.ctx.settings)
         return render(
             "agent_metrics.html",

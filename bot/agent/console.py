@@ -20,7 +20,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.agent import (
-    accounts,
     assist_routes,
     conversation_index,
     conversations,
@@ -45,12 +44,7 @@ from shop.signing import conversation_id_for
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "web" / "templates"
 
 logger = logging.getLogger(__name__)
-DOOR = signin_forms.StaffDoor(
-    home="/agent",
-    cookie_name=accounts.COOKIE_NAME,
-    form="agent_signin.html",
-    may_enter=lambda staff: staff.may_use_console,
-)
+DOOR = signin_forms.AGENT_DOOR
 
 
 def _customers(session: Any, conversation_ids: List[str], key: str) -> Dict[str, Dict[str, Any]]:
@@ -100,9 +94,9 @@ def create_blueprint() -> Blueprint:
     async def console(request: Request) -> HTTPResponse:
         staff = await guard.staff_of(request)
         if staff is None:
-            return render("agent_signin.html", status=200)
+            return DOOR.form(render)
         if not staff.may_use_console:
-            return render("agent_signin.html", status=403, refused_role=True)
+            return DOOR.form(render, status=403, refused_role=True)
         return render("agent.html", staff=staff)
 
     @bp.post("/agent/signin")

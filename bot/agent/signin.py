@@ -23,16 +23,26 @@ from shop.text import inputs
 
 Render = Callable[..., HTTPResponse]
 MAX_FORM_FIELD_CHARS = 256
+FORM_TEMPLATE = "staff_signin.html"
 
 
 @dataclass(frozen=True)
 class StaffDoor:
-    """One staff area: its home page (also the cookie's path), cookie, form and who may enter."""
+    """One staff area: its home page (also the cookie's path), cookie and who may enter.
 
+    `name` prefixes the form's element ids, `title` and `who` (the roles, in words) are shown.
+    """
+
+    name: str
     home: str
     cookie_name: str
-    form: str
+    title: str
+    who: str
     may_enter: Callable[[accounts.StaffSession], bool]
+
+    def form(self, render: Render, status: int = 200, **context: object) -> HTTPResponse:
+        """The door's sign-in form (with a refusal or a lock message when the context says so)."""
+        return render(FORM_TEMPLATE, status=status, door=self, **context)
 
     def set_cookie(self, response: HTTPResponse, value: str, https: bool) -> None:
         """Puts the session cookie on a response; an empty value signs out."""
@@ -44,6 +54,16 @@ class StaffDoor:
         cookie["max-age"] = accounts.MAX_AGE_SECONDS if value else 0
         if https:
             cookie["secure"] = True
+
+
+AGENT_DOOR = StaffDoor(
+    name="agent",
+    home="/agent",
+    cookie_name=accounts.COOKIE_NAME,
+    title="客服工作台",
+    who="客服和主管",
+    may_enter=lambda staff: staff.may_use_console,
+)
 
 
 async def sign_in(
@@ -68,16 +88,16 @@ async def sign_in(
     keys = throttle.keys_for(username, request.remote_addr or request.ip)
     wait = attempts.retry_after(keys)
     if wait:
-        page = render(door.form, status=429, locked_minutes=-(-wait // 60))
+        page = door.form(render, status=429, locked_minutes=-(-wait // 60))
         page.headers["Retry-After"] = str(wait)
         return page
     staff = await in_db(accounts.sign_in, username, str(request.form.get("password") or ""))
     if staff is None:
         attempts.failed(keys)
-        return render(door.form, status=401, failed=True, username=username)
+        return door.form(render, status=401, failed=True, username=username)
     attempts.succeeded(username)
     if not door.may_enter(staff):
-        return render(door.form, status=403, refused_role=True)
+        return door.form(render, status=403, refused_role=True)
     config: Settings = request.app.ctx.settings
     response = redirect(door.home)
     door.set_cookie(

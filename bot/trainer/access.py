@@ -61,5 +61,10 @@ async def check(
 
 
 DOOR = StaffDoor(
-    home=COOKIE_PATH, cookie_name=COOKIE_NAME, form="trainer_signin.html", may_enter=may_use
+    name="trainer",
+    home=COOKIE_PATH,
+    cookie_name=COOKIE_NAME,
+    title="训练工作台",
+    who="训练师和主管",
+    may_enter=may_use,
 )

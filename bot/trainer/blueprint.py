@@ -121,9 +121,9 @@ def create_blueprint() -> Blueprint:
     async def page(request: Request) -> HTTPResponse:
         staff = await access.staff_of(request)
         if staff is None:
-            return render("trainer_signin.html")
+            return access.DOOR.form(render)
         if not access.may_use(staff):
-            return render("trainer_signin.html", status=403, refused_role=True)
+            return access.DOOR.form(render, status=403, refused_role=True)
         return render("trainer.html", staff=staff)
 
     @bp.post("/trainer/signin")
