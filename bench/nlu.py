@@ -30,6 +30,8 @@ from typing import Dict, List, Optional, Set, Tuple
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.chdir(ROOT)
+# every pipeline trains from scratch: Rasa's training cache would restore shared components
+os.environ["RASA_MAX_CACHE_SIZE"] = "0"
 
 from rasa.core.agent import Agent  # noqa: E402
 from rasa.model_training import train_nlu  # noqa: E402
