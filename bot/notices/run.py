@@ -10,7 +10,7 @@ again only :data:`RECLAIM_AFTER` after its claim, and first the conversation's t
 whether the notice (tagged with its id) is there: if so it is marked ``sent`` without sending
 it again; if not it is delivered again, at most :data:`MAX_ATTEMPTS` times in all.
 
-Nothing is sent in quiet hours (:mod:`bot.notices.quiet`), checked before every delivery, nor a
+Nothing is sent in quiet hours (:mod:`shop.policy.quiet_hours`), checked before every delivery, nor a
 notice past its ``not_after`` (an installation reminder once the visit's slot has begun).
 """
 
@@ -27,11 +27,11 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot.notices import quiet
 from bot.notices.delivery import Deliverer, DeliveryError
 from bot.notices.due import Notice, find_due
 from shop.db import session_scope
 from shop.db.models import NoticeLog
+from shop.policy import quiet_hours
 from shop.signing import conversation_id_for
 
 logger = logging.getLogger(__name__)
@@ -196,8 +196,8 @@ def run_once(
     """
     report = Report()
     clock = clock or _elapsed_clock(now)
-    if quiet.is_quiet(now, tz):
-        report.quiet_until = quiet.quiet_until(now, tz)
+    if quiet_hours.is_quiet(now, tz):
+        report.quiet_until = quiet_hours.quiet_until(now, tz)
         return report
     with session_scope(engine) as session:
         due = find_due(session, now, tz)
@@ -233,8 +233,8 @@ def run_once(
                 report.skipped += 1
                 continue
         moment = clock()
-        if quiet.is_quiet(moment, tz):
-            report.quiet_until = quiet.quiet_until(moment, tz)
+        if quiet_hours.is_quiet(moment, tz):
+            report.quiet_until = quiet_hours.quiet_until(moment, tz)
             report.skipped += len(due) - index
             break
         if notice.not_after is not None and moment >= notice.not_after:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, List, Optional
 
 from sqlalchemy import select
@@ -18,6 +18,7 @@ from shop.db.models import (
     Product,
     Sku,
 )
+from shop.policy import quiet_hours
 from shop.text import inputs
 
 
@@ -79,7 +80,8 @@ def create_installation_appointment(
         product_id: The appliance, if known.
 
     Returns:
-        The new appointment (flushed), with contact_deadline = now + the provider's promise.
+        The new appointment (flushed), with contact_deadline = now + the provider's promise
+        counted in waking hours (quiet hours do not count, so no call is promised at night).
 
     Raises:
         ValueError: For an unknown slot, a date in the past or an empty address.
@@ -103,7 +105,9 @@ def create_installation_appointment(
         date=day,
         slot=slot,
         status="booked",
-        contact_deadline=now + timedelta(hours=provider.contact_within_hours),
+        contact_deadline=quiet_hours.waking_deadline(
+            now, provider.contact_within_hours, settings_module.load().tz
+        ),
         created_at=now,
     )
     session.add(appointment)

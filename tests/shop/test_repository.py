@@ -834,7 +834,8 @@ def test_installation_appointment_records_the_contact_deadline(shop):
             order_id=shop.shipped,
             product_id=shop.hood,
         )
-        assert booked.contact_deadline == NOW + 12 * H and booked.city == "杭州"
+        # 10:30 + 12 h of waking time: 11.5 h today, the last half hour after 08:00 tomorrow
+        assert booked.contact_deadline == NOW + 22 * H and booked.city == "杭州"
         for bad in ({"slot": "midnight"}, {"day": date(2024, 11, 22)}, {"address": "   "}):
             kwargs = dict(
                 customer_id=shop.alice,

@@ -144,7 +144,9 @@ def test_booking_records_the_visit_and_the_call_deadline(shop, dispatcher, monke
         )
     assert provider.id == best.id
     assert (row.date.isoformat(), row.slot, row.city) == (day, "afternoon", city)
-    assert row.contact_deadline == DEMO_NOW + timedelta(hours=provider.contact_within_hours)
+    # 10:30 + 12 h would be 22:30: the night does not count, so the call is due by 08:30
+    assert provider.contact_within_hours == 12
+    assert clock.moment_text(row.contact_deadline) == "2024-11-24 08:30"
     assert facts["contact_deadline"] == clock.moment_text(row.contact_deadline)
     assert (facts["date"], facts["time_of_day"], facts["provider"]) == (day, "下午", provider.name)
     assert facts["service_point"] == provider.service_point

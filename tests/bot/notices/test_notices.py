@@ -7,13 +7,13 @@ import time as time_module
 import urllib.parse
 from datetime import date, datetime, time, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from zoneinfo import ZoneInfo
 
 import pytest
 from rasa.shared.core.events import UserUttered
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.notices import quiet
 from bot.notices.delivery import DeliveryError, RasaDeliverer
 from bot.notices.due import find_due, formula_notices
 from bot.notices.run import MAX_ATTEMPTS, RECLAIM_AFTER, run_once
@@ -28,6 +28,7 @@ from shop.db.models import (
     Sku,
 )
 from shop.demo.seed import DEMO_NOW
+from shop.policy import quiet_hours
 from shop.signing import conversation_id_for
 from tests.bot.notices.conftest import KEY, TZ, Recorder
 
@@ -232,8 +233,8 @@ def test_a_newer_formula_purchase_cancels_the_reminder(engine):
 def test_quiet_hours_are_22_to_8_shop_time(local, is_quiet):
     hour, minute = map(int, local.split(":"))
     moment = datetime(2024, 11, 23, hour, minute, tzinfo=TZ)
-    assert quiet.is_quiet(moment, TZ) is is_quiet
-    assert quiet.is_quiet(moment.astimezone(quiet.ZoneInfo("UTC")), TZ) is is_quiet
+    assert quiet_hours.is_quiet(moment, TZ) is is_quiet
+    assert quiet_hours.is_quiet(moment.astimezone(ZoneInfo("UTC")), TZ) is is_quiet
 
 
 def test_nothing_is_sent_in_quiet_hours_it_waits_for_the_morning(engine):
