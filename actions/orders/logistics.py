@@ -1,7 +1,8 @@
 """Logistics tracking with the latest events.
 
 Stalled parcels get a chase ticket, parcels shown as delivered that the customer did not receive
-get an investigation ticket.
+get an investigation ticket. A paid order with no parcel yet ("怎么还没发货") is told its dispatch
+day, and past it gets the apology and the chase ticket of the order status answer.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from actions.kit.base import Events, ShopAction
 from actions.kit.identity import identified_order, parcel_by_number
-from actions.orders.status import order_not_found, shop_time
+from actions.orders.status import dispatch_answer, order_facts, order_not_found, shop_time
 from shop import repository as repo
 from shop.conversation import customer_words
 from shop.db.models import ComplaintTicket, Order, utcnow
@@ -138,6 +139,10 @@ class ActionTrackLogistics(ShopAction):
         view, order = self._find(session, tracker, now)
         if view is None and order is None:
             return order_not_found(dispatcher)
+        if view is None and order.state == "paid":
+            response, dispatch = dispatch_answer(session, order)
+            dispatcher.utter_message(response=response, **order_facts(session, order), **dispatch)
+            return []
         if view is None:
             dispatcher.utter_message(
                 response="utter_logistics_not_shipped",

@@ -90,6 +90,44 @@ def order_facts(session: Session, order: Order) -> Dict[str, Any]:
     }
 
 
+def dispatch_answer(session: Session, order: Order) -> Tuple[str, Dict[str, Any]]:
+    """A paid, not yet shipped order's dispatch day; past it, an apology and a chase ticket.
+
+    The chase ticket is opened once (an open one is reused). Used for "where is my order" and
+    for "why has it not shipped" alike.
+
+    Returns:
+        The response (``utter_order_status_paid`` or ``utter_order_status_paid_overdue``) and
+        the facts it adds to :func:`order_facts` (``ship_by``; when late ``ticket_id`` and
+        ``follow_up_by``).
+    """
+    window = dispatch_window(order.paid_at)
+    facts: Dict[str, Any] = {"ship_by": window.latest.isoformat()}
+    if clock.today() <= window.latest:
+        return "utter_order_status_paid", facts
+    open_chases = repo.open_tickets(
+        session, order.customer_id, kind=DISPATCH_CHASE, order_id=order.id
+    )
+    ticket = (
+        open_chases[0]
+        if open_chases
+        else repo.create_ticket(
+            session,
+            customer_id=order.customer_id,
+            now=utcnow(),
+            category="logistics",
+            kind=DISPATCH_CHASE,
+            severity="medium",
+            description=f"paid, not dispatched by {window.latest.isoformat()}",
+            demand="dispatch at once",
+            order_id=order.id,
+            follow_up_hours=DISPATCH_CHASE_HOURS,
+        )
+    )
+    facts.update(ticket_id=ticket.id, follow_up_by=shop_time(ticket.follow_up_due))
+    return "utter_order_status_paid_overdue", facts
+
+
 class ActionCheckOrderStatus(ShopAction):
     """Order state, payment time, items, amount paid and where the parcel is."""
 
@@ -121,39 +159,10 @@ class ActionCheckOrderStatus(ShopAction):
             response = "utter_order_status_cancelled"
             facts["cancelled_at"] = shop_time(order.cancelled_at)
         else:
-            response, dispatch = self._dispatch_facts(session, order)
+            response, dispatch = dispatch_answer(session, order)
             facts.update(dispatch)
         dispatcher.utter_message(response=response, **facts)
         return []
-
-    @staticmethod
-    def _dispatch_facts(session: Session, order: Order) -> Tuple[str, Dict[str, Any]]:
-        """A paid order's dispatch day; past it, an apology and a chase ticket (opened once)."""
-        window = dispatch_window(order.paid_at)
-        facts: Dict[str, Any] = {"ship_by": window.latest.isoformat()}
-        if clock.today() <= window.latest:
-            return "utter_order_status_paid", facts
-        open_chases = repo.open_tickets(
-            session, order.customer_id, kind=DISPATCH_CHASE, order_id=order.id
-        )
-        ticket = (
-            open_chases[0]
-            if open_chases
-            else repo.create_ticket(
-                session,
-                customer_id=order.customer_id,
-                now=utcnow(),
-                category="logistics",
-                kind=DISPATCH_CHASE,
-                severity="medium",
-                description=f"paid, not dispatched by {window.latest.isoformat()}",
-                demand="dispatch at once",
-                order_id=order.id,
-                follow_up_hours=DISPATCH_CHASE_HOURS,
-            )
-        )
-        facts.update(ticket_id=ticket.id, follow_up_by=shop_time(ticket.follow_up_due))
-        return "utter_order_status_paid_overdue", facts
 
     @staticmethod
     def _shipment_facts(session: Session, order: Order) -> Dict[str, Any]:

@@ -124,10 +124,33 @@ def test_delivered_parcel_without_complaint_just_shows_delivery(shop):
     assert tickets() == []
 
 
-def test_not_yet_shipped(shop):
-    message, _ = track(order_id="2024112000002", phone_tail="1234")
-    assert message["response"] == "utter_logistics_not_shipped"
-    assert message["order_id"] == "2024112000002"
+def test_a_paid_order_not_yet_shipped_is_told_its_dispatch_day(shop, monkeypatch):
+    from shop import clock
+
+    paid_on = (shop.now - 2 * H).astimezone(SHANGHAI).date()
+    monkeypatch.setattr(clock, "today", lambda: paid_on)
+    message, _ = track("怎么还没发货", order_id="2024112000002", phone_tail="1234")
+    assert message["response"] == "utter_order_status_paid"
+    assert message["order_id"] == "2024112000002" and message["ship_by"] >= paid_on.isoformat()
+    assert message["card"]["status"] == "paid" and "ticket_id" not in message
+    assert tickets() == []
+
+
+def test_a_paid_order_past_its_dispatch_day_gets_an_apology_and_one_chase_ticket(shop, monkeypatch):
+    from datetime import timedelta
+
+    from shop import clock
+
+    later = (shop.now - 2 * H).astimezone(SHANGHAI).date() + timedelta(days=5)
+    monkeypatch.setattr(clock, "today", lambda: later)
+    first, _ = track("怎么还没发货", order_id="2024112000002", phone_tail="1234")
+    again, _ = track("到底什么时候发货", order_id="2024112000002", phone_tail="1234")
+    assert first["response"] == again["response"] == "utter_order_status_paid_overdue"
+    assert first["ship_by"] < later.isoformat() and first["follow_up_by"]
+    assert first["ticket_id"] == again["ticket_id"]
+    assert [(kind, shipment) for kind, _, shipment, _, _ in tickets()] == [
+        ("logistics_chase", None)
+    ]
 
 
 def test_tracking_number_with_phone_tail_works_without_an_order_number(shop):
