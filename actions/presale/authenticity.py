@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import re
-from difflib import SequenceMatcher
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actions.kit.base import Events, ShopAction
 from actions.kit.cards import product_card
-from actions.presale.catalog import CANDIDATE_LIMIT, asked_product
+from actions.presale import which_product
 from shop import clock
 from shop.db.models import Product
-from shop.repository.catalog import (
-    CodeCheck,
-    find_product,
-    find_products,
-    verify_anti_counterfeit_code,
-)
+from shop.repository.catalog import CodeCheck, verify_anti_counterfeit_code
 from shop.text.normalise import normalise
 from shop.text.parsing import ORDER_ID
 
@@ -49,31 +44,16 @@ def find_code(text: Any) -> Optional[str]:
     return None
 
 
-def _overlap(text: str, product: Product) -> int:
-    model = product.name.replace(product.brand or "", "").lower()
-    return SequenceMatcher(None, text, model).find_longest_match(0, len(text), 0, len(model)).size
-
-
 def meant_products(session: Session, tracker: Tracker) -> List[Product]:
     """The products the customer may mean: one when named, several when only vaguely named.
 
     "T5的序列号" with the slot 油烟机 means the T5; "油烟机" alone may mean any range hood.
 
     Returns:
-        The products the `product` slot and the message could stand for; empty when unknown.
+        The products the conversation could stand for (`which_product`); empty when unknown.
 
     """
-    asked = str(tracker.get_slot("product") or "").strip()
-    if not asked:
-        return []
-    candidates = find_products(session, asked, limit=CANDIDATE_LIMIT)
-    if len(candidates) <= 1:
-        return candidates
-    text = normalise(str((tracker.latest_message or {}).get("text") or "")).lower()
-    text = CODE_CANDIDATE.sub(" ", text)  # a code's digits say nothing about the model
-    scores = {p.id: _overlap(text, p) for p in candidates}
-    best = max(scores.values())
-    return [p for p in candidates if scores[p.id] == best]
+    return list(which_product.resolve(session, tracker).candidates)
 
 
 def code_facts(code: str, check: CodeCheck) -> Dict[str, Any]:
@@ -103,13 +83,17 @@ class ActionCheckAuthenticity(ShopAction):
         session: Session,
     ) -> Events:
         """Checks a given code, else names the product's certificate and scheme."""
-        product = asked_product(session, tracker)
+        resolution = which_product.resolve(session, tracker)
+        product = resolution.product
         code = find_code(tracker.get_slot("auth_code")) or find_code(
             (tracker.latest_message or {}).get("text")
         )
         if code:
-            self.check_code(dispatcher, session, code, meant_products(session, tracker), tracker)
+            self.check_code(dispatcher, session, code, resolution)
             return [SlotSet("auth_code", None)]
+        if product is None and resolution.status != which_product.NONE:
+            which_product.answer_unresolved(dispatcher, tracker, resolution)
+            return []
         if product is None or not product.authorisation_cert_no:
             dispatcher.utter_message(response="utter_authenticity")
             return []
@@ -134,14 +118,14 @@ class ActionCheckAuthenticity(ShopAction):
         dispatcher: CollectingDispatcher,
         session: Session,
         code: str,
-        meant: List[Product],
-        tracker: Tracker,
+        resolution: which_product.Resolution,
     ) -> None:
         """Checks the code against the records and answers with the outcome.
 
         When the customer named a product, only a code of that product passes (of one of the
         products a vague name stands for); a code of another product is not recorded as checked.
         """
+        meant = list(resolution.candidates)
         check = verify_anti_counterfeit_code(
             session, code, clock.now(), product_ids=[p.id for p in meant] if meant else None
         )
@@ -150,12 +134,14 @@ class ActionCheckAuthenticity(ShopAction):
             dispatcher.utter_message(response="utter_auth_code_unknown", **facts)
             return
         if check.status == "other_product":
-            named = meant[0].name if len(meant) == 1 else str(tracker.get_slot("product"))
+            named = meant[0].name if len(meant) == 1 else resolution.asked
             dispatcher.utter_message(
                 response="utter_auth_code_other_product", product=named, **facts
             )
             return
-        coded = find_product(session, check.product_name)
+        coded = session.execute(
+            select(Product).where(Product.name == check.product_name)
+        ).scalar_one_or_none()
         facts["product"] = check.product_name
         if coded is not None:
             facts["card"] = product_card(coded)

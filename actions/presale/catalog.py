@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from difflib import SequenceMatcher, get_close_matches
 from typing import Any, Dict, Iterable, List, Optional, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actions.kit.base import Events, ShopAction
+from actions.presale import which_product
 from shop.db.models import Product
 from shop.money import yuan
-from shop.repository.catalog import StockInfo, find_products, stock_for
-from shop.text.normalise import normalise
+from shop.repository.catalog import StockInfo, stock_for
 
 LIST_SEPARATOR = "、"
-SUGGESTION_COUNT = 3
-SUGGESTION_CUTOFF = 0.3
-CANDIDATE_LIMIT = 20
 # Spec keys (as stored in the catalogue) that answer each kind of question, first one present wins.
 MATERIAL_KEYS = ("面料", "鞋面", "面板")
 DIMENSION_KEYS = ("尺寸", "台面开孔", "容量", "规格", "净含量")
@@ -42,66 +37,16 @@ def variant_label(colour: Optional[str], size: Optional[str]) -> str:
     return " ".join(part for part in (colour, size) if part)
 
 
-def close_product_names(session: Session, text: str, limit: int = SUGGESTION_COUNT) -> List[str]:
-    """Names of products that look like what the customer typed (for "did you mean")."""
-    names = list(session.execute(select(Product.name).order_by(Product.id)).scalars())
-    query = (text or "").strip()
-    return get_close_matches(query, names, n=limit, cutoff=SUGGESTION_CUTOFF)
-
-
 def resolve_product(
     dispatcher: CollectingDispatcher, tracker: Tracker, session: Session
 ) -> Optional[Product]:
-    """Find the product named in the `product` slot, answering when it is missing or unknown.
-
-    Returns:
-        The product, or None after asking for it or saying it was not found.
-
-    """
-    asked = str(tracker.get_slot("product") or "").strip()
-    if not asked:
-        dispatcher.utter_message(response="utter_ask_product")
-        return None
-    product = asked_product(session, tracker)
-    if product is None:
-        suggestions = close_product_names(session, asked)
-        if suggestions:
-            dispatcher.utter_message(
-                response="utter_product_not_found",
-                product=asked,
-                suggestions=join_names(suggestions),
-            )
-        else:
-            dispatcher.utter_message(
-                response="utter_product_not_found_no_suggestions", product=asked
-            )
-    return product
-
-
-def _overlap(text: str, product: Product) -> int:
-    model = product.name.replace(product.brand or "", "")
-    return SequenceMatcher(None, text, model).find_longest_match(0, len(text), 0, len(model)).size
+    """The product the customer means; else asks which one or says it is not sold (None)."""
+    return which_product.product_or_answer(dispatcher, tracker, session)
 
 
 def asked_product(session: Session, tracker: Tracker) -> Optional[Product]:
-    """The product the `product` slot names, told apart by the customer's words when it is vague.
-
-    "顶吸式油烟机要开多大的孔" fills the slot with 油烟机; of the range hoods the one whose name
-    shares the longest run with the message (顶吸式油烟机T5) is taken.
-
-    Returns:
-        The product, or None when the slot is empty or names nothing in the catalogue.
-
-    """
-    asked = str(tracker.get_slot("product") or "").strip()
-    if not asked:
-        return None
-    candidates = find_products(session, asked, limit=CANDIDATE_LIMIT)
-    if len(candidates) <= 1:
-        return candidates[0] if candidates else None
-    text = normalise(str((tracker.latest_message or {}).get("text") or ""))
-    best = max(_overlap(text, product) for product in candidates)
-    return next(p for p in candidates if _overlap(text, p) == best)
+    """The product the customer means, or None when unknown or not yet told apart."""
+    return which_product.resolve(session, tracker).product
 
 
 def _first_spec(specs: Dict[str, Any], keys: Iterable[str]) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from actions.kit import identity
 from actions.kit.base import Events, ShopAction
+from actions.presale import which_product
 from shop import clock
 from shop.money import yuan
 from shop.policy.delivery import (
@@ -27,7 +28,6 @@ from shop.policy.delivery import (
     free_shipping_threshold_fen,
     region_of,
 )
-from shop.repository.catalog import find_product
 from shop.repository.customers import customer_profile
 from shop.settings import to_shop_time
 from shop.text.dates import parse_day
@@ -96,8 +96,7 @@ class ActionCheckFreeShipping(ShopAction):
         amount = amount_fen_in((tracker.latest_message or {}).get("text"))
         if amount is not None:
             return amount
-        asked = tracker.get_slot("product")
-        product = find_product(session, asked) if asked else None
+        product = which_product.resolve(session, tracker).product
         if product is None:
             return None
         quantity = str(tracker.get_slot("quantity") or "1").strip()

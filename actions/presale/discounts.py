@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from actions.kit.base import Events, ShopAction
 from actions.kit.cards import product_card
 from actions.kit.identity import verified_customer_id
-from actions.presale.catalog import asked_product, join_names
+from actions.presale import which_product
+from actions.presale.catalog import join_names
 from shop import clock
 from shop.db.models import Coupon, Product, Promotion
 from shop.money import yuan
@@ -112,9 +113,13 @@ class ActionCheckDiscount(ShopAction):
         """Answers with what really applies now, never with an invented price."""
         now = clock.now()
         customer_id = verified_customer_id(tracker)
-        product = asked_product(session, tracker)
+        resolution = which_product.resolve(session, tracker)
+        product = resolution.product
         if product is None:
-            self.answer_without_product(dispatcher, session, customer_id, now)
+            if resolution.status == which_product.NONE:
+                self.answer_without_product(dispatcher, session, customer_id, now)
+            else:
+                which_product.answer_unresolved(dispatcher, tracker, resolution)
             return []
         promotions = active_promotions(session, product, now)
         coupons: List[Coupon] = []

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from actions.kit.base import Events, ShopAction
 from actions.kit.cards import product_card
 from actions.kit.identity import verified_customer_id
-from actions.presale.catalog import asked_product, join_names
+from actions.presale import which_product
+from actions.presale.catalog import join_names
 from shop import clock
 from shop.db.models import Gift, Product
 from shop.money import yuan
@@ -122,9 +123,13 @@ class ActionSuggestGift(ShopAction):
         session: Session,
     ) -> Events:
         """Answers with fitting gifts now and the next gift a larger order would bring."""
-        product = asked_product(session, tracker)
+        resolution = which_product.resolve(session, tracker)
+        product = resolution.product
         if product is None:
-            dispatcher.utter_message(response="utter_gift")
+            if resolution.status == which_product.NONE:
+                dispatcher.utter_message(response="utter_gift")
+            else:
+                which_product.answer_unresolved(dispatcher, tracker, resolution)
             return []
         customer_id = verified_customer_id(tracker)
         profile = customer_profile(session, customer_id, clock.now()) if customer_id else None

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from actions.kit.base import Events, ShopAction
 from actions.kit.cards import product_card
-from actions.presale.catalog import asked_product
+from actions.presale import which_product
 from shop.db.models import Product
 
 TIPS_KEY = "安装提示"
@@ -72,9 +72,13 @@ class ActionInstallationInfo(ShopAction):
         session: Session,
     ) -> Events:
         """Answers from the product's installation specs, or in general without a product."""
-        product = asked_product(session, tracker)
+        resolution = which_product.resolve(session, tracker)
+        product = resolution.product
         if product is None:
-            dispatcher.utter_message(response="utter_installation_info")
+            if resolution.status == which_product.NONE:
+                dispatcher.utter_message(response="utter_installation_info")
+            else:
+                which_product.answer_unresolved(dispatcher, tracker, resolution)
             return []
         response, facts = installation_facts(product)
         dispatcher.utter_message(response=response, **facts)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from actions.kit.base import Events, ShopAction
 from actions.kit.cards import product_card
 from actions.kit.identity import verified_customer_id
-from actions.presale.catalog import asked_product
+from actions.presale import which_product
 from shop.db.models import InstallationProvider, Product
 from shop.repository.customers import get_customer
 from shop.repository.installation import providers_for_city
@@ -61,10 +61,14 @@ class ActionCheckWarranty(ShopAction):
         session: Session,
     ) -> Events:
         """Answers with the product's warranty years and the nearest service point."""
-        product = asked_product(session, tracker)
+        resolution = which_product.resolve(session, tracker)
+        product = resolution.product
         city = customer_city(tracker, session)
         if product is None:
-            self.answer_service_point(dispatcher, session, city)
+            if resolution.status == which_product.NONE:
+                self.answer_service_point(dispatcher, session, city)
+            else:
+                which_product.answer_unresolved(dispatcher, tracker, resolution)
             return []
         facts: Dict[str, Any] = {
             "product": product.name,

@@ -4,40 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from difflib import SequenceMatcher
 from typing import Any, Iterable, List, Optional
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from shop.db.models import AntiCounterfeitCode, Gift, PriceHistory, Product, Promotion, Sku
+from shop.repository.product_match import CATEGORY_ALIASES, match_products
 from shop.text import inputs
-
-# What customers call a category -> the category as stored.
-CATEGORY_ALIASES = {
-    "抽油烟机": "油烟机",
-    "吸油烟机": "油烟机",
-    "烟机": "油烟机",
-    "煤气灶": "燃气灶",
-    "灶具": "燃气灶",
-    "灶台": "燃气灶",
-    "燃气热水器": "热水器",
-    "电热水器": "热水器",
-    "香薰": "精油",
-    "面霜": "护肤",
-    "爽肤水": "护肤",
-    "精华": "护肤",
-    "面膜": "护肤",
-    "裤子": "裤装",
-    "牛仔裤": "裤装",
-    "裙子": "裙装",
-    "连衣裙": "裙装",
-    "衣服": "上衣",
-    "鞋子": "鞋",
-    "运动鞋": "鞋",
-    "婴儿奶粉": "奶粉",
-    "干果": "坚果",
-}
 
 
 @dataclass(frozen=True)
@@ -81,21 +55,8 @@ class CodeCheck:
     last_checked_at: Optional[datetime] = None
 
 
-def _score(query: str, product: Product) -> float:
-    score = SequenceMatcher(None, query, product.name).ratio()
-    for field, weight in ((product.category, 0.6), (product.brand, 0.3)):
-        if field and (field in query or query in field):
-            score += weight
-    if query in product.name:
-        score += 1.0
-    return score
-
-
 def find_products(session: Session, text: Any, *, limit: int = 5) -> List[Product]:
-    """Find products by (part of) their name, category or brand, best match first.
-
-    Substring matches come first; without any, a fuzzy comparison with every product name is
-    used, so typos and colloquial category names (抽油烟机, 裤子) still find something.
+    """The products a text may name, best first (`shop.repository.product_match`).
 
     Args:
         session: Open session.
@@ -103,35 +64,16 @@ def find_products(session: Session, text: Any, *, limit: int = 5) -> List[Produc
         limit: Most products returned.
 
     Returns:
-        Matching products; empty for empty input or nothing similar.
+        One product when the text names one, several when it is vague, none when the shop has
+        nothing of that name or model.
 
     """
-    query = inputs.clean_text(text, 50).replace(" ", "").lower()
-    if not query:
-        return []
-    category = CATEGORY_ALIASES.get(query, query)
-    stmt = select(Product).where(
-        or_(
-            func.lower(Product.name).contains(query, autoescape=True),
-            Product.category.contains(category, autoescape=True),
-            Product.brand == query,
-        )
-    )
-    candidates = list(session.execute(stmt).scalars())
-    if not candidates:
-        candidates = list(session.execute(select(Product)).scalars())
-        for alias, stored in CATEGORY_ALIASES.items():
-            if alias in query:
-                query = query + stored
-        candidates = [p for p in candidates if _score(query, p) >= 0.45]
-    candidates.sort(key=lambda p: (-_score(query, p), p.id))
-    return candidates[: max(1, limit)]
+    return list(match_products(session, text).products[: max(1, limit)])
 
 
 def find_product(session: Session, text: Any) -> Optional[Product]:
-    """Return the best-matching product for a name, category or brand, or None."""
-    found = find_products(session, text, limit=1)
-    return found[0] if found else None
+    """The one product a text names, or None (nothing, or several that fit)."""
+    return match_products(session, text).product
 
 
 def get_product(session: Session, product_id: Any) -> Optional[Product]:

@@ -336,15 +336,27 @@ def test_part_of_day_is_read_from_any_reply(shop, dispatcher, monkeypatch):
     assert run(form.extract_install_slot(dispatcher, tracker("好的"), {})) == {}
 
 
-def test_a_vague_product_is_told_apart_by_the_customers_words(shop, dispatcher, monkeypatch):
+def test_a_vague_product_is_narrowed_by_the_customers_words_and_then_asked(
+    shop, dispatcher, monkeypatch
+):
     at_demo_time(monkeypatch)
     asked = tracker(
         "顶吸式油烟机装的时候吊顶要开多大的孔", "ask_installation", {"product": "油烟机"}
     )
     run_action(ActionInstallationInfo(), dispatcher, asked)
     response, facts = only_message(dispatcher)
+    assert response == "utter_ask_product"
+    assert [c["title"] for c in facts["choices"]] == ["厨匠顶吸式油烟机T5", "厨匠顶吸式油烟机T7"]
+    assert facts["choices"][1]["payload"] == '/ask_installation{"product": "厨匠顶吸式油烟机T7"}'
+
+
+def test_the_model_in_the_customers_words_is_the_one_answered(shop, dispatcher, monkeypatch):
+    at_demo_time(monkeypatch)
+    asked = tracker("顶吸式油烟机T7吊顶要开多大的孔", "ask_installation", {"product": "油烟机"})
+    run_action(ActionInstallationInfo(), dispatcher, asked)
+    response, facts = only_message(dispatcher)
     assert response == "utter_installation_hood_ceiling"
-    assert facts["product"].startswith("厨匠顶吸式油烟机")
+    assert facts["product"] == "厨匠顶吸式油烟机T7"
 
 
 def test_signed_in_customer_s_appliance_order_is_taken_without_asking(
