@@ -45,6 +45,9 @@ DECIDED_SINCE = timedelta(days=7)
 ALERTS_SINCE = timedelta(days=1)
 DECISIONS = ("approve", "reverse")
 STATE_LABELS = {"issued": "已退款", "under_review": "待核对", "reversed": "已撤回"}
+# An exchange has no money of its own: its state is that of the replacement (held, sent, declined).
+EXCHANGE_STATE_LABELS = {"issued": "换货已发出", "under_review": "待核对", "reversed": "不予换货"}
+KIND_LABELS = {"return": "退款", "exchange": "换货"}
 REASON_LABELS = {
     "above_limit": "金额超过自动退款上限",
     "unconfirmed_number": "单号不属于已知快递格式",
@@ -66,17 +69,27 @@ def _moment(value: Any) -> Optional[str]:
     return clock.moment_text(value)
 
 
+def _reversible(kind: str, state: str) -> bool:
+    """Whether an agent may still reverse it (a replacement already sent is not taken back)."""
+    return state == "under_review" or (kind == "return" and state == "issued")
+
+
 def refund_rows(session: Session) -> List[Dict[str, Any]]:
-    """Refunds under review and those decided recently, as JSON-ready rows."""
+    """Refunds and held exchanges under review and those decided recently, as JSON-ready rows."""
     since = clock.now() - DECIDED_SINCE
     return [
         {
             "request_id": view.request_id,
             "order_id": view.order_number,
+            "kind": view.kind,
+            "kind_label": KIND_LABELS.get(view.kind, view.kind),
             "refund_amount": yuan(view.refund_fen),
             "refund_fen": view.refund_fen,
             "state": view.state,
-            "state_label": STATE_LABELS.get(view.state, view.state),
+            "state_label": (EXCHANGE_STATE_LABELS if view.kind == "exchange" else STATE_LABELS).get(
+                view.state, view.state
+            ),
+            "reversible": _reversible(view.kind, view.state),
             "state_by": view.state_by,
             "state_at": _moment(view.state_at),
             "review_reason": view.review_reason,

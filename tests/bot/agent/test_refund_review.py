@@ -19,7 +19,7 @@ from sqlalchemy import select
 from bot.processes import free_port
 from bot.settings import ROOT
 from shop.db import make_engine, session_scope
-from shop.db.models import Order, ReturnRequest, utcnow
+from shop.db.models import Order, ReturnRequest, Sku, utcnow
 from shop.demo import seed
 from shop.policy import verification as verification_policy
 from shop.repository import aftersale as aftersale_repo
@@ -46,12 +46,60 @@ def put_refunds_and_guesses(url):
             aftersale_repo.record_return_shipment(s, request, f"SF90000000000{n}", now)
             assert request.refund_state == "under_review"
             ids.append(request.id)
+        exchange = put_held_exchange(s, now, exclude=ids)
         target = s.execute(select(Order.order_number).limit(1)).scalar_one()
         for n in range(verification_policy.ORDER_FAILURES_ALLOWED):
             client = verification.Client(conversation=f"guesser-{n}")
             verification.order_by_phone_tail(s, target, f"99{n:02d}", client, now)
     engine.dispose()
-    return ids, target
+    return ids, target, exchange
+
+
+def put_held_exchange(s, now, exclude):
+    """An exchange whose return parcel has a number of no known format: held, its item reserved."""
+    orders = select(Order).where(
+        Order.state == "delivered", Order.id.notin_(exclude_orders(s, exclude))
+    )
+    for order in s.execute(orders).scalars():
+        item = order.items[0]
+        other = (
+            s.execute(
+                select(Sku).where(
+                    Sku.product_id == s.get(Sku, item.sku_id).product_id,
+                    Sku.id != item.sku_id,
+                    Sku.stock >= item.quantity,
+                )
+            )
+            .scalars()
+            .first()
+        )
+        if other is None:
+            continue
+        request = aftersale_repo.create_return(
+            s,
+            order,
+            reason="换个颜色",
+            now=now,
+            kind="exchange",
+            order_item=item,
+            exchange_sku_id=other.id,
+        )
+        aftersale_repo.record_return_shipment(s, request, "SF1111222233", now)
+        assert request.refund_state == "under_review"
+        return {"id": request.id, "sku": other.id, "quantity": item.quantity}
+    raise AssertionError("the demo shop has no delivered order with another variant in stock")
+
+
+def exclude_orders(s, request_ids):
+    return [s.get(ReturnRequest, request_id).order_id for request_id in request_ids]
+
+
+def stock_of(web, sku_id):
+    engine = make_engine(web["url"])
+    with session_scope(engine) as s:
+        stock = s.get(Sku, sku_id).stock
+    engine.dispose()
+    return stock
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +107,7 @@ def web(tmp_path_factory):
     var_dir = tmp_path_factory.mktemp("refund-review-var")
     url = f"sqlite:///{var_dir / 'shop.db'}"
     seed.run(url, seed.DEMO_NOW, demo=True, accounts=True)
-    ids, guessed = put_refunds_and_guesses(url)
+    ids, guessed, exchange = put_refunds_and_guesses(url)
     port = free_port()
     env = {
         **os.environ,
@@ -81,7 +129,7 @@ def web(tmp_path_factory):
             break
         except OSError:
             time.sleep(0.1)
-    yield {"base": base, "url": url, "ids": ids, "guessed": guessed}
+    yield {"base": base, "url": url, "ids": ids, "guessed": guessed, "exchange": exchange}
     process.terminate()
     process.wait(timeout=10)
 
@@ -170,3 +218,33 @@ def test_an_agent_reverses_a_refund_through_the_api(web):
     _, _, body = call(web["base"], "/agent/api/refunds", cookie=cookie)
     states = {r["request_id"]: r["state"] for r in json.loads(body)["refunds"]}
     assert states[request_id] == "reversed"
+
+
+def test_a_held_exchange_is_listed_as_an_exchange_and_declining_it_puts_its_item_back(web):
+    cookie = agent(web)
+    held = web["exchange"]
+    _, _, page = call(web["base"], "/agent/refunds", cookie=cookie)
+    start = page.index(f'data-testid="refund-{held["id"]}"')
+    row = page[start : page.index("</tr>", start)]
+    assert 'data-kind="exchange"' in row and "换货" in row and "不予换货" in row
+    assert "¥" not in row and "已退款" not in row
+    _, _, body = call(web["base"], "/agent/api/refunds", cookie=cookie)
+    [listed] = [r for r in json.loads(body)["refunds"] if r["request_id"] == held["id"]]
+    assert (listed["kind"], listed["kind_label"], listed["reversible"]) == (
+        "exchange",
+        "换货",
+        True,
+    )
+
+    reserved = stock_of(web, held["sku"])
+    path = f"/agent/refunds/{held['id']}/reverse"
+    status, _, _ = call(web["base"], path, "POST", cookie, body={}, headers=API)
+    assert status == 200
+    assert state_of(web, held["id"]) == ("rejected", "reversed", "agent", False)
+    assert stock_of(web, held["sku"]) == reserved + held["quantity"]
+    assert call(web["base"], path, "POST", cookie, body={}, headers=API)[0] == 409
+    assert stock_of(web, held["sku"]) == reserved + held["quantity"]  # released once
+    _, _, page = call(web["base"], "/agent/refunds", cookie=cookie)
+    start = page.index(f'data-testid="refund-{held["id"]}"')
+    row = page[start : page.index("</tr>", start)]
+    assert "不予换货" in row and "<form" not in row
