@@ -170,12 +170,24 @@ def _closest_words(text: str, products: Iterable[Product]) -> List[Product]:
 
     "顶吸式油烟机要开多大的孔" keeps the two 顶吸式 range hoods of the eight.
     """
+    kinds = sorted(
+        {p.category for p in products} | {a for a, c in CATEGORY_ALIASES.items() if a in text},
+        key=len,
+        reverse=True,
+    )
+
+    def without_kinds(words: str) -> str:
+        for kind in kinds:
+            words = words.replace(kind, " ")
+        return words
+
+    words = without_kinds(text)
     run = {}
     for product in set(products):
-        plain = _plain_name(product)
-        match = SequenceMatcher(None, text, plain).find_longest_match(0, len(text), 0, len(plain))
-        run[product.id] = float(match.size)
-    return _best(set(products), run)
+        plain = without_kinds(_plain_name(product))
+        match = SequenceMatcher(None, words, plain).find_longest_match(0, len(words), 0, len(plain))
+        run[product.id] = float(match.size) if match.size >= MIN_NAME_PART else 0.0
+    return _best(set(products), run) or sorted(set(products), key=lambda p: p.id)
 
 
 def _similarity(text: str, product: Product) -> float:
@@ -222,7 +234,12 @@ def match_text(
         return ProductMatch(query)
     codes = model_codes(query)
     if codes:
-        return replace(_by_code(query, codes, catalogue), text=inputs.clean_text(text, limit))
+        found = _by_code(query, codes, catalogue)
+        said = inputs.clean_text(text, limit)
+        if whole_message and not found.products:  # name the missing model, not the sentence
+            kinds = "".join(sorted(_categories_named(query, catalogue)))
+            said = kinds + "、".join(sorted(code.upper() for code in codes))
+        return replace(found, text=said)
     return replace(_by_name(catalogue, query, whole_message), text=inputs.clean_text(text, limit))
 
 
