@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Text, Tuple
+from datetime import datetime
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -16,7 +17,7 @@ from shop import clock
 from shop import repository as repo
 from shop.clock import moment_text as shop_time
 from shop.conversation import customer_words
-from shop.db.models import Order, ReturnRequest, utcnow
+from shop.db.models import ComplaintTicket, Order, ReturnRequest, utcnow
 from shop.money import yuan
 from shop.policy import aftersale as policy
 from shop.policy import refunds
@@ -27,6 +28,9 @@ from shop.settings import to_shop_time
 DISPATCH_CHASE = "logistics_chase"
 DISPATCH_CHASE_HOURS = 4
 SAYS_PAID = re.compile(r"(已|已经|都)?(付|支付|付款|扣款|扣钱|扣费)(过|了|成功)|扣了|付过|已付")
+# A refund past the moment it was promised: one chase ticket per order, a person to follow it.
+REFUND_CHASE_DEMAND = "confirm the refund reached the customer"
+REFUND_CHASE_HOURS = 4
 REFUND_RESPONSES = {
     "requested": "utter_refund_requested",
     "approved": "utter_refund_awaiting_return",
@@ -182,6 +186,41 @@ class ActionCheckOrderStatus(ShopAction):
         }
 
 
+def refund_promised_by(request: ReturnRequest) -> Optional[datetime]:
+    """The moment the customer was promised the refund (or the held replacement) by, if any.
+
+    An issued refund is promised on the card by its arrival day; one under review by the end of
+    its review.
+    """
+    if request.status == "refunded" and request.refunded_at is not None:
+        return policy.refund_expected_by(request.refunded_at)
+    if request.refund_state == "under_review":
+        return request.review_due
+    return None
+
+
+def refund_chase(
+    session: Session, order: Order, request: ReturnRequest, promised: datetime
+) -> ComplaintTicket:
+    """The open refund chase ticket of the order, opened now unless one is open already."""
+    for ticket in repo.open_tickets(
+        session, order.customer_id, kind="complaint", order_id=order.id
+    ):
+        if ticket.demand == REFUND_CHASE_DEMAND:
+            return ticket
+    return repo.create_ticket(
+        session,
+        customer_id=order.customer_id,
+        now=utcnow(),
+        category="price",
+        severity="high",
+        description=f"return {request.id}: {request.kind} promised by {promised.isoformat()}",
+        demand=REFUND_CHASE_DEMAND,
+        order_id=order.id,
+        follow_up_hours=REFUND_CHASE_HOURS,
+    )
+
+
 class ActionCheckRefundStatus(ShopAction):
     """Where the order's latest return or exchange stands, from the returns records."""
 
@@ -211,6 +250,17 @@ class ActionCheckRefundStatus(ShopAction):
             response = "utter_exchange_requested"
         if latest.kind == "exchange" and latest.refund_state == "under_review":
             response = "utter_exchange_under_review"  # the new item waits for a person
+        overdue: Dict[str, Any] = {}
+        promised = refund_promised_by(latest)
+        if promised is not None and utcnow() > promised:
+            # the same promise again would be a lie: an apology, a chase ticket and a person
+            ticket = refund_chase(session, order, latest, promised)
+            response = "utter_refund_overdue"
+            overdue = {
+                "promised_by": shop_time(promised),
+                "ticket_id": ticket.id,
+                "follow_up_by": shop_time(ticket.follow_up_due),
+            }
         dispatcher.utter_message(
             response=response,
             order_id=order.order_number,
@@ -231,5 +281,6 @@ class ActionCheckRefundStatus(ShopAction):
             review_hours=refunds.REVIEW_HOURS,
             review_due=shop_time(latest.review_due),
             card=order_card(session, order),
+            **overdue,
         )
         return [SlotSet("return_request_id", str(latest.id) if waiting else None)]

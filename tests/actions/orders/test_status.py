@@ -227,3 +227,52 @@ def test_a_paid_order_past_its_dispatch_day_gets_an_apology_and_one_chase_ticket
         tickets = session.execute(select(ComplaintTicket)).scalars().all()
         chases = [t for t in tickets if t.kind == "logistics_chase" and t.shipment_id is None]
         assert len(chases) == 1 and chases[0].id == first["ticket_id"]
+
+
+def test_a_refund_past_its_promised_day_gets_an_apology_one_chase_ticket_and_a_person(
+    shop, monkeypatch
+):
+    from sqlalchemy import select
+
+    from actions.orders import status as status_module
+    from shop.db.models import ComplaintTicket
+
+    promised = shop.now - 10 * H + 3 * 24 * H  # the refund was issued 10 h ago, 3 days to arrive
+    before, _ = refund("2024112000005")
+    assert before["response"] == "utter_refund_done"  # within the promise: the promise stands
+    monkeypatch.setattr(status_module, "utcnow", lambda: promised + 2 * H)
+    first, _ = refund("2024112000005")
+    again, _ = refund("2024112000005")
+    assert first["response"] == again["response"] == "utter_refund_overdue"
+    assert first["promised_by"] == shop_time(promised) and first["refund_amount"] == "89"
+    assert first["ticket_id"] == again["ticket_id"]
+    assert first["follow_up_by"] == shop_time(promised + 2 * H + 4 * H)
+    with db.session_scope() as session:
+        [ticket] = session.execute(select(ComplaintTicket)).scalars().all()
+        assert (ticket.id, ticket.severity, ticket.status) == (first["ticket_id"], "high", "open")
+
+
+def test_a_refund_under_review_past_its_review_is_chased_too(shop, monkeypatch):
+    from sqlalchemy import select
+
+    from actions.orders import status as status_module
+    from shop.db.models import Order, ReturnRequest
+    from shop.repository import aftersale as aftersale_repo
+
+    with db.session_scope() as session:
+        request = session.execute(
+            select(ReturnRequest)
+            .join(Order, Order.id == ReturnRequest.order_id)
+            .where(Order.order_number == "2024112000007")
+        ).scalar_one()
+        request.approved_at = shop.now - 4 * H
+        aftersale_repo.record_return_shipment(session, request, "SF1111222233", shop.now - 3 * H)
+        assert request.refund_state == "under_review"  # a number of no known carrier format
+        due = request.review_due
+    monkeypatch.setattr(status_module, "utcnow", lambda: due - H)
+    within, _ = refund("2024112000007")
+    assert within["response"] != "utter_refund_overdue" and "ticket_id" not in within
+    monkeypatch.setattr(status_module, "utcnow", lambda: due + H)
+    late, _ = refund("2024112000007")
+    assert late["response"] == "utter_refund_overdue" and late["promised_by"] == shop_time(due)
+    assert late["ticket_id"]

@@ -149,6 +149,7 @@ SINCERE_PREFIXES = (
     "utter_installation_contact_overdue",
     "utter_order_unpaid_but_paid",
     "utter_refund_rejected",
+    "utter_refund_overdue",
 )
 SINCERE = {"utter_shop_unavailable", "utter_notice_delay", "utter_exchange_created_photo"}
 JOKES = re.compile(r"滑跪|锅|掰扯|哈哈|嘻嘻|冲鸭|啊啊啊|呜呜|绝绝子|原地转|才怪|撒花|坏了")
