@@ -8,7 +8,8 @@
   that is markup or a dict, and text the NLU normaliser would turn into a command, such as a
   full-width "／restart") is the customer's words: its slash becomes a division slash "∕" (or one
   is put in front), so Rasa never unpacks it as an intent and NLU reads it as text.
-- Metadata keeps only what the shop defines: the widget's `client_msg_id`, and the identity a
+- Metadata keeps only what the shop defines: the widget's `client_msg_id`, the product page the
+  customer is looking at (`page_product_id`), and the identity a
   valid chat signature proves (`shop.signing.proven_metadata`). The signature itself, flags such
   as `is_external` and any other key a client sends are dropped, so they never reach the tracker.
 - A conversation is written only by its owner: a signed-in customer's (`c-…`) needs a chat
@@ -35,6 +36,8 @@ from shop.signing import ChatSignature, proven_metadata, read_chat_signature
 from shop.text.normalise import normalise
 
 CLIENT_MSG_ID_KEY = "client_msg_id"
+PAGE_PRODUCT_KEY = "page_product_id"
+MAX_PRODUCT_ID_DIGITS = 9
 MAX_CLIENT_MSG_ID_CHARS = 64
 MAX_CONVERSATION_ID_CHARS = 64
 DOMAIN_FILE = Path(__file__).resolve().parents[2] / "domain.yml"
@@ -132,6 +135,24 @@ def client_message_id(metadata: Any) -> Optional[str]:
     if isinstance(found, str) and 0 < len(found) <= MAX_CLIENT_MSG_ID_CHARS:
         if found.isprintable() and not _has_lone_surrogate(found):
             return found
+    return None
+
+
+def page_product_id(metadata: Any) -> Optional[int]:
+    """The product page the customer is looking at (`page_product_id`), if it is a usable id.
+
+    It only tells the actions which product "这款" means; it proves nothing, so any positive
+    whole number is passed on and the shop database decides whether it is a product.
+    """
+    try:
+        found = client_metadata(metadata).get(PAGE_PRODUCT_KEY)
+    except Refused:
+        return None
+    if isinstance(found, bool) or not isinstance(found, (int, str)):
+        return None
+    text = str(found)
+    if text.isascii() and text.isdigit() and 0 < len(text) <= MAX_PRODUCT_ID_DIGITS:
+        return int(text) or None
     return None
 
 
@@ -272,6 +293,9 @@ async def claim(
     msg_id = client_message_id(metadata)
     if msg_id is not None:
         stored[CLIENT_MSG_ID_KEY] = msg_id
+    product_id = page_product_id(metadata)
+    if product_id is not None:
+        stored[PAGE_PRODUCT_KEY] = product_id
     if proven is not None:
         stored.update(
             proven_metadata(proven.customer_id, proven.conversation_id, key, proven.issued)

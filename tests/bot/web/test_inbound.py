@@ -66,3 +66,23 @@ def test_ordinary_text_is_untouched_and_external_intents_are_never_commands():
     intents = customer_intents()
     assert "greet" in intents and "inform" in intents
     assert not any(name.startswith("EXTERNAL_") for name in intents)
+
+
+@pytest.mark.parametrize("value", [42, "42"])
+def test_the_product_page_the_customer_is_on_is_passed_on(value):
+    import asyncio
+
+    from bot.web.inbound import claim
+
+    kept = asyncio.run(claim("rest-visitor", {"page_product_id": value, "x": 1}, "k" * 32))
+    assert kept.metadata == {"page_product_id": 42}
+
+
+@pytest.mark.parametrize("value", [0, -3, True, 1.5, "4a", "9" * 10, {"id": 4}, None])
+def test_a_product_page_that_is_no_id_is_dropped(value):
+    import asyncio
+
+    from bot.web.inbound import claim
+
+    kept = asyncio.run(claim("rest-visitor", {"page_product_id": value}, "k" * 32))
+    assert "page_product_id" not in kept.metadata
