@@ -109,7 +109,9 @@ def create_blueprint() -> Blueprint:
             return None
         return found
 
-    async def page(request: Request, template: str, **context: Any) -> HTTPResponse:
+    async def page(
+        request: Request, template: str, page_product_id: Optional[int] = None, **context: Any
+    ) -> HTTPResponse:
         config: Settings = request.app.ctx.settings
         who = await signed_in(request)
         customer_id = who.customer_id if who else None
@@ -128,6 +130,7 @@ def create_blueprint() -> Blueprint:
             "maxChars": MAX_MESSAGE_CHARS,
             "personas": personas,
             "customer": None,
+            "pageProductId": page_product_id,
         }
         if customer_id is not None and who is not None:
             identity = auth.chat_identity(customer_id, config.signing_key, who.generation)
@@ -176,7 +179,12 @@ def create_blueprint() -> Blueprint:
             raise NotFound("没有这件商品")
         cats = await _db(shop.categories)
         return await page(
-            request, "product.html", categories=cats, category=found.card.category, item=found
+            request,
+            "product.html",
+            page_product_id=product_id,
+            categories=cats,
+            category=found.card.category,
+            item=found,
         )
 
     @bp.post("/signin")

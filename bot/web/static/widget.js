@@ -432,6 +432,8 @@
       data[key] = customData[key];
     });
     data.client_msg_id = message.id;
+    // the product page the customer is on: what "这款" means to the shop's actions
+    if (config.pageProductId) data.page_product_id = config.pageProductId;
     socket
       .timeout(ACK_TIMEOUT_MS)
       .emit(

@@ -153,6 +153,11 @@ def test_product_page_shows_specs_skus_and_stock(web):
     assert get(web, "/products/99999")[0] == 404
 
 
+def test_a_product_page_tells_the_widget_which_product_is_on_screen(web):
+    assert chat_config(get(web, "/products/50")[1])["pageProductId"] == 50
+    assert chat_config(get(web, "/")[1])["pageProductId"] is None
+
+
 def test_anonymous_page_carries_no_identity(web):
     _, body, _ = get(web, "/")
     config = chat_config(body)
