@@ -12,8 +12,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions.kit import which_product
 from actions.kit.identity import verified_customer_id
-from actions.presale.catalog import asked_product
 from shop.conversation import customer_words, intent_name, is_external
 from shop.db import session_scope
 from shop.text import parsing
@@ -121,7 +121,7 @@ class ValidateSizeAdviceForm(FormValidationAction):
             return domain_slots
         try:
             with session_scope() as session:
-                product = asked_product(session, tracker)
+                product = which_product.resolve(session, tracker).product
                 chart = list(product.size_chart or []) if product is not None else None
         except SQLAlchemyError:
             return domain_slots

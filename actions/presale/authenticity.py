@@ -11,9 +11,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from actions.kit import which_product
 from actions.kit.base import Events, ShopAction
 from actions.kit.cards import product_card
-from actions.presale import which_product
 from shop import clock
 from shop.db.models import Product
 from shop.repository.catalog import CodeCheck, verify_anti_counterfeit_code

@@ -8,8 +8,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
+from actions.kit import which_product
 from actions.kit.base import Events, ShopAction
-from actions.presale import which_product
 from shop.db.models import Product
 from shop.money import yuan
 from shop.repository.catalog import StockInfo, stock_for
@@ -42,11 +42,6 @@ def resolve_product(
 ) -> Optional[Product]:
     """The product the customer means; else asks which one or says it is not sold (None)."""
     return which_product.product_or_answer(dispatcher, tracker, session)
-
-
-def asked_product(session: Session, tracker: Tracker) -> Optional[Product]:
-    """The product the customer means, or None when unknown or not yet told apart."""
-    return which_product.resolve(session, tracker).product
 
 
 def _first_spec(specs: Dict[str, Any], keys: Iterable[str]) -> str:

@@ -12,9 +12,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
-from actions.kit import identity
+from actions.kit import identity, which_product
 from actions.kit.base import Events, ShopAction
-from actions.presale import which_product
 from shop import clock
 from shop.money import yuan
 from shop.policy.delivery import (

@@ -14,10 +14,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
+from actions.kit import which_product
 from actions.kit.base import Events, ShopAction
 from actions.kit.cards import product_card
 from actions.kit.identity import verified_customer_id
-from actions.presale import which_product
 from actions.presale.catalog import join_names
 from shop import clock
 from shop.db.models import Coupon, Product, Promotion

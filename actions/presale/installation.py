@@ -8,9 +8,9 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
+from actions.kit import which_product
 from actions.kit.base import Events, ShopAction
 from actions.kit.cards import product_card
-from actions.presale import which_product
 from shop.db.models import Product
 
 TIPS_KEY = "安装提示"

@@ -8,10 +8,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
+from actions.kit import which_product
 from actions.kit.base import Events, ShopAction
 from actions.kit.cards import product_card
 from actions.kit.identity import verified_customer_id
-from actions.presale import which_product
 from shop.db.models import InstallationProvider, Product
 from shop.repository.customers import get_customer
 from shop.repository.installation import providers_for_city

@@ -1,10 +1,10 @@
 """The one product resolver as the pre-sale actions use it (seeded demo shop, fresh per test)."""
 
+from actions.kit.which_product import PAGE_PRODUCT_KEY, resolve
 from actions.presale.catalog import ActionProductInfo
 from actions.presale.discounts import ActionCheckDiscount
 from actions.presale.gifts import ActionSuggestGift
 from actions.presale.warranty import ActionCheckWarranty
-from actions.presale.which_product import PAGE_PRODUCT_KEY, resolve
 from shop.db import session_scope
 from shop.money import yuan
 from tests.actions.conftest import make_tracker
