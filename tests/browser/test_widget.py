@@ -122,6 +122,30 @@ def test_signed_in_customer_sees_their_order_card_with_the_real_status(page, sho
     assert user_events[-1]["metadata"]["customer_proof"]
 
 
+def test_a_traditional_customer_gets_the_order_card_in_traditional(page, shop_stack):
+    engine = shop_db(shop_stack)
+    with Session(engine) as session:
+        number = (
+            session.execute(
+                select(Order.order_number)
+                .where(Order.customer_id == CUSTOMER_ID, Order.state == "shipped")
+                .order_by(Order.created_at.desc())
+            )
+            .scalars()
+            .first()
+        )
+    engine.dispose()
+    open_shop(page, shop_stack)
+    page.select_option("#signin-customer", str(CUSTOMER_ID))
+    page.click(".signin-form button[type=submit]")
+    open_chat(page)
+    say(page, f"幫我查詢一下訂單 {number} 的狀態")
+    card = page.locator(f".card-order[data-order-id='{number}']")
+    expect(card.locator(".card-title")).to_have_text(f"訂單 {number}")
+    expect(card.locator(".card-status")).to_have_text("已發貨")
+    expect(card.locator(".card-facts dt").first).to_have_text("實付")
+
+
 def test_crazy_persona_changes_the_voice(page, shop_stack):
     open_shop(page, shop_stack)
     open_chat(page)
