@@ -254,6 +254,20 @@ def create_blueprint() -> Blueprint:
             return error("no_such_conversation", 404)
         return ok({"conversation_id": conversation_id, "transcript": transcript(events)})
 
+    @bp.post("/trainer/api/conversations/<conversation_id>/story")
+    async def save_story(request: Request, conversation_id: str) -> HTTPResponse:
+        staff, refusal = await access.check(request, changes=True)
+        if refusal:
+            return refusal
+        assert staff is not None
+        if not trackers.valid_conversation_id(conversation_id):
+            return error("bad_conversation_id", 400)
+        try:
+            saved = await asyncio.to_thread(bench(request).save_story, staff, conversation_id)
+        except labels.LabelRefused as problem:
+            return refused(problem, 404 if problem.code == "no_such_conversation" else 409)
+        return ok(saved)
+
     @bp.post("/trainer/api/check")
     async def check_data(request: Request) -> HTTPResponse:
         staff, refusal = await access.check(request, changes=True)

@@ -19,10 +19,11 @@ from typing import Any, Dict, List, Optional, Sequence, Set
 
 import yaml
 
+from bot.agent import trackers
 from bot.agent.accounts import StaffSession
 from bot.rasa_client import RasaUnavailable
 from bot.settings import ROOT, Settings
-from bot.trainer import audit, deploy, inbox, labels, tokens, training
+from bot.trainer import audit, deploy, inbox, labels, stories, tokens, training
 from bot.trainer.store import engine_for
 from bot.trainer.workspace import Workspace, max_intent_drop, replica_urls, workspace_for
 
@@ -140,6 +141,55 @@ class Workbench:
             {"word": stored},
         )
         return stored
+
+    def save_story(
+        self, staff: StaffSession, conversation_id: str, now: Optional[float] = None
+    ) -> Dict[str, Any]:
+        """Saves a conversation's current session as a test story (`tests/stories/`).
+
+        Customer intents become the trainer's inbox labels where there are any.
+
+        Args:
+            staff: Who saves it.
+            conversation_id: Rasa's sender id (already validated).
+            now: Unix time for the story's date; the current time when omitted.
+
+        Returns:
+            The file (relative to the workspace), the story's name and its steps.
+
+        Raises:
+            labels.LabelRefused: `no_such_conversation`, `no_customer_message`,
+                `already_saved`, `broken_file`.
+        """
+        events = trackers.conversation_events(self.settings.tracker_store_url, conversation_id)
+        if events is None:
+            raise labels.LabelRefused("no_such_conversation")
+        inbox.sync(self.engine, self.settings.tracker_store_url)
+        texts = [str(e.get("text") or "") for e in events if e.get("event") == "user"]
+        labelled = stories.trainer_labels(self.engine, texts)
+        name = stories.story_name(
+            conversation_id, staff.username, time.time() if now is None else now
+        )
+        story = stories.build_story(conversation_id, events, labelled.get, name)
+        path = stories.stories_file(self.workspace.root)
+        stories.append_story(path, story, self.workspace.nlu_dir)
+        steps = [dict(step) for step in story["steps"]]
+        after = {
+            "file": str(path.relative_to(self.workspace.root)),
+            "story": name,
+            "steps": steps,
+            "relabelled": sorted(set(labelled.values())),
+        }
+        audit.record(
+            self.engine,
+            staff.username,
+            staff.role,
+            "save_story",
+            f"conversation:{conversation_id}",
+            None,
+            after,
+        )
+        return after
 
     def check_data(self) -> Dict[str, Any]:
         """Runs the data checks of `make test` on the NLU files (`bot.nlu.data_check`)."""
