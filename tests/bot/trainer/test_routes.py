@@ -115,6 +115,7 @@ def web(tmp_path_factory):
                 ),
             ),
             ("c-2", user("亲在吗", [("greet", 0.99), ("thank", 0.001)], T0 + 1)),
+            ("c-3", user("EXTERNAL_price_drop", [("EXTERNAL_price_drop", 1.0)], T0 + 2)),
         ]:
             db.execute(
                 "INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (?,?,?,?)",
@@ -291,6 +292,36 @@ def test_a_trainer_relabels_an_inbox_message_into_its_topic_file(web, trainer):
     assert entries[0]["who"] == "trainer" and entries[0]["action"] == "label"
     assert entries[0]["before"]["model"] == "ask_free_shipping"
     assert entries[0]["after"]["intent"] == "ask_delivery_time"
+
+
+def test_a_conversation_is_saved_as_a_test_story_with_the_trainers_label(web, trainer):
+    saved = web["workspace"] / "tests" / "stories" / "trainer_saved.yml"
+    path = "/trainer/api/conversations/c-1/story"
+    assert post(web, path, trainer, headers={})[0] == 403
+    assert post(web, path, trainer, headers={**API, "Origin": "http://evil.example"})[0] == 403
+    assert not saved.exists()
+    status, story = post(web, path, trainer)
+    assert status == 200 and story["file"] == "tests/stories/trainer_saved.yml"
+    assert story["story"].startswith("conversation c-1 saved by trainer ")
+    assert story["steps"] == [{"intent": "ask_delivery_time", "user": "这件羽绒服可以走顺丰不"}]
+    written = saved.read_text("utf-8")
+    assert written.startswith('version: "3.1"\nstories:\n- story: conversation c-1 saved by')
+    assert "  - intent: ask_delivery_time\n" in written
+    assert not (ROOT / "tests" / "stories" / "trainer_saved.yml").exists()
+    status, again = post(web, path, trainer)
+    assert status == 409 and again["error"] == "already_saved"
+    status, refused = post(web, "/trainer/api/conversations/c-3/story", trainer)
+    assert status == 409 and refused["error"] == "no_customer_message"
+    status, missing = post(web, "/trainer/api/conversations/nobody/story", trainer)
+    assert status == 404 and missing["error"] == "no_such_conversation"
+    assert saved.read_text("utf-8") == written
+    entry = get(web, "/trainer/api/audit", trainer)[1]["entries"][0]
+    assert (entry["who"], entry["action"], entry["subject"]) == (
+        "trainer",
+        "save_story",
+        "conversation:c-1",
+    )
+    assert entry["after"]["story"] == story["story"] and entry["after"]["steps"] == story["steps"]
 
 
 def register(web, name, content, gate_passed, reasons=()):
