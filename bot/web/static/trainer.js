@@ -38,6 +38,10 @@
     deploy_error: "部署出错，原模型继续服务",
     deploy_running: "已有模型正在部署",
     no_such_model: "模型不存在",
+    no_such_conversation: "会话不存在",
+    bad_conversation_id: "会话编号不合法",
+    no_customer_message: "本次会话没有顾客消息，不能保存为测试故事",
+    already_saved: "已有同名故事（同一训练师当天已保存过这段会话）",
     sign_in_required: "登录已过期，请重新登录",
     cross_site_refused: "请求来源不被允许",
   };
@@ -180,6 +184,7 @@
     byId("intent-search").value = entry.suggested || "";
     byId("message-result").textContent = "";
     byId("conversation").hidden = true;
+    byId("story-box").hidden = true;
     state.picked = [];
     state.entities = [];
     state.text = entry.text;
@@ -255,7 +260,19 @@
         list.appendChild(item);
       });
       list.hidden = false;
+      byId("story-result").textContent = "";
+      byId("story-box").hidden = false;
     }).catch(function (failure) { show("message-result", failure.message, false); });
+  }
+  function saveStory() {
+    var entry = current();
+    if (!entry) return;
+    api("POST", "/trainer/api/conversations/" + encodeURIComponent(entry.conversation_id) + "/story", {})
+      .then(function (done) {
+        var intents = done.steps.filter(function (s) { return s.intent; }).map(function (s) { return s.intent; });
+        show("story-result", "已写入 " + done.file + "：" + done.story + "（意图 " + intents.join(" → ") + "）", true);
+      })
+      .catch(function (failure) { show("story-result", failure.message, false); });
   }
   function addWord() {
     var word = byId("dict-word").value.trim();
@@ -406,6 +423,7 @@
     byId("relabel").addEventListener("click", function () { label(byId("intent-search").value.trim()); });
     byId("ignore").addEventListener("click", ignore);
     byId("open-conversation").addEventListener("click", openConversation);
+    byId("save-story").addEventListener("click", saveStory);
     byId("entity-add").addEventListener("click", addEntity);
     byId("dict-add").addEventListener("click", addWord);
     byId("check-data").addEventListener("click", function () {
