@@ -97,3 +97,27 @@ def test_a_conversation_without_a_customer_message_is_refused():
         with pytest.raises(LabelRefused) as refused:
             stories.build_story("c-9", events, labels_for(None), "conversation c-9")
         assert refused.value.code == "no_customer_message"
+
+
+def test_turns_an_agent_answered_and_corrections_replay_as_rasa_does():
+    corrected = user(
+        "这件羽绒服可以走顺丰不",
+        [("ask_delivery_time", 1.0)],
+        T0 + 5,
+        metadata={"assist_corrected_from": "ask_free_shipping", "assist_agent": "agent"},
+    )
+    events = conversation()[1:10] + [
+        {"event": "rewind", "timestamp": T0 + 5},
+        corrected,
+        action("utter_delivery_time", T0 + 5),
+        action("action_listen", T0 + 5),
+        {"event": "pause", "timestamp": T0 + 6},
+        user("我要退款", [("request_refund", 0.9)], T0 + 7),
+        {"event": "bot", "text": "好的", "timestamp": T0 + 8, "metadata": {"sender": "agent"}},
+        {"event": "resume", "timestamp": T0 + 9},
+    ]
+    story = stories.build_story("c-1", events, {}.get, "conversation c-1")
+    assert [dict(step) for step in story["steps"]][2:] == [
+        {"intent": "ask_delivery_time", "user": "这件羽绒服可以走顺丰不"},
+        {"action": "utter_delivery_time"},
+    ]
