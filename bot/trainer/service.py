@@ -171,7 +171,7 @@ class Workbench:
             conversation_id, staff.username, time.time() if now is None else now
         )
         story = stories.build_story(conversation_id, events, labelled.get, name)
-        path = stories.stories_file(self.workspace.root)
+        path = self.workspace.saved_stories
         stories.append_story(path, story, self.workspace.nlu_dir)
         steps = [dict(step) for step in story["steps"]]
         after = {

@@ -33,14 +33,8 @@ from bot.trainer.store import groups
 from bot.trainer.tokens import dedup_key
 from shop.conversation import is_customer_text, is_external
 
-SAVED_STORIES = "trainer_saved.yml"
 HEADER = 'version: "3.1"\nstories:\n'
 PAUSE, RESUME = "pause", "resume"
-
-
-def stories_file(workspace_root: Path) -> Path:
-    """`tests/stories/trainer_saved.yml` of a workspace."""
-    return workspace_root / "tests" / "stories" / SAVED_STORIES
 
 
 def story_name(conversation_id: str, trainer: str, now: float) -> str:

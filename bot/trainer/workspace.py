@@ -44,6 +44,11 @@ class Workspace:
         return self.dicts_dir / "shop.txt"
 
     @property
+    def saved_stories(self) -> Path:
+        """`tests/stories/trainer_saved.yml`: conversations saved as test stories."""
+        return self.root / "tests" / "stories" / "trainer_saved.yml"
+
+    @property
     def heldout(self) -> Path:
         """The held-out NLU set, written separately from the training data."""
         return self.root / "tests" / "nlu" / "heldout.yml"

@@ -4,6 +4,7 @@ import pytest
 
 from bot.trainer import stories
 from bot.trainer.labels import LabelRefused
+from bot.trainer.workspace import Workspace
 from tests.bot.trainer.test_inbox import T0, user
 
 EXISTING = """version: "3.1"
@@ -63,7 +64,7 @@ def test_the_story_has_the_trainers_label_and_only_what_the_bot_predicted():
 
 
 def test_saving_appends_and_keeps_the_files_other_stories_and_comments(tmp_path):
-    path = tmp_path / "tests" / "stories" / stories.SAVED_STORIES
+    path = Workspace(tmp_path, tmp_path / "state", tmp_path / "models").saved_stories
     lock_dir = tmp_path
     story = stories.build_story("c-1", conversation(), labels_for(None), "conversation c-1")
     stories.append_story(path, story, lock_dir)  # a new file gets the header

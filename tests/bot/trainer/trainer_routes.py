@@ -11,6 +11,11 @@ MODEL = "shop-assist-candidate.tar.gz"
 
 # (method, registered path, path called)
 GUARDED = [
+    (
+        "POST",
+        "/trainer/api/conversations/<conversation_id>/story",
+        "/trainer/api/conversations/c-1/story",
+    ),
     ("GET", "/trainer/api/me", "/trainer/api/me"),
     ("GET", "/trainer/api/inbox", "/trainer/api/inbox"),
     ("GET", "/trainer/api/inbox/facets", "/trainer/api/inbox/facets"),
