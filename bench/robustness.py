@@ -434,16 +434,11 @@ def main() -> int:
             raise SystemExit(str(missing)) from None
         settings.var_dir.mkdir(parents=True)
         print(f"seeding the demo shop and starting the stack (logs in {folder / 'logs'}) ...")
-        processes.seed_demo_shop(settings.var_dir)
-        children = processes.stack(settings, folder / "logs")
         try:
-            processes.start_all(children, timeout=300)
+            with processes.seeded_stack(settings, folder / "logs") as children:
+                measure(settings, {child.name: child for child in children}, args)
         except processes.StartupError as failure:
             raise SystemExit(f"the stack did not start: {failure}") from failure
-        try:
-            measure(settings, {child.name: child for child in children}, args)
-        finally:
-            processes.stop_all(children)
     finally:
         if args.keep:
             print(f"kept {folder}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -13,7 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, Iterator, List, Optional
 
 from bot.rasa_client import healthy_blocking
 from bot.settings import ROOT, Settings
@@ -383,3 +384,26 @@ def stop_all(processes: List[ManagedProcess]) -> None:
     """Stops every process, last started first."""
     for process in reversed(processes):
         process.stop()
+
+
+@contextlib.contextmanager
+def seeded_stack(
+    settings: Settings, log_dir: Path, timeout: float = 300.0
+) -> Iterator[List[ManagedProcess]]:
+    """Seeds the demo shop, runs the web app, action server and Rasa server for the block.
+
+    For tests and benchmarks with `throwaway_settings`: the shop is `SHOP_DATABASE_URL` or
+    SQLite in the settings' var dir, the logs go to `log_dir`, and every process is stopped
+    when the block ends.
+
+    Raises:
+        RuntimeError: when seeding fails.
+        StartupError: when a process does not become healthy (the others are stopped).
+    """
+    seed_demo_shop(settings.var_dir)
+    children = stack(settings, log_dir)
+    start_all(children, timeout=timeout)
+    try:
+        yield children
+    finally:
+        stop_all(children)

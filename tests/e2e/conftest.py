@@ -87,13 +87,8 @@ def stack_settings(var_dir: Path, endpoints: Path) -> Settings:
 def running_stack(settings: Settings):
     """Seeds the demo shop (SHOP_DATABASE_URL, or SQLite in the settings' var dir) and runs
     the web app, action server and Rasa server until the block ends."""
-    processes.seed_demo_shop(settings.var_dir)
-    children = processes.stack(settings, Path(settings.var_dir) / "logs")
-    processes.start_all(children, timeout=300)
-    try:
+    with processes.seeded_stack(settings, Path(settings.var_dir) / "logs") as children:
         yield Assistant(settings, children)
-    finally:
-        processes.stop_all(children)
 
 
 @pytest.fixture(scope="session")
