@@ -25,8 +25,9 @@ import rasa.core.actions.forms as rasa_forms
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction, create_bot_utterance
 from rasa.core.channels.channel import OutputChannel
 from rasa.core.nlg import NaturalLanguageGenerator
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import BotUttered, Event, SlotSet, UserUttered
+from rasa.shared.core.events import BotUttered, Event, FollowupAction, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
@@ -111,7 +112,11 @@ class GuardedRemoteAction(RemoteAction):
             why,
             tracker.sender_id[:8],
         )
-        events: List[Event] = [SlotSet(HANDOFF_SLOT, HANDOFF_REASON)]
+        # the turn ends with the apology: no policy guesses on after a failed action
+        events: List[Event] = [
+            SlotSet(HANDOFF_SLOT, HANDOFF_REASON),
+            FollowupAction(ACTION_LISTEN_NAME),
+        ]
         if apologised_this_turn(tracker):
             return events
         message: Optional[Dict[str, Any]] = await nlg.generate(

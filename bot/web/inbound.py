@@ -3,7 +3,8 @@
 - A message is a non-empty string of at most `MAX_MESSAGE_CHARS` characters without lone UTF-16
   surrogates (half an emoji); anything else is refused with a reason, never passed to Rasa.
 - Text starting with "/" is a command only when it is one the widget or a quick reply sends: a
-  customer intent of the domain without entities, or `choose_persona` with a known persona id.
+  customer intent of the domain without entities, with a product name (the bot's "which one?"
+  buttons), or `choose_persona` with a known persona id.
   Anything else ("/restart", external intents, entities of the customer's choosing, a persona
   that is markup or a dict, and text the NLU normaliser would turn into a command, such as a
   full-width "／restart") is the customer's words: its slash becomes a division slash "∕" (or one
@@ -36,6 +37,8 @@ from shop.signing import ChatSignature, proven_metadata, read_chat_signature
 from shop.text.normalise import normalise
 
 CLIENT_MSG_ID_KEY = "client_msg_id"
+BUTTON_ENTITIES = frozenset({"product"})
+MAX_BUTTON_VALUE = 60
 PAGE_PRODUCT_KEY = "page_product_id"
 MAX_PRODUCT_ID_DIGITS = 9
 MAX_CLIENT_MSG_ID_CHARS = 64
@@ -181,19 +184,24 @@ def customer_intents(domain_file: Path = DOMAIN_FILE) -> FrozenSet[str]:
 
 def _allowed_command(command: str, intents: FrozenSet[str]) -> bool:
     name, brace, rest = command.partition("{")
-    if not brace:
-        return name in intents
-    if name != "choose_persona":
+    if name not in intents:
         return False
+    if not brace:
+        return True
     try:
         entities = json.loads(brace + rest)
     except ValueError:
         return False
-    return (
-        isinstance(entities, dict)
-        and list(entities) == ["persona"]
-        and isinstance(entities["persona"], str)
-        and entities["persona"] in PERSONA_IDS
+    if not isinstance(entities, dict) or not entities:
+        return False
+    if name == "choose_persona":
+        persona = entities.get("persona")
+        return list(entities) == ["persona"] and isinstance(persona, str) and persona in PERSONA_IDS
+    # the bot's own buttons name a product ("which one did you mean?"): what the customer could
+    # type anyway; order numbers, phone tails and the like always go through the NLU
+    return all(
+        key in BUTTON_ENTITIES and isinstance(value, str) and 0 < len(value) <= MAX_BUTTON_VALUE
+        for key, value in entities.items()
     )
 
 

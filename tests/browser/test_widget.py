@@ -140,7 +140,7 @@ def test_a_traditional_customer_gets_the_order_card_in_traditional(page, shop_st
     page.click(".signin-form button[type=submit]")
     open_chat(page)
     say(page, f"幫我查詢一下訂單 {number} 的狀態")
-    card = page.locator(f".card-order[data-order-id='{number}']")
+    card = page.locator(f".card-order[data-order-id='{number}']").last  # the newest reply's
     expect(card.locator(".card-title")).to_have_text(f"訂單 {number}")
     expect(card.locator(".card-status")).to_have_text("已發貨")
     expect(card.locator(".card-facts dt").first).to_have_text("實付")

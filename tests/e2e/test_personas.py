@@ -12,7 +12,7 @@ from bot.notices.delivery import RasaDeliverer
 from bot.notices.due import find_due
 from bot.notices.run import run_once
 from bot.settings import ROOT
-from shop.signing import conversation_id_for
+from shop.signing import conversation_id_for, sign_chat
 from tests.e2e.conftest import texts
 
 pytestmark = pytest.mark.e2e
@@ -82,7 +82,11 @@ def test_a_notice_reaches_the_customers_conversation_in_their_persona(assistant)
         due = find_due(session, datetime.now(tz), tz)
     notice = next(n for n in due if n.kind == "shipping_notice")
     conversation = conversation_id_for(notice.customer_id, assistant.settings.signing_key)
-    assistant.say(conversation, "主人模式")
+    signed = {
+        "customer_id": notice.customer_id,
+        "customer_sig": sign_chat(notice.customer_id, conversation, assistant.settings.signing_key),
+    }
+    assistant.say(conversation, "主人模式", signed)
     deliverer = RasaDeliverer(assistant.settings.rasa_url, assistant.settings.rasa_token)
     deliverer.deliver(conversation, notice.intent, notice.facts)
     last = bot_texts(assistant.tracker(conversation))[-1]

@@ -14,6 +14,7 @@ WIDGET_COMMANDS = [
     "/choose_persona",
     '/choose_persona{"persona":"crazy"}',
     '/choose_persona{"persona": "advisor"}',
+    '/ask_installation{"product": "厨匠顶吸式油烟机T7"}',
 ]
 TYPED = [
     "/restart",
@@ -26,6 +27,10 @@ TYPED = [
     '/choose_persona{"persona": "<script>alert(1)</script>"}',
     '/choose_persona{"persona": {"id": "crazy"}}',
     '/choose_persona{"persona": "crazy", "order_id": "2024112300123"}',
+    '/check_order_status{"order_id": "2024112300123"}',
+    '/ask_gift{"product": {"name": "T7"}}',
+    '/ask_gift{"product": "T7", "phone_tail": "1234"}',
+    '/EXTERNAL_installation_reminder{"product": "T7"}',
     "/greet@0.1",
     "/choose_persona{not json}",
 ]
