@@ -22,10 +22,15 @@ from typing import Any, Dict, List, Optional
 
 import rasa.core.actions.action as rasa_action
 import rasa.core.actions.forms as rasa_forms
-from rasa.core.actions.action import ActionExecutionRejection, RemoteAction, create_bot_utterance
+from rasa.core.actions.action import (
+    ActionExecutionRejection,
+    ActionSessionStart,
+    RemoteAction,
+    create_bot_utterance,
+)
 from rasa.core.channels.channel import OutputChannel
 from rasa.core.nlg import NaturalLanguageGenerator
-from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, Event, FollowupAction, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -85,7 +90,7 @@ class GuardedRemoteAction(RemoteAction):
         """Runs the action on the action server; a failure becomes the apology."""
         cooldown = _cooldown(self.action_endpoint)
         if not self.action_endpoint or not cooldown.allows():
-            return await self._apologise(output_channel, nlg, tracker, domain, "skipped")
+            return await self._failed(output_channel, nlg, tracker, domain, "skipped")
         try:
             events = await asyncio.wait_for(
                 super().run(output_channel, nlg, tracker, domain), self.timeout
@@ -94,9 +99,25 @@ class GuardedRemoteAction(RemoteAction):
             raise
         except Exception as error:  # refused, dead, hung, 5xx or a malformed answer alike
             cooldown.failed()
-            return await self._apologise(output_channel, nlg, tracker, domain, type(error).__name__)
+            return await self._failed(output_channel, nlg, tracker, domain, type(error).__name__)
         cooldown.succeeded()
         return events
+
+    async def _failed(
+        self,
+        output_channel: OutputChannel,
+        nlg: NaturalLanguageGenerator,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        why: str,
+    ) -> List[Event]:
+        if self.name() != ACTION_SESSION_START_NAME:
+            return await self._apologise(output_channel, nlg, tracker, domain, why)
+        # the session still starts, silently, with Rasa's own start and nothing carried over (the
+        # shop's start would have dropped the order proof); the customer's message is answered
+        logger.error("session start failed (%s): started without carried-over slots", why)
+        started = await ActionSessionStart().run(output_channel, nlg, tracker, domain)
+        return [event for event in started if not isinstance(event, SlotSet)]
 
     async def _apologise(
         self,

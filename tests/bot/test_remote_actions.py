@@ -136,6 +136,20 @@ def test_a_working_action_server_is_sent_the_secret_and_its_events_kept():
     assert events == [SlotSet("handoff_reason", "x")] and seen == [SECRET]
 
 
+def test_a_failed_session_start_starts_the_session_silently_without_carrying_slots_over():
+    async def go():
+        dead_nlg = GuardedNLG(EndpointConfig(f"http://127.0.0.1:{free_port()}/nlg"), DOMAIN)
+        dead = endpoint(f"http://127.0.0.1:{free_port()}/webhook", 0.5)
+        action = GuardedRemoteAction("action_session_start", dead)
+        tracker = conversation()
+        tracker.update(SlotSet("order_id", "2024112300123"))
+        return await action.run(CollectingOutputChannel(), dead_nlg, tracker, DOMAIN)
+
+    events = asyncio.run(go())
+    assert [type(e).__name__ for e in events] == ["SessionStarted", "ActionExecuted"]
+    assert events[-1].action_name == "action_listen"
+
+
 def test_a_dead_action_server_is_answered_with_the_apology_at_once():
     events, took = asyncio.run(run(f"http://127.0.0.1:{free_port()}/webhook"))
     assert is_apology(events) and took < 2
