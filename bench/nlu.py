@@ -18,6 +18,7 @@ import asyncio
 import logging
 import os
 import platform
+import shutil
 import statistics
 import sys
 import tempfile
@@ -78,8 +79,11 @@ def annotated_entities(message: Message) -> Set[Tuple[str, str]]:
 def train(config: Path, data: TrainingData, workdir: Path) -> Tuple[Agent, float]:
     nlu_file = workdir / "nlu.yml"
     nlu_file.write_text(data.nlu_as_yaml(), encoding="utf-8")
+    # Rasa writes the defaults it fills in back into the config file: train from a copy
+    config_copy = workdir / "config.yml"
+    shutil.copyfile(config, config_copy)
     started = time.perf_counter()
-    model = train_nlu(str(config), str(nlu_file), str(workdir / "models"), domain="domain.yml")
+    model = train_nlu(str(config_copy), str(nlu_file), str(workdir / "models"), domain="domain.yml")
     return Agent.load(model), time.perf_counter() - started
 
 
