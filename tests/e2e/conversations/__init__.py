@@ -1,0 +1,1 @@
+"""Realistic multi-turn conversations, checked against the seeded demo shop (see README.md)."""
