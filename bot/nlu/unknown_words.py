@@ -1,12 +1,12 @@
 """Sends messages made of words the assistant never saw to the fallback.
 
-DIET always picks some intent, and keyboard mashing like ``zxqv blorp`` can land on
-``thank`` with high confidence. This component remembers every word token of the
-training data; at inference, when at most ``max_known_share`` of a message's word
-tokens are known and no entity was found, the message becomes ``nlu_fallback`` just as
-the FallbackClassifier would make it, flagged ``unknown_words`` in the parse result so the
-two-stage fallback asks the customer to rephrase instead of offering DIET's guesses (the
-ranking stays below it for the agent console). Tokens that are only digits
+An intent classifier always picks some intent, and keyboard mashing like ``zxqv blorp`` can
+land on ``thank`` with high confidence. This component remembers every word token of the
+training data; at inference, when at most ``max_known_share`` of a message's word tokens are
+known and no entity was found, the message becomes ``nlu_fallback`` just as the
+FallbackClassifier would make it, flagged ``unknown_words`` in the parse result so the two-stage
+fallback asks the customer to rephrase instead of offering the classifier's guesses (the ranking
+stays below it for the agent console). Tokens that are only digits
 or punctuation are not words and do not count.
 """
 
