@@ -14,7 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable, Dict, Iterable, List, Optional, Set
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set
 
 from sqlalchemy import select
 
@@ -447,6 +447,17 @@ def check_rows(value: Any, record: TurnRecord, ctx: Context) -> List[str]:
     return problems
 
 
+def check_any_of(value: Any, record: TurnRecord, ctx: Context) -> List[str]:
+    """One of several sets of checks passes (for answers that may rightly take either way)."""
+    failed = []
+    for option in value:
+        problems = [p for name, v in option.items() for p in EXPECT_CHECKS[name](v, record, ctx)]
+        if not problems:
+            return []
+        failed.append("; ".join(problems))
+    return ["none of the ways passes: " + " | ".join(failed)]
+
+
 EXPECT_CHECKS: Dict[str, Check] = {
     "mentions": check_mentions,
     "absent": check_absent,
@@ -464,6 +475,7 @@ EXPECT_CHECKS: Dict[str, Check] = {
     "person": check_person,
     "script": check_script,
     "rows": check_rows,
+    "any_of": check_any_of,
 }
 EXPECT_KEYS = frozenset(EXPECT_CHECKS)
 
@@ -477,6 +489,32 @@ def check_answered(record: TurnRecord) -> List[str]:
         return ["no reply at all"]
     leftovers = [t for t in record.texts if LEFTOVER.search(t)]
     return [f"template leftover in {leftovers[0]!r}"] if leftovers else []
+
+
+# Responses saying a number the customer just typed is malformed, and the detail it is.
+NUMBER_REFUSALS = {
+    "utter_invalid_order_id": "order_id",
+    "utter_invalid_phone_tail": "phone_tail",
+    "utter_invalid_return_tracking_number": "return_tracking_number",
+}
+
+
+def check_no_phantom_number(record: TurnRecord, gives: Sequence[str]) -> List[str]:
+    """A number is called wrong only when the message has one of that kind.
+
+    No 单号不对 for 买多了, and a phone tail is not refused as a parcel's tracking number.
+    """
+    problems = []
+    has_digits = bool(re.search(r"\d", plain(record.sent)))
+    for name in record.responses:
+        detail = NUMBER_REFUSALS.get(name)
+        if detail is None:
+            continue
+        if not has_digits:
+            problems.append(f"{name} for a message without any number")
+        elif gives and detail not in gives:
+            problems.append(f"{name}: the message gave {', '.join(gives)}, not a {detail}")
+    return problems
 
 
 def check_privacy(record: TurnRecord, ctx: Context) -> List[str]:

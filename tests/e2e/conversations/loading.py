@@ -107,10 +107,16 @@ def _turn(raw: Any, where: str, expect_keys: frozenset) -> Turn:
     unknown = set(expect) - expect_keys
     if unknown:
         _fail(where, f"unknown checks {sorted(unknown)}")
-    for key in ("asks", "not_asks"):
-        for detail in _as_list(expect.get(key)):
-            if detail not in DETAILS:
-                _fail(where, f"unknown detail {detail!r} in {key}")
+    options = [expect] + [o for o in expect.get("any_of") or [] if isinstance(o, dict)]
+    for option in options[1:]:
+        unknown = set(option) - expect_keys
+        if unknown or "any_of" in option:
+            _fail(where, f"any_of: unknown or nested checks {sorted(unknown) or ['any_of']}")
+    for option in options:
+        for key in ("asks", "not_asks"):
+            for detail in _as_list(option.get(key)):
+                if detail not in DETAILS:
+                    _fail(where, f"unknown detail {detail!r} in {key}")
     text = raw.get("say", raw.get("click"))
     if not isinstance(text, str) or not text.strip():
         _fail(where, "say/click must be non-empty text")

@@ -213,6 +213,9 @@ class ConversationRunner:
             outcome.turns.append(record)
             problems: List[Tuple[str, str]] = []
             problems += [("answered", p) for p in checks.check_answered(record)]
+            problems += [
+                ("phantom number", p) for p in checks.check_no_phantom_number(record, gives)
+            ]
             problems += [("privacy", p) for p in checks.check_privacy(record, ctx)]
             problems += [("asked twice", p) for p in checks.check_asked_twice(record, ctx)]
             for name, expected in turn.expect.items():
