@@ -40,9 +40,12 @@ same id in the same conversation within `DUPLICATE_WINDOW_SECONDS` (the widget r
 dropped connection or a missing acknowledgement) is acknowledged with `DUPLICATE_ACK` without
 being handled again (the widget then reloads the history for replies it missed); while the first
 copy is still being answered the copy waits for it, and if the first failed the copy is handled.
-Clients that send no id are not deduplicated. The ids and the socket owners are remembered in
-this process only (bounded), so behind a load balancer a copy that reaches another replica is
-handled again.
+Clients that send no id are not deduplicated. Without `SOCKETIO_REDIS_URL` the ids are
+remembered in this process (`RecentMessages`, bounded); with it every replica shares them in Redis
+(`SharedRecentMessages`: `SET NX` with an expiry claims an id, so a copy that reaches another
+replica behind the load balancer is not handled twice, and a replica that dies while answering
+blocks its copies for `PENDING_SECONDS` at most). Socket owners stay per process: a socket lives
+on one replica (the load balancer's sticky sessions keep its polling requests there).
 
 Event names, `session_confirm` and the metadata key are Rasa's.
 """
@@ -60,6 +63,7 @@ from typing import Any, Callable, Dict, List, Optional, Text, Tuple
 
 from rasa.core.channels.channel import OutputChannel
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
+from redis.exceptions import RedisError
 from socketio import AsyncRedisManager
 
 from bot.web.auth import anonymous_session_id
@@ -84,9 +88,11 @@ __all__ = [
     "ERROR_EVT",
     "MESSAGE_TOO_LONG_TEXT",
     "RecentMessages",
+    "SharedRecentMessages",
     "ShopSocketIOInput",
     "ShopSocketIOOutput",
     "client_message_id",
+    "recent_messages",
 ]
 
 REDIS_URL_ENV = "SOCKETIO_REDIS_URL"
@@ -99,6 +105,8 @@ ERROR_EVT = "chat_error"
 DUPLICATE_WINDOW_SECONDS = 300.0
 MAX_REMEMBERED_MESSAGES = 20_000
 DUPLICATE_ACK = {"duplicate": True}
+DEDUP_KEY_PREFIX = f"{REDIS_CHANNEL}:msg"
+PENDING_SECONDS = 30.0
 
 logger = logging.getLogger(__name__)
 
@@ -224,6 +232,148 @@ class RecentMessages:
         return True
 
 
+# KEYS[1] the id's key; ARGV: the claim's pending value, "1" if handled, the window (ms).
+# Only the claim that set the key settles it: done for the window, or gone after a failure.
+_SETTLE = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == '1' then
+  redis.call('SET', KEYS[1], 'done', 'PX', ARGV[3])
+else
+  redis.call('DEL', KEYS[1])
+end
+return 1
+"""
+
+# KEYS[1] the id's key; ARGV: the claim's pending value, its new expiry (ms).
+_KEEP_PENDING = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+"""
+
+_DONE = b"done"
+
+
+class SharedRecentMessages:
+    """The client message ids accepted in the last few minutes, in Redis for every replica.
+
+    An id's key is claimed with `SET NX PX` (value `pending:<token>`, `pending_seconds`, kept
+    alive while the message is answered); once answered it becomes `done` for `window_seconds`,
+    after a failure it is deleted so a copy is handled. A copy that finds `pending` waits for it.
+    When Redis cannot be reached the ids are remembered in this process instead (logged).
+
+    Args:
+        redis_url: The Redis server, e.g. `redis://127.0.0.1:6379/2`.
+        window_seconds: How long an answered id is remembered.
+        pending_seconds: How long a claim outlives a replica that stopped answering.
+        poll_seconds: How often a waiting copy looks again.
+        key_prefix: Prefix of the ids' keys.
+    """
+
+    def __init__(
+        self,
+        redis_url: str,
+        window_seconds: float = DUPLICATE_WINDOW_SECONDS,
+        pending_seconds: float = PENDING_SECONDS,
+        poll_seconds: float = 0.05,
+        key_prefix: str = DEDUP_KEY_PREFIX,
+    ) -> None:
+        self.redis_url = redis_url
+        self.window_seconds = window_seconds
+        self.pending_seconds = pending_seconds
+        self.poll_seconds = poll_seconds
+        self.key_prefix = key_prefix
+        self.fallback = RecentMessages(window_seconds)
+        self._client: Any = None
+        self._scripts: Dict[str, Any] = {}
+
+    def _redis(self) -> Any:
+        if self._client is None:  # built on first use, inside the loop that serves the channel
+            from redis import asyncio as aioredis
+
+            self._client = aioredis.from_url(self.redis_url)
+            self._scripts = {
+                "settle": self._client.register_script(_SETTLE),
+                "keep": self._client.register_script(_KEEP_PENDING),
+            }
+        return self._client
+
+    def key(self, conversation: str, client_id: str) -> str:
+        """The Redis key of one conversation's message id (unambiguous for any two strings)."""
+        return f"{self.key_prefix}:{len(conversation)}:{conversation}:{client_id}"
+
+    async def aclose(self) -> None:
+        """Closes the connection pool (the channel does this when the server stops)."""
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.close()
+            await client.connection_pool.disconnect()
+
+    async def _claim(self, name: str, pending: bytes) -> bool:
+        red = self._redis()
+        pending_ms = int(self.pending_seconds * 1000)
+        while True:
+            if await red.set(name, pending, nx=True, px=pending_ms):
+                return True
+            value = await red.get(name)
+            if value == _DONE:
+                return False
+            if value is not None:  # the first copy is still being answered, maybe elsewhere
+                await asyncio.sleep(self.poll_seconds)
+
+    async def _keep_pending(self, name: str, pending: bytes) -> None:
+        pending_ms = int(self.pending_seconds * 1000)
+        while True:
+            await asyncio.sleep(self.pending_seconds / 3)
+            try:
+                if not await self._scripts["keep"](keys=[name], args=[pending, pending_ms]):
+                    return
+            except RedisError as error:
+                logger.warning("could not keep a message id claimed: %s", type(error).__name__)
+
+    async def handle_once(self, key: Tuple[str, str], handle: Callable[[], Any]) -> bool:
+        """Runs `handle` unless a message with this key was handled (or is being handled).
+
+        Args:
+            key: (conversation id, client message id).
+            handle: Handles the message (a coroutine function).
+
+        Returns:
+            True if `handle` ran, False for a duplicate.
+        """
+        name = self.key(*key)
+        pending = f"pending:{secrets.token_hex(8)}".encode()
+        try:
+            claimed = await self._claim(name, pending)
+        except RedisError as error:
+            logger.warning(
+                "message ids in Redis unavailable (%s): remembered in this process",
+                type(error).__name__,
+            )
+            return await self.fallback.handle_once(key, handle)
+        if not claimed:
+            return False
+        keeping = asyncio.ensure_future(self._keep_pending(name, pending))
+        succeeded = False
+        try:
+            await handle()
+            succeeded = True
+        finally:
+            keeping.cancel()
+            window_ms = int(self.window_seconds * 1000)
+            flag = "1" if succeeded else "0"
+            try:
+                await self._scripts["settle"](keys=[name], args=[pending, flag, window_ms])
+            except RedisError as error:
+                logger.warning("could not settle a message id: %s", type(error).__name__)
+        return True
+
+
+def recent_messages() -> "RecentMessages | SharedRecentMessages":
+    """The message ids' memory: shared in Redis with `SOCKETIO_REDIS_URL`, else this process."""
+    redis_url = os.environ.get(REDIS_URL_ENV)
+    return SharedRecentMessages(redis_url) if redis_url else RecentMessages()
+
+
 class ShopSocketIOInput(SocketIOInput):
     """Rasa's socket.io input channel using `ShopSocketIOOutput` for every reply."""
 
@@ -339,7 +489,13 @@ class ShopSocketIOInput(SocketIOInput):
         sio.on("*", unknown_event, namespace=self.namespace)
 
         rasa_handle_message = sio.handlers[namespace][self.user_message_evt]
-        recent = RecentMessages()
+        recent = recent_messages()
+        if isinstance(recent, SharedRecentMessages):
+
+            async def close_recent(*_: Any) -> None:
+                await recent.aclose()
+
+            blueprint.after_server_stop(close_recent)
 
         async def handle_message(sid: Text, data: Any = None) -> Optional[Dict[Text, Any]]:
             try:

@@ -1,4 +1,5 @@
 import asyncio
+import secrets
 import shutil
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -13,9 +14,11 @@ from bot.web.socketio_channel import (
     CLIENT_MSG_ID_KEY,
     MESSAGE_TOO_LONG_TEXT,
     RecentMessages,
+    SharedRecentMessages,
     ShopSocketIOInput,
     ShopSocketIOOutput,
     client_message_id,
+    recent_messages,
 )
 from shop import db
 from shop.demo import seed
@@ -548,3 +551,229 @@ def test_typed_commands_and_client_flags_never_reach_rasa_as_such(served_channel
     assert texts[:2] == sent[:2]  # what the widget and its quick replies send stays a command
     assert texts[2:] == ["\u2215" + text[1:] for text in sent[2:]]
     assert all(metadata == {} for _, _, metadata in handled)
+
+
+# ---- message ids shared in Redis by several replicas (the local Redis; skipped without it) ----
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def _redis_reachable():
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+needs_redis = pytest.mark.skipif(
+    not _redis_reachable(), reason="no Redis server at 127.0.0.1:6379 (the local service)"
+)
+
+
+@pytest.fixture
+def dedup_prefix():
+    """A key prefix of this test's own, its keys deleted afterwards."""
+    import redis
+
+    prefix = f"test_dedup_{uuid.uuid4().hex[:12]}"
+    yield prefix
+    red = redis.Redis.from_url(REDIS_URL)
+    for key in red.scan_iter(f"{prefix}:*"):
+        red.delete(key)
+    red.close()
+
+
+def replicas(prefix, count=2, **options):
+    """`count` replicas' memories of message ids, sharing one Redis."""
+    return [
+        SharedRecentMessages(REDIS_URL, key_prefix=prefix, poll_seconds=0.02, **options)
+        for _ in range(count)
+    ]
+
+
+def noting(handled, text):
+    """A message handler (coroutine function) that notes `text`."""
+
+    async def handle():
+        handled.append(text)
+
+    return handle
+
+
+async def close_all(memories):
+    for memory in memories:
+        await memory.aclose()
+
+
+def test_without_a_redis_url_message_ids_stay_in_this_process(monkeypatch):
+    monkeypatch.delenv("SOCKETIO_REDIS_URL", raising=False)
+    assert isinstance(recent_messages(), RecentMessages)
+    monkeypatch.setenv("SOCKETIO_REDIS_URL", REDIS_URL)
+    shared = recent_messages()
+    assert isinstance(shared, SharedRecentMessages) and shared.redis_url == REDIS_URL
+    assert shared.key("a:b", "c") != shared.key("a", "b:c")
+
+
+@needs_redis
+def test_a_copy_reaching_another_replica_is_not_handled_again(dedup_prefix):
+    handled = []
+
+    async def handle(text, fail=False):
+        handled.append(text)
+        if fail:
+            raise RuntimeError("Rasa failed")
+
+    async def scenario():
+        one, two = memories = replicas(dedup_prefix)
+        try:
+            assert await one.handle_once(("c", "m-1"), lambda: handle("first"))
+            assert not await two.handle_once(("c", "m-1"), lambda: handle("copy elsewhere"))
+            assert not await one.handle_once(("c", "m-1"), lambda: handle("copy here"))
+            assert await two.handle_once(("other", "m-1"), lambda: handle("other conversation"))
+            with pytest.raises(RuntimeError):
+                await one.handle_once(("c", "m-2"), lambda: handle("failed", fail=True))
+            assert await two.handle_once(("c", "m-2"), lambda: handle("after the failure"))
+            return await one._redis().pttl(one.key("c", "m-1"))
+        finally:
+            await close_all(memories)
+
+    remembered_ms = run(scenario())
+    assert handled == ["first", "other conversation", "failed", "after the failure"]
+    assert 290_000 < remembered_ms <= 300_000  # DUPLICATE_WINDOW_SECONDS
+
+
+@needs_redis
+def test_a_copy_waits_for_the_first_being_answered_on_another_replica(dedup_prefix):
+    handled = []
+
+    async def scenario():
+        one, two = memories = replicas(dedup_prefix, pending_seconds=0.6)
+        release = asyncio.Event()
+
+        async def slow():
+            handled.append("first")
+            await release.wait()
+
+        try:
+            first = asyncio.create_task(one.handle_once(("c", "m-slow"), slow))
+            await asyncio.sleep(0.1)
+            copy = asyncio.create_task(two.handle_once(("c", "m-slow"), noting(handled, "copy")))
+            await asyncio.sleep(1.0)  # longer than the claim's expiry: it is kept alive
+            waiting = not copy.done()
+            release.set()
+            return waiting, await asyncio.gather(first, copy)
+        finally:
+            await close_all(memories)
+
+    assert run(scenario()) == (True, [True, False])
+    assert handled == ["first"]
+
+
+@needs_redis
+def test_a_replica_that_died_answering_blocks_its_copies_only_until_the_claim_expires(
+    dedup_prefix,
+):
+    import redis
+
+    survivor = SharedRecentMessages(REDIS_URL, key_prefix=dedup_prefix, poll_seconds=0.02)
+    red = redis.Redis.from_url(REDIS_URL)
+    red.set(survivor.key("c", "m-1"), b"pending:deadreplica", px=300)  # and no one keeps it
+    handled = []
+
+    async def scenario():
+        try:
+            began = asyncio.get_running_loop().time()
+            ran = await survivor.handle_once(("c", "m-1"), noting(handled, "copy"))
+            return ran, asyncio.get_running_loop().time() - began
+        finally:
+            await survivor.aclose()
+
+    ran, waited = run(scenario())
+    assert ran and handled == ["copy"] and 0.2 < waited < 2.0
+    assert red.get(survivor.key("c", "m-1")) == b"done"
+    red.close()
+
+
+def test_without_redis_reachable_the_ids_are_remembered_in_this_process():
+    from bot.processes import free_port
+
+    nowhere = SharedRecentMessages(f"redis://127.0.0.1:{free_port()}/0")
+    handled = []
+
+    async def scenario():
+        try:
+            first = await nowhere.handle_once(("c", "m-1"), noting(handled, "first"))
+            copy = await nowhere.handle_once(("c", "m-1"), noting(handled, "copy"))
+            return first, copy
+        finally:
+            await nowhere.aclose()
+
+    assert run(scenario()) == (True, False)
+    assert handled == ["first"]
+
+
+def serve_replicas(on_message, talk, count=2):
+    """Serves `count` channels (replicas) on free ports; `talk(urls)` runs clients against them."""
+    apps = []
+    for _ in range(count):
+        channel = ShopSocketIOInput.from_credentials(
+            {"session_persistence": True, "metadata_key": "customData"}
+        )
+        app = Sanic(f"socketio_replica_{uuid.uuid4().hex[:8]}")
+        app.blueprint(channel.blueprint(on_message))
+        channel.sio.eio.ping_interval = channel.sio.eio.ping_timeout = 1
+        apps.append(app)
+
+    async def run_all():
+        servers, urls = [], []
+        for app in apps:
+            port = free_port()
+            http = await app.create_server(
+                host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
+            )
+            await http.startup()
+            await http.before_start()
+            await http.after_start()
+            servers.append(http)
+            urls.append(f"http://127.0.0.1:{port}")
+        try:
+            return await talk(urls)
+        finally:
+            for http in servers:
+                await http.before_stop()
+                await http.close()
+                await http.after_stop()
+
+    return run_in_thread(run_all())
+
+
+@needs_redis
+def test_behind_a_load_balancer_a_resent_message_is_handled_once(served_channel, monkeypatch):
+    import redis
+
+    monkeypatch.setenv("SOCKETIO_REDIS_URL", REDIS_URL)
+    handled, on_message = recorder()
+    owner = secrets.token_hex(32)
+    message_id = f"m-{uuid.uuid4().hex}"
+
+    async def talk(urls):
+        async with Customer(urls[0], {"session_secret": owner}) as customer:
+            first = await customer.say("还有货吗", message_id)
+        # the connection dropped; the widget reconnects, the balancer picks the other replica
+        async with Customer(urls[1], {"session_secret": owner}) as reconnected:
+            copy = await reconnected.say("还有货吗", message_id)
+            again = await reconnected.say("还有货吗", f"{message_id}-2")
+        return first, copy, again
+
+    try:
+        assert serve_replicas(on_message, talk) == (None, {"duplicate": True}, None)
+        assert [text for _, text, _ in handled] == ["还有货吗", "还有货吗"]
+    finally:
+        red = redis.Redis.from_url(REDIS_URL)
+        conversation = auth.anonymous_session_id(owner)
+        for key in red.scan_iter(f"shop_assist_socketio:msg:*{conversation}*"):
+            red.delete(key)
+        red.close()
