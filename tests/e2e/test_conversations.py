@@ -68,7 +68,8 @@ def test_conversation(runner, conversation):
     outcome = runner.run(conversation)
     if outcome.error:
         raise RuntimeError(outcome.report())
-    assert outcome.passed, "\n" + outcome.report()
+    if not outcome.passed:
+        raise AssertionError("\n" + outcome.report())
 
 
 def _context(runner):

@@ -558,9 +558,11 @@ def note_customer_words(said: str, ctx: Context, gives: Iterable[str], number: i
     ctx.typed_orders |= set(ORDER_NUMBER.findall(text))
     ctx.typed_trackings |= set(TRACKING.findall(text.upper()))
     tails = set(re.findall(r"(?<!\d)\d{4}(?!\d)", " ".join(ctx.typed)))
-    for typed in ctx.typed_orders:
-        order = ctx.shop.order_by_number(typed)
-        if order is not None and order.phone_tail in tails:
+    for order in ctx.shop.orders:
+        named = order.number in ctx.typed_orders or any(
+            p.tracking_number in ctx.typed_trackings for p in order.parcels
+        )
+        if named and order.phone_tail in tails:
             ctx.proven.add(order.customer_id)
     for detail in gives:
         ctx.given.setdefault(detail, number)
@@ -569,7 +571,10 @@ def note_customer_words(said: str, ctx: Context, gives: Iterable[str], number: i
 def check_asked_twice(record: TurnRecord, ctx: Context) -> List[str]:
     """The replies do not ask for a detail the customer already gave (unless it was wrong)."""
     for name in record.responses:
-        for detail in RESETS.get(name, ()):
+        said_wrong = RESETS.get(name, ())
+        if name.startswith("utter_order_not_found"):  # also "not in your account"
+            said_wrong = ("order_id", "phone_tail")
+        for detail in said_wrong:
             ctx.given.pop(detail, None)
     problems = [
         f"asks for {detail} again (given in turn {ctx.given[detail]})"

@@ -163,6 +163,8 @@ def _refund(order: OrderFacts, now: datetime, overdue: bool) -> bool:
     refunds = [r for r in order.returns if r.kind == "return" and r.status == "refunded"]
     if len(order.returns) != 1 or not refunds or refunds[0].refunded_at is None:
         return False
+    if order.ticket_kinds:
+        return False
     passed = refund_expected_by(refunds[0].refunded_at) < now - timedelta(hours=2)
     fresh = refund_expected_by(refunds[0].refunded_at) > now + timedelta(hours=2)
     return passed if overdue else fresh
@@ -225,6 +227,7 @@ ORDER_KINDS: Dict[str, KindTest] = {
     "completed": lambda o, now: o.state == "completed" and o.untouched,
     "window_passed": lambda o, now: (
         o.state == "completed"
+        and _single(o)
         and _since(o.delivered_at, now) > timedelta(days=17)
         and all(i.department != "kitchen" for i in o.items)
         and o.untouched
@@ -401,10 +404,11 @@ class ShopFacts:
     # ---- allocation
 
     def candidates(self, kind: str) -> List[OrderFacts]:
-        """The unused orders of a kind, customers not given to another conversation first."""
+        """The unused orders of a kind, newest first; customers already given out last."""
         test = ORDER_KINDS[kind]
         found = [o for o in self.orders if o.id not in self.used_orders and test(o, self.now)]
-        return sorted(found, key=lambda o: (o.customer_id in self.used_customers, o.number))
+        found.sort(key=lambda o: o.number, reverse=True)
+        return sorted(found, key=lambda o: o.customer_id in self.used_customers)
 
     def bind(self, conversation_id: str, wants: Mapping, signed_in: bool) -> Binding:
         """Gives a conversation its orders (and signed-in customer) for good.
