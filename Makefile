@@ -12,7 +12,7 @@ REALISTIC := tests/nlu/realistic.yml
 MIN_MACRO_F1 ?= 0.90
 MIN_REALISTIC_F1 ?= 0.90
 
-.PHONY: setup run test train bench model lint shop-db notices browser faketime test-clock
+.PHONY: setup run run-scaled test train bench model lint shop-db notices browser faketime test-clock balancer
 
 setup: $(STAMP) shop-db model browser
 
@@ -57,6 +57,17 @@ faketime:
 	       && $$sudo apt-get install -y -q faketime >> $(LOGS)/apt-faketime.log 2>&1; } \
 	  || { tail -20 $(LOGS)/apt-faketime.log; exit 1; }; }
 
+# Debian's HAProxy, the load balancer in front of the Rasa replicas of `make run-scaled` (and of
+# the scaled-topology test and bench/soak.py).
+balancer:
+	@command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || { \
+	  echo "Installing haproxy (apt-get) for the scaled topology ..."; mkdir -p $(LOGS); \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); export DEBIAN_FRONTEND=noninteractive; \
+	  $$sudo apt-get install -y -q haproxy > $(LOGS)/apt-balancer.log 2>&1 \
+	  || { $$sudo apt-get update -q >> $(LOGS)/apt-balancer.log 2>&1 \
+	       && $$sudo apt-get install -y -q haproxy >> $(LOGS)/apt-balancer.log 2>&1; } \
+	  || { tail -20 $(LOGS)/apt-balancer.log; exit 1; }; }
+
 # The unit suites must not depend on the day they run: run them with the system clock moved.
 UNIT_SUITES := tests/shop tests/actions tests/bot
 test-clock: $(STAMP) faketime
@@ -82,7 +93,7 @@ train: $(STAMP)
 	  || { tail -40 $(LOGS)/train.log; exit 1; }
 	@grep -E "Nothing changed|Your Rasa model is trained" $(LOGS)/train.log | tail -1
 
-test: setup
+test: setup balancer
 	@mkdir -p $(LOGS) results
 	$(PY) -m ruff check shop actions bot bench tests
 	$(PY) -m bot.nlu.data_check data/nlu --min-examples 75
@@ -99,6 +110,11 @@ test: setup
 
 run: setup
 	$(PY) -m bot.run
+
+# The scaled-out topology on this machine: RASA_REPLICAS (2) Rasa replicas behind HAProxy on the
+# Rasa port, with the local PostgreSQL, Redis and RabbitMQ (README "Scale-out").
+run-scaled: setup balancer
+	$(PY) -m bot.run --scaled
 
 bench: setup
 	$(PY) bench/actions.py

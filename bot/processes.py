@@ -63,21 +63,38 @@ def throwaway_settings(var_dir: Path, endpoints: Path) -> Settings:
     )
 
 
-def seed_demo_shop(var_dir: Path) -> None:
+def seed_demo_shop(
+    var_dir: Path, module: str = "shop.demo.seed", env: Optional[Dict[str, str]] = None
+) -> str:
     """Migrates and seeds the demo shop (SHOP_DATABASE_URL, or SQLite in `var_dir`).
+
+    Args:
+        var_dir: The shop's var dir (its SQLite file when no SHOP_DATABASE_URL is set).
+        module: The seeding command's module (the scale-out's `bot.scaled.databases` also
+            creates the PostgreSQL databases first).
+        env: Variables for the seeder on top of this process's environment.
+
+    Returns:
+        What the seeder printed.
 
     Raises:
         RuntimeError: with the end of the seeder's error output when it fails.
     """
     done = subprocess.run(
-        [sys.executable, "-m", "shop.demo.seed"],
+        [sys.executable, "-m", module],
         cwd=ROOT,
-        env={**os.environ, "SHOP_VAR_DIR": str(var_dir), "PYTHONPATH": str(ROOT)},
+        env={
+            **os.environ,
+            **(env or {}),
+            "SHOP_VAR_DIR": str(var_dir),
+            "PYTHONPATH": str(ROOT),
+        },
         capture_output=True,
         text=True,
     )
     if done.returncode != 0:
         raise RuntimeError("seeding the demo shop failed:\n" + done.stderr[-2000:])
+    return done.stdout
 
 
 @dataclass
@@ -283,11 +300,9 @@ class StartupError(RuntimeError):
     """A process died or did not become healthy in time."""
 
 
-def stack(settings: Settings, log_dir: Path) -> List[ManagedProcess]:
-    """The web app, the action server and the Rasa server, configured by the settings."""
-    owner_only_dir(settings.var_dir)
-    owner_only_dir(log_dir)
-    env = {
+def process_env(settings: Settings) -> Dict[str, str]:
+    """The environment every child gets from the settings (secrets here, never in argv)."""
+    return {
         "PYTHONPATH": str(ROOT),
         "ACTION_ENDPOINT_URL": settings.action_url,
         "NLG_ENDPOINT_URL": settings.nlg_url,
@@ -298,7 +313,11 @@ def stack(settings: Settings, log_dir: Path) -> List[ManagedProcess]:
         "SHOP_SIGNING_KEY": settings.signing_key,
         ENDPOINT_SECRET_ENV: settings.endpoint_secret,
     }
-    actions = ManagedProcess(
+
+
+def action_server(settings: Settings, log_dir: Path, env: Dict[str, str]) -> ManagedProcess:
+    """The action server (`python -m actions.server`) on the settings' action port."""
+    return ManagedProcess(
         name="action server",
         command=[
             str(VENV_BIN / "python"),
@@ -313,8 +332,31 @@ def stack(settings: Settings, log_dir: Path) -> List[ManagedProcess]:
         log_path=log_dir / "actions.log",
         env=env,
     )
-    rasa = ManagedProcess(
-        name="rasa server",
+
+
+def rasa_server(
+    settings: Settings,
+    log_dir: Path,
+    env: Dict[str, str],
+    port: Optional[int] = None,
+    name: str = "rasa server",
+    log_name: str = "rasa.log",
+) -> ManagedProcess:
+    """A Rasa server (`python -m bot.rasa_server`) with the settings' model, endpoints and token.
+
+    Args:
+        settings: Model folder, endpoints, credentials, host and token.
+        log_dir: Where its log goes.
+        env: The children's environment (`process_env`, plus any scale-out variables).
+        port: Where it listens; the settings' Rasa port when None (one replica behind a load
+            balancer listens on a port of its own).
+        name: Its name in the runner's messages.
+        log_name: Its log file in `log_dir`.
+    """
+    port = settings.rasa_port if port is None else port
+    url = f"http://{settings.host}:{port}"
+    return ManagedProcess(
+        name=name,
         command=[  # the token reaches Rasa in RASA_TOKEN (bot.rasa_server), never in argv
             str(VENV_BIN / "python"),
             "-m",
@@ -327,18 +369,22 @@ def stack(settings: Settings, log_dir: Path) -> List[ManagedProcess]:
             "--interface",
             settings.host,
             "--port",
-            str(settings.rasa_port),
+            str(port),
             "--endpoints",
             str(settings.endpoints),
             "--credentials",
             str(settings.credentials),
         ],
-        health_url=f"{settings.rasa_url}/status",
-        log_path=log_dir / "rasa.log",
+        health_url=f"{url}/status",
+        log_path=log_dir / log_name,
         env={**env, "RASA_TOKEN": settings.rasa_token},
-        probe=partial(healthy_blocking, settings.rasa_url, settings.rasa_token, 2.0),
+        probe=partial(healthy_blocking, url, settings.rasa_token, 2.0),
     )
-    web = ManagedProcess(
+
+
+def web_app(settings: Settings, log_dir: Path, env: Dict[str, str]) -> ManagedProcess:
+    """The web app (`python -m bot.web`); it reaches Rasa at the settings' Rasa port."""
+    return ManagedProcess(
         name="web app",
         command=[sys.executable, "-m", "bot.web"],
         health_url=f"{settings.web_url}/health",
@@ -352,7 +398,18 @@ def stack(settings: Settings, log_dir: Path) -> List[ManagedProcess]:
             "ACTION_PORT": str(settings.action_port),
         },
     )
-    return [web, actions, rasa]
+
+
+def stack(settings: Settings, log_dir: Path) -> List[ManagedProcess]:
+    """The web app, the action server and the Rasa server, configured by the settings."""
+    owner_only_dir(settings.var_dir)
+    owner_only_dir(log_dir)
+    env = process_env(settings)
+    return [
+        web_app(settings, log_dir, env),
+        action_server(settings, log_dir, env),
+        rasa_server(settings, log_dir, env),
+    ]
 
 
 def start_all(processes: List[ManagedProcess], timeout: float = 240.0) -> None:
