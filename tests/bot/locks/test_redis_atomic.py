@@ -208,7 +208,6 @@ def test_the_lock_context_lets_one_coroutine_in_at_a_time_in_order(store):
     assert store.get_lock("c") is None
 
 
-@needs_redis
 def test_redis_going_away_is_a_lock_error_as_with_rasas_store():
     with socket.socket() as probe:
         probe.bind((HOST, 0))
