@@ -36,6 +36,7 @@ from rasa.shared.core.events import BotUttered, Event, FollowupAction, SlotSet, 
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
+from bot import keepalive
 from bot.cooldown import Cooldown
 
 logger = logging.getLogger(__name__)
@@ -74,6 +75,10 @@ def apologised_this_turn(tracker: DialogueStateTracker) -> bool:
 
 class GuardedRemoteAction(RemoteAction):
     """Rasa's remote action with a timeout and the apology on any failure."""
+
+    def __init__(self, name: str, action_endpoint: Optional[EndpointConfig]) -> None:
+        """Rasa's remote action, calling over the process's keep-alive connections."""
+        super().__init__(name, keepalive.shared(action_endpoint))
 
     @property
     def timeout(self) -> float:

@@ -1,13 +1,17 @@
-"""The NLG the Rasa server uses: the web app's ``/nlg``, with a short timeout and a fallback.
+"""The NLG the Rasa server uses: the persona renderer, in process or over HTTP, never silent.
 
 ``endpoints.yml`` names this class (``nlg: type: bot.nlg.guarded.GuardedNLG``), so it runs
-inside the Rasa process. Each response is asked of the web app's persona renderer as Rasa's own
-callback NLG asks it (same request, same headers, including the endpoint secret), but waits at
-most ``timeout`` seconds (``timeout:`` in ``endpoints.yml``, Rasa's own wait is 300 s). When the
-web app is down, hung or refuses, the reply is rendered here from the domain's default text with
-the same placeholder filler and script conversion as the renderer; a text that cannot be filled
-becomes the apology with a person offered (``utter_shop_unavailable``). After a failure the web
-app is not asked again for ``cooldown`` seconds, so one customer message waits once at most.
+inside the Rasa process. With ``in_process: true`` (both endpoint files) it renders each response
+with the persona renderer itself (:class:`bot.nlg.renderer.Renderer`, the code behind the web
+app's ``/nlg``), from the same request Rasa's callback NLG would send: no HTTP hop per response,
+and the web app's health does not matter. Otherwise it asks the web app's ``/nlg`` as Rasa's own
+callback NLG does (same request, same headers, including the endpoint secret, over keep-alive
+connections), but waits at most ``timeout`` seconds (Rasa's own wait is 300 s). When rendering
+fails (the web app down, hung or refusing, or a persona that cannot render), the reply is
+rendered here from the domain's default text with the same placeholder filler and script
+conversion as the renderer; a text that cannot be filled becomes the apology with a person
+offered (``utter_shop_unavailable``). After a failure the renderer is not asked again for
+``cooldown`` seconds, so one customer message waits once at most.
 """
 
 from __future__ import annotations
@@ -16,15 +20,19 @@ import asyncio
 import logging
 from typing import Any, Dict, List, Mapping, Optional
 
-from rasa.core.nlg.callback import CallbackNaturalLanguageGenerator
+from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
+from rasa.core.nlg.callback import CallbackNaturalLanguageGenerator, nlg_request_format
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.exceptions import RasaException
 from rasa.utils.endpoints import EndpointConfig
 
+from bot import keepalive
+from bot import settings as bot_settings
 from bot.cooldown import Cooldown
 from bot.nlg import script, template
-from bot.nlg.renderer import LAST_RESORT, MESSAGE_KEYS, card_in_script
+from bot.nlg.renderer import LAST_RESORT, MESSAGE_KEYS, Renderer, card_in_script
 from bot.settings import ROOT
 
 logger = logging.getLogger(__name__)
@@ -41,18 +49,46 @@ class GuardedNLG(CallbackNaturalLanguageGenerator):
     """Rasa's callback NLG with a timeout, a cool-down and a fallback rendered in process."""
 
     def __init__(self, endpoint_config: EndpointConfig, domain: Optional[Domain] = None) -> None:
-        """Reads the timeout and cool-down from the endpoint's configuration.
+        """Reads the timeout, cool-down and where to render from the endpoint's configuration.
 
         Args:
             endpoint_config: The ``nlg`` entry of ``endpoints.yml`` (url, headers, ``timeout``,
-                ``cooldown``).
+                ``cooldown``, ``in_process``).
             domain: The model's domain, whose default texts are the fallback.
         """
-        super().__init__(endpoint_config)
+        super().__init__(keepalive.shared(endpoint_config))
         extra = endpoint_config.kwargs
         self.timeout = float(extra.get("timeout", DEFAULT_TIMEOUT))
         self.cooldown = Cooldown(float(extra.get("cooldown", DEFAULT_COOLDOWN)))
         self.responses: Dict[str, List[Dict[str, Any]]] = dict(domain.responses) if domain else {}
+        self.renderer: Optional[Renderer] = None
+        if str(extra.get("in_process", "")).lower() in ("1", "true", "yes"):
+            config = bot_settings.load()
+            self.renderer = Renderer(
+                shop_default=config.default_persona, signing_key=config.signing_key
+            )
+
+    async def _render(
+        self, utter_action: str, tracker: DialogueStateTracker, output_channel: str, **kwargs: Any
+    ) -> Message:
+        """The persona renderer's answer to Rasa's NLG request, here or over HTTP.
+
+        Rasa's own callback NLG serialises the whole tracker a second time for a debug line it
+        formats even when debug logging is off; this asks the same request without that.
+
+        Raises:
+            RasaException: the web app's answer is not a bot message.
+        """
+        kwargs.pop("domain_responses", None)
+        body = nlg_request_format(utter_action, tracker, output_channel, **kwargs)
+        if self.renderer is not None:
+            return self.renderer.render(body)
+        answer = await self.nlg_endpoint.request(
+            method="post", json=body, timeout=DEFAULT_REQUEST_TIMEOUT
+        )
+        if isinstance(answer, dict) and self.validate_response(answer):
+            return answer
+        raise RasaException("the NLG endpoint's answer is not a bot message")
 
     async def generate(
         self,
@@ -67,7 +103,7 @@ class GuardedNLG(CallbackNaturalLanguageGenerator):
         if self.cooldown.allows():
             try:
                 answer = await asyncio.wait_for(
-                    super().generate(utter_action, tracker, output_channel, **dict(kwargs)),
+                    self._render(utter_action, tracker, output_channel, **dict(kwargs)),
                     self.timeout,
                 )
             except asyncio.CancelledError:

@@ -70,13 +70,14 @@ def test_the_token_is_not_on_the_rasa_servers_command_line(stack, sender):
     assert stack.tracker(sender)["sender_id"] == sender  # the API accepts the token Rasa read
 
 
-def test_a_dead_web_app_still_answers_in_time_from_the_domain(stack, sender, responses):
+def test_a_dead_web_app_does_not_silence_the_bot(stack, sender, responses):
     web = stack.children["web app"]
     web.stop()
     try:
         replies, took = timed_say(stack, sender, "亲在吗")
         assert took < ANSWER_WITHIN
-        assert texts(replies) == responses["utter_greet"]
+        # the Rasa process renders in the persona itself, so a reply is not the apology
+        assert texts(replies) and texts(replies) != responses["utter_shop_unavailable"]
     finally:
         web.start()
         wait_healthy(web)

@@ -6,12 +6,14 @@ import time
 
 import pytest
 from aiohttp import web
+from rasa.core.nlg.callback import nlg_request_format
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.nlg.guarded import GuardedNLG
+from bot.nlg.renderer import Renderer
 from bot.nlg.script import to_script
 from bot.processes import free_port
 from shop.endpoint_secret import HEADER
@@ -184,7 +186,7 @@ STORE_VARIABLES += [f"TRACKER_DB_{part}" for part in ("HOST", "NAME", "USER", "P
 
 
 @pytest.mark.parametrize("endpoints", ["endpoints.yml", "endpoints.scale-out.yml"])
-def test_both_endpoint_files_make_rasa_use_the_guarded_nlg_with_the_secret(endpoints, monkeypatch):
+def test_both_endpoint_files_render_with_the_persona_renderer_inside_rasa(endpoints, monkeypatch):
     from rasa.core.nlg import NaturalLanguageGenerator
     from rasa.core.utils import AvailableEndpoints
 
@@ -201,11 +203,16 @@ def test_both_endpoint_files_make_rasa_use_the_guarded_nlg_with_the_secret(endpo
         monkeypatch.setenv(name, "unused")
     monkeypatch.setenv("ACTION_ENDPOINT_URL", "http://127.0.0.1:5055/webhook")
     monkeypatch.setenv("SHOP_ENDPOINT_SECRET", SECRET)
+    monkeypatch.setenv("SHOP_SIGNING_KEY", "test-signing-key")
     generator, answer, seen = asyncio.run(
         run(lambda: AvailableEndpoints.read_endpoints(str(ROOT / endpoints)))
     )
     assert isinstance(generator, GuardedNLG) and generator.timeout <= 1.5
-    assert answer == {"text": "主人，您的宝贝已经出发啦"} and seen == [SECRET]
+    # rendered in the Rasa process by the persona renderer itself: the web app is not asked
+    expected = Renderer(signing_key="test-signing-key").render(
+        nlg_request_format("utter_order_shipped", tracker(), "rest")
+    )
+    assert answer == expected and answer["text"] and seen == []
     # the replicas call the action server as the embedded Rasa does
     action = AvailableEndpoints.read_endpoints(str(ROOT / endpoints)).action
     embedded = AvailableEndpoints.read_endpoints(str(ROOT / "endpoints.yml")).action

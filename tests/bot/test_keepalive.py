@@ -1,0 +1,51 @@
+"""Keep-alive endpoints: calls reuse one connection where Rasa's endpoint opens one per call."""
+
+import asyncio
+
+from aiohttp import web
+from rasa.utils.endpoints import EndpointConfig
+
+from bot import keepalive
+from bot.processes import free_port
+
+
+async def client_ports(endpoint: EndpointConfig, calls: int = 3) -> list:
+    """The client-side port of each call, as the server saw it."""
+    ports = []
+
+    async def answer(request):
+        ports.append(request.transport.get_extra_info("peername")[1])
+        return web.json_response({"ok": True, "secret": request.headers.get("X-Secret")})
+
+    app = web.Application()
+    app.router.add_post("/webhook", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        endpoint.url = f"http://127.0.0.1:{port}/webhook"
+        for _ in range(calls):
+            assert await endpoint.request(method="post", json={}) == {"ok": True, "secret": "s"}
+    finally:
+        await runner.cleanup()
+    return ports
+
+
+def test_calls_share_one_connection_where_rasa_opens_one_each():
+    plain = asyncio.run(client_ports(EndpointConfig("http://x", headers={"X-Secret": "s"})))
+    assert len(set(plain)) == 3  # Rasa's own endpoint: a new connection per call
+    pooled = keepalive.KeepAliveEndpoint.of(EndpointConfig("http://x", headers={"X-Secret": "s"}))
+    assert len(set(asyncio.run(client_ports(pooled)))) == 1
+
+
+def test_one_shared_copy_per_endpoint_and_none_stays_none():
+    first = EndpointConfig("http://127.0.0.1:5055/webhook", headers={"X-Secret": "a"}, timeout=3)
+    again = EndpointConfig("http://127.0.0.1:5055/webhook", headers={"X-Secret": "a"}, timeout=3)
+    other = EndpointConfig("http://127.0.0.1:5055/webhook", headers={"X-Secret": "b"})
+    shared = keepalive.shared(first)
+    assert isinstance(shared, keepalive.KeepAliveEndpoint)
+    assert keepalive.shared(again) is shared and keepalive.shared(shared) is shared
+    assert keepalive.shared(other) is not shared
+    assert shared.kwargs == {"timeout": 3} and shared.headers == {"X-Secret": "a"}
+    assert keepalive.shared(None) is None
