@@ -37,11 +37,13 @@ class Settings:
     endpoint_secret: str = (
         ""  # what Rasa sends to the action server and /nlg (shop.endpoint_secret)
     )
+    rasa_url_override: str = ""  # SHOP_RASA_URL: Rasa as the web app reaches it (a Service)
+    rasa_public_url: str = ""  # SHOP_RASA_PUBLIC_URL: Rasa as the visitor's browser reaches it
 
     @property
     def rasa_url(self) -> str:
-        """Base URL of the Rasa server."""
-        return f"http://{self.host}:{self.rasa_port}"
+        """Base URL of the Rasa server: `SHOP_RASA_URL`, else this host at `RASA_PORT`."""
+        return self.rasa_url_override.rstrip("/") or f"http://{self.host}:{self.rasa_port}"
 
     @property
     def action_url(self) -> str:
@@ -120,4 +122,6 @@ def load() -> Settings:
         notice_interval=float(_env("SHOP_NOTICE_INTERVAL", "300")),
         tracker_store=_scale_out_tracker_store(),
         endpoint_secret=_kept_secret(ENDPOINT_SECRET_ENV, var_dir / "endpoint_secret"),
+        rasa_url_override=_env("SHOP_RASA_URL", ""),
+        rasa_public_url=_env("SHOP_RASA_PUBLIC_URL", ""),
     )

@@ -63,7 +63,13 @@ def persona_labels(folder: Path = PERSONAS_DIR) -> List[Dict[str, str]]:
 
 
 def rasa_public_url(request: Request, config: Settings) -> str:
-    """The Rasa server's URL as the visitor's browser reaches it: the page's host, Rasa's port."""
+    """The Rasa server's URL as the visitor's browser reaches it.
+
+    `SHOP_RASA_PUBLIC_URL` when set (behind an ingress that serves /socket.io on the page's own
+    origin, that origin); otherwise the page's host at Rasa's port.
+    """
+    if config.rasa_public_url:
+        return config.rasa_public_url.rstrip("/")
     host = request.host.rsplit(":", 1)[0] if not request.host.endswith("]") else request.host
     return f"{request.scheme}://{host or config.host}:{config.rasa_port}"
 
