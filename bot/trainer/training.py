@@ -5,7 +5,14 @@ the data checks of `make test` (`python -m bot.nlu.data_check`, `rasa data valid
 train` into the workbench's candidates folder (never `models/`, so the serving model keeps
 serving and is still the one served after a restart), and the evaluation of the new model
 against the serving one (`bot.trainer.evaluation`). Stage and epoch are read back from the log
-(`progress`). A failed or cancelled job leaves no model behind and changes nothing else.
+(`progress`), the seconds each step and each Rasa component took are kept (`Job.seconds`,
+`component_seconds`). A failed or cancelled job leaves no model behind and changes nothing else.
+
+`rasa train` uses Rasa's training cache: a component whose inputs did not change (the dialogue
+policies, when only NLU examples did) is restored instead of trained. The cache is the
+workspace's own `.rasa/cache`, the one `make train` fills there, and training runs in the
+workspace: `make train` records cache entries relative to the folder it ran in, and such an entry
+is only found again from that folder.
 """
 
 from __future__ import annotations
@@ -33,6 +40,11 @@ MIN_EXAMPLES_PER_INTENT = 75  # as `make test` checks
 _COMPONENT = re.compile(r"(Starting to train|Restored) component '([\w.]+)'")
 _EPOCHS = re.compile(r"Epochs:\s+\d+%\|[^|]*\|\s*(\d+)/(\d+)")
 _STEP = re.compile(r"^=== step: (\w+)", re.MULTILINE)
+_COMPONENT_LINE = re.compile(
+    r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) INFO .*?"
+    r"(Starting to train|Finished training|Restored) component '([\w.]+)'",
+    re.MULTILINE,
+)
 LOG_TAIL_BYTES = 64_000
 
 
@@ -55,12 +67,16 @@ class Job:
     model_path: str = ""
     error: str = ""
     evaluation_path: str = ""
+    seconds: Dict[str, float] = field(default_factory=dict)  # per step, as far as it got
     cancel_requested: bool = field(default=False, repr=False)
 
     def as_dict(self) -> Dict[str, object]:
-        """The job with its live progress read from the log."""
+        """The job with its live progress read from the log (component and epoch while training)."""
         found = {k: v for k, v in asdict(self).items() if k != "cancel_requested"}
-        found.update(progress(Path(self.log_path)))
+        if self.state == "running" and self.step == "training":
+            found.update(progress(Path(self.log_path)))
+        else:
+            found.update(component="", epoch=0, epochs=0)
         found["step"] = self.step
         return found
 
@@ -95,6 +111,32 @@ def progress(log_path: Path) -> Dict[str, object]:
     return {"component": component, "epoch": epoch, "epochs": epochs}
 
 
+def component_seconds(log_path: Path) -> List[Dict[str, object]]:
+    """What `rasa train` did with each component, from a job's log, in order.
+
+    Returns:
+        `{"component", "restored", "seconds"}` per component: restored from Rasa's training
+        cache (0 seconds) or trained (seconds between its start and end lines, whole seconds as
+        Rasa logs them; None while it is still training).
+    """
+    if not log_path.exists():
+        return []
+    text = log_path.read_text(encoding="utf-8", errors="replace").replace("\r", "\n")
+    found: Dict[str, Dict[str, object]] = {}
+    started: Dict[str, float] = {}
+    for match in _COMPONENT_LINE.finditer(text):
+        moment = time.mktime(time.strptime(match.group(1), "%Y-%m-%d %H:%M:%S"))
+        what, name = match.group(2), match.group(3)
+        if what == "Restored":
+            found[name] = {"component": name, "restored": True, "seconds": 0.0}
+        elif what == "Starting to train":
+            started[name] = moment
+            found[name] = {"component": name, "restored": False, "seconds": None}
+        elif name in started:
+            found[name]["seconds"] = moment - started[name]
+    return list(found.values())
+
+
 def commands(workspace: Workspace, model_name: str, evaluation: List[str]) -> List[List[str]]:
     """The job's steps: data checks, `rasa train` into the candidates folder, evaluation."""
     rasa = str(VENV_BIN / "rasa")
@@ -122,6 +164,7 @@ def commands(workspace: Workspace, model_name: str, evaluation: List[str]) -> Li
             str(workspace.candidates_dir),
             "--fixed-model-name",
             model_name,
+            "--skip-validation",  # the step before validated the data, with warnings as errors
         ],
         evaluation,
     ]
@@ -240,9 +283,10 @@ class Trainer:
         env = {
             **os.environ,
             "PYTHONPATH": str(ROOT),
-            # Rasa's training cache is shared with `make train` (its keys are content hashes)
+            # the cache `make train` fills in the workspace (keys are content hashes); absolute,
+            # so the entries this job adds are found from anywhere
             "RASA_CACHE_DIRECTORY": os.environ.get("RASA_CACHE_DIRECTORY")
-            or str(ROOT / ".rasa" / "cache"),
+            or str(self.workspace.rasa_cache.resolve()),
         }
         try:
             descriptor = os.open(job.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -251,6 +295,7 @@ class Trainer:
                     job.step = STEP_NAMES[min(index, len(STEP_NAMES) - 1)]
                     log.write(f"=== step: {job.step} ({Path(command[0]).name})\n".encode())
                     log.flush()
+                    began = time.monotonic()
                     with self._lock:
                         if job.cancel_requested:
                             break
@@ -263,6 +308,9 @@ class Trainer:
                             start_new_session=True,
                         )
                     code = self._process.wait()
+                    job.seconds[job.step] = round(
+                        job.seconds.get(job.step, 0.0) + time.monotonic() - began, 1
+                    )
                     if job.cancel_requested:
                         break
                     if code != 0:

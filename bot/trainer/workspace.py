@@ -8,7 +8,10 @@ models, job logs) lives in `<var>/trainer/`, readable by its owner only.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,6 +67,11 @@ class Workspace:
         return self.root / "config.yml"
 
     @property
+    def rasa_cache(self) -> Path:
+        """Rasa's training cache of the workspace (`.rasa/cache`, where `make train` keeps it)."""
+        return self.root / ".rasa" / "cache"
+
+    @property
     def database_url(self) -> str:
         """The workbench's own SQLite database (inbox index, audit log, model list)."""
         return f"sqlite:///{self.state_dir / 'trainer.db'}"
@@ -108,3 +116,46 @@ def max_intent_drop() -> float:
         return float(os.environ.get(MAX_DROP_ENV) or DEFAULT_MAX_DROP)
     except ValueError:
         return DEFAULT_MAX_DROP
+
+
+def copy_workspace(source: Path, target: Path, with_training_cache: bool = False) -> Path:
+    """Copies the files a workbench edits (data/, config.yml, domain.yml, the held-out set).
+
+    For trials away from the real data (tests, benchmarks): point `SHOP_TRAINER_WORKSPACE` at
+    the copy.
+
+    Args:
+        source: The workspace to copy (the repository).
+        target: The folder to copy into.
+        with_training_cache: Also copy Rasa's training cache (`.rasa/cache`, filled by `make
+            train`), so a training in the copy restores what did not change (the dialogue
+            policies) instead of training it again. The cached results are hard links (Rasa
+            never writes into one); the cache's index is a consistent copy of its own.
+
+    Returns:
+        `target`.
+    """
+    shutil.copytree(source / "data", target / "data")
+    for name in ("config.yml", "domain.yml"):
+        shutil.copy(source / name, target / name)
+    heldout = Path("tests") / "nlu" / "heldout.yml"
+    (target / heldout).parent.mkdir(parents=True)
+    shutil.copy(source / heldout, target / heldout)
+    cache = Path(".rasa") / "cache"
+    if with_training_cache and (source / cache).is_dir():
+        shutil.copytree(source / cache, target / cache, copy_function=_link_or_copy)
+    return target
+
+
+def _link_or_copy(source: str, destination: str) -> None:
+    name = Path(source).name
+    if name.startswith("cache.db"):
+        if name == "cache.db":  # SQLite writes in place: a copy of its own, taken whole
+            with contextlib.closing(sqlite3.connect(source)) as index:
+                with contextlib.closing(sqlite3.connect(destination)) as copy:
+                    index.backup(copy)
+        return
+    try:
+        os.link(source, destination)
+    except OSError:  # another file system
+        shutil.copy2(source, destination)

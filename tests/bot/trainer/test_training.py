@@ -60,20 +60,31 @@ def test_a_job_runs_its_steps_and_registers_its_model(workspace):
         workspace,
         [
             "print('checked')",
-            "import pathlib; print(\"Starting to train component 'DIETClassifier'.\");"
-            "print('Epochs: 100%|##| 5/5 [00:01<00:00]'); pathlib.Path(r'MODEL').write_text('m')",
+            "print('validated')",
+            "import pathlib, time; print(\"Starting to train component 'TEDPolicy'.\");"
+            "print('Epochs: 40%|##| 2/5 [00:01<00:00]', flush=True); time.sleep(1.5);"
+            "pathlib.Path(r'MODEL').write_text('m')",
+            "print('evaluated')",
         ],
         done,
     )
     job = trainer.start("trainer", "", workspace.state_dir / "none.json")
     with pytest.raises(training.Busy):
         trainer.start("trainer", "", workspace.state_dir / "none.json")
+    deadline = time.monotonic() + 30
+    while job.as_dict()["component"] != "TEDPolicy" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    shown = job.as_dict()  # live while training: the component and its epoch
+    assert shown["step"] == "training" and shown["component"] == "TEDPolicy"
+    assert (shown["epoch"], shown["epochs"]) == (2, 5)
     trainer.wait(60)
     assert job.state == "succeeded" and done == [job]
     assert Path(job.model_path).exists() and Path(job.model_path).parent == workspace.candidates_dir
     shown = job.as_dict()
-    assert shown["component"] == "DIETClassifier" and (shown["epoch"], shown["epochs"]) == (5, 5)
-    assert "checked" in training.log_tail(job)
+    assert shown["step"] == "done" and shown["component"] == "" and shown["epochs"] == 0
+    assert set(shown["seconds"]) == {"checking", "training", "evaluating"}
+    assert shown["seconds"]["training"] >= 1.5
+    assert "checked" in training.log_tail(job) and "evaluated" in training.log_tail(job)
     assert Path(job.log_path).stat().st_mode & 0o777 == 0o600
     assert len(job.data_version) == 12
     assert not workspace.models_dir.exists()  # nothing is served before a deploy
@@ -112,6 +123,59 @@ def test_a_cancelled_job_stops_its_process_and_leaves_nothing(workspace):
     assert job.state == "cancelled" and done == []
     assert not list(workspace.candidates_dir.glob("*.tar.gz"))
     assert not trainer.cancel()  # nothing runs any more
+
+
+def test_rasa_trains_in_the_workspace_with_its_training_cache(workspace, monkeypatch):
+    monkeypatch.delenv("RASA_CACHE_DIRECTORY", raising=False)
+    done = []
+    trainer = runner(
+        workspace,
+        [
+            "import os, pathlib; print('cwd', os.getcwd());"
+            "print('cache', os.environ['RASA_CACHE_DIRECTORY']);"
+            "pathlib.Path(r'MODEL').write_text('m')"
+        ],
+        done,
+    )
+    job = trainer.start("trainer", "", workspace.state_dir / "none.json")
+    trainer.wait(60)
+    assert job.state == "succeeded"
+    log = training.log_tail(job)
+    assert f"cwd {workspace.root.resolve()}" in log
+    assert f"cache {(workspace.root / '.rasa' / 'cache').resolve()}" in log
+    steps = training.commands(workspace, "m", ["evaluate"])
+    assert steps[1][1:3] == ["data", "validate"] and "--fail-on-warnings" in steps[1]
+    train = steps[2]
+    assert train[1] == "train" and "--skip-validation" in train  # validated the step before
+    assert train[train.index("--out") + 1] == str(workspace.candidates_dir)
+
+
+def test_component_seconds_tell_trained_and_restored_components(tmp_path):
+    log = tmp_path / "job.log"
+    log.write_text(
+        "=== step: training (rasa)\n"
+        "2026-12-07 13:10:58 INFO     rasa.engine.training.hooks  - Starting to train component "
+        "'ShopJiebaTokenizer'.\n"
+        "2026-12-07 13:10:59 INFO     rasa.engine.training.hooks  - Finished training component "
+        "'ShopJiebaTokenizer'.\n"
+        "2026-12-07 13:11:16 INFO     rasa.engine.training.hooks  - Starting to train component "
+        "'IntentBlend'.\n"
+        "Processed trackers: 100%|#####| 511/511\r"
+        "2026-12-07 13:12:07 INFO     rasa.engine.training.hooks  - Finished training component "
+        "'IntentBlend'.\n"
+        "2026-12-07 13:12:07 INFO     rasa.engine.training.hooks  - Restored component "
+        "'TEDPolicy' from cache.\n"
+        "2026-12-07 13:12:08 INFO     rasa.engine.training.hooks  - Starting to train component "
+        "'UnknownWordsGuard'.\n",
+        encoding="utf-8",
+    )
+    assert training.component_seconds(log) == [
+        {"component": "ShopJiebaTokenizer", "restored": False, "seconds": 1.0},
+        {"component": "IntentBlend", "restored": False, "seconds": 51.0},
+        {"component": "TEDPolicy", "restored": True, "seconds": 0.0},
+        {"component": "UnknownWordsGuard", "restored": False, "seconds": None},
+    ]
+    assert training.component_seconds(tmp_path / "missing.log") == []
 
 
 def test_the_data_version_follows_the_data(workspace):
