@@ -14,13 +14,16 @@ back-off). Then:
    `client_msg_id` in the metadata, which the tracker store keeps.
 2. When half of the messages are answered, replica rasa-1 gets SIGKILL (`--signal TERM` for a
    graceful stop); the supervisor restarts it and the balancer takes it back once it answers.
-   A message that fails is sent again (at most 5 times); the balancer itself already sends a
-   request that a dying replica dropped unanswered to the other one.
+   A message that fails is sent again (at most 8 times, waiting 1, 2, 4, 8 … s); the balancer
+   itself already sends a request that a dying replica dropped unanswered to the other one.
 3. Checked, each a failure if not met: every message answered (HTTP 200 with at least one
    reply), every reply addressed to its own sender (`recipient_id`), and the tracker store
    (PostgreSQL) holding exactly the user events sent: each conversation's `client_msg_id`s once
-   each, in order (0 lost, 0 duplicated). Reported too: the user events the event broker
-   (RabbitMQ, queue `shop_assist_events`, drained at the end) carried for these conversations.
+   each, in order (0 lost, 0 duplicated), read as Rasa reads a tracker: a `rewind` event takes
+   back the user message before it (the two-stage fallback logs a message again after its
+   question). Reported too: the same for the events the event broker (RabbitMQ) carried; the
+   soak's replicas publish to an exchange and queue of their own (`endpoints.scale-out.yml`
+   with only those two names changed), deleted at the end.
 
 Printed: the counts, p50/p95/max of the time from a message's first sending to its answer
 (retries included), messages a second, how many each replica answered, when the killed replica
@@ -48,7 +51,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -67,9 +70,10 @@ MESSAGES = (
     "{product}运费多少",
     "谢谢",
 )
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 8
+MAX_BACK_OFF = 8.0
 ANSWER_SECONDS = 180.0  # a replica may wait for a lock the killed one held (Rasa's 60 s ticket)
-QUEUE = "shop_assist_events"
+SHARED_QUEUE = "shop_assist_events"  # endpoints.scale-out.yml
 KILLED = "rasa-1"
 HOST = "127.0.0.1"
 
@@ -149,11 +153,11 @@ async def send(http, url: str, message: Message, in_flight: asyncio.Semaphore) -
                     status = answer.status
             except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as failure:
                 message.failures.append(type(failure).__name__)
-                await asyncio.sleep(0.5 * message.attempts)
+                await asyncio.sleep(min(2.0 ** (message.attempts - 1), MAX_BACK_OFF))
                 continue
         if status != 200 or not isinstance(replies, list) or not replies:
             message.failures.append(f"HTTP {status}" if status != 200 else "no reply")
-            await asyncio.sleep(0.5 * message.attempts)
+            await asyncio.sleep(min(2.0 ** (message.attempts - 1), MAX_BACK_OFF))
             continue
         message.answered = True
         message.replica = replica
@@ -188,8 +192,24 @@ async def drive(
     return time.perf_counter() - started
 
 
+def user_message_ids(events) -> List[str]:
+    """The `client_msg_id`s of a conversation's user messages, as Rasa reads its events.
+
+    Args:
+        events: (event name, metadata) in the order stored; `rewind` takes back the last user
+            message (Rasa's `UserUtteranceReverted`), every other event but `user` is ignored.
+    """
+    ids: List[str] = []
+    for name, metadata in events:
+        if name == "user":
+            ids.append(str((metadata or {}).get("client_msg_id")))
+        elif name == "rewind" and ids:
+            ids.pop()
+    return ids
+
+
 def tracker_ids(shared: services.ScaledServices, senders: List[str]) -> Dict[str, List[str]]:
-    """Each conversation's user events in the tracker store, as their `client_msg_id`s in order."""
+    """Each conversation's user messages in the tracker store, as `client_msg_id`s in order."""
     import psycopg2
 
     connection = psycopg2.connect(
@@ -201,24 +221,50 @@ def tracker_ids(shared: services.ScaledServices, senders: List[str]) -> Dict[str
     try:
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT sender_id, data FROM events WHERE type_name = 'user'"
-                " AND sender_id = ANY(%s) ORDER BY id",
+                "SELECT sender_id, type_name, data FROM events"
+                " WHERE type_name IN ('user', 'rewind') AND sender_id = ANY(%s) ORDER BY id",
                 (senders,),
             )
-            found: Dict[str, List[str]] = {sender: [] for sender in senders}
-            for sender, data in cursor.fetchall():
-                metadata = json.loads(data).get("metadata") or {}
-                found[sender].append(str(metadata.get("client_msg_id")))
-            return found
+            events: Dict[str, list] = {sender: [] for sender in senders}
+            for sender, name, data in cursor.fetchall():
+                events[sender].append((name, json.loads(data).get("metadata")))
     finally:
         connection.close()
+    return {sender: user_message_ids(found) for sender, found in events.items()}
 
 
-async def broker_ids(shared: services.ScaledServices, senders: set) -> Dict[str, List[str]]:
-    """Drains the event queue; the user events it held for these senders (`client_msg_id`s)."""
+def soak_endpoints(folder: Path, suffix: str) -> Tuple[Path, str, str]:
+    """`endpoints.scale-out.yml` with the event broker's exchange and queue the soak's own.
+
+    Returns:
+        The file, the exchange's name and the queue's name.
+    """
+    import yaml
+
+    config = yaml.safe_load(topology.SCALE_OUT_ENDPOINTS.read_text(encoding="utf-8"))
+    broker = config["event_broker"]
+    if broker.get("queues") != [SHARED_QUEUE]:
+        raise ValueError(f"endpoints.scale-out.yml no longer publishes to {SHARED_QUEUE}")
+    exchange, queue = f"soak-{suffix}", f"soak_{suffix}_events"
+    broker["queues"] = [queue]
+    broker["exchange_name"] = exchange
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "endpoints.soak.yml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return path, exchange, queue
+
+
+async def broker_ids(
+    shared: services.ScaledServices, senders: set, exchange: str, queue_name: str
+) -> Dict[str, List[str]]:
+    """Reads the soak's event queue to the end.
+
+    Returns:
+        Each conversation's user messages the broker carried, as `client_msg_id`s in order.
+    """
     import aio_pika
 
-    found: Dict[str, List[str]] = {}
+    events: Dict[str, list] = {}
     connection = await aio_pika.connect_robust(
         host=shared.rabbitmq_host,
         login=shared.rabbitmq_user,
@@ -226,15 +272,32 @@ async def broker_ids(shared: services.ScaledServices, senders: set) -> Dict[str,
     )
     async with connection:
         channel = await connection.channel()
-        queue = await channel.declare_queue(QUEUE, durable=True)
+        queue = await channel.declare_queue(queue_name, durable=True)
         while True:
             message = await queue.get(no_ack=True, fail=False)
             if message is None:
-                return found
+                break
             event = json.loads(message.body)
-            if event.get("event") == "user" and event.get("sender_id") in senders:
-                metadata = event.get("metadata") or {}
-                found.setdefault(event["sender_id"], []).append(str(metadata.get("client_msg_id")))
+            if event.get("sender_id") in senders:
+                events.setdefault(event["sender_id"], []).append(
+                    (event.get("event"), event.get("metadata"))
+                )
+    return {sender: user_message_ids(found) for sender, found in events.items()}
+
+
+async def remove_queue(shared: services.ScaledServices, exchange: str, queue_name: str) -> None:
+    """Deletes the soak's event queue and exchange (nothing is left in RabbitMQ)."""
+    import aio_pika
+
+    connection = await aio_pika.connect_robust(
+        host=shared.rabbitmq_host,
+        login=shared.rabbitmq_user,
+        password=shared.rabbitmq_password,
+    )
+    async with connection:
+        channel = await connection.channel()
+        await channel.queue_delete(queue_name)
+        await channel.exchange_delete(exchange)
 
 
 def compare(expected: Dict[str, List[str]], found: Dict[str, List[str]]) -> Dict[str, int]:
@@ -325,7 +388,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         print("soak: haproxy is not installed (make balancer)", file=sys.stderr)
         return 2
     work = Path(tempfile.mkdtemp(prefix="soak-"))
-    settings = processes.throwaway_settings(work / "var", topology.SCALE_OUT_ENDPOINTS)
+    endpoints, exchange, queue = soak_endpoints(work, suffix)
+    settings = processes.throwaway_settings(work / "var", endpoints)
     ports = [processes.free_port(), processes.free_port()]
     print(
         f"soak: {args.messages} messages, {args.conversations} conversations, "
@@ -337,8 +401,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         started = time.perf_counter()
         with topology.running(settings, shared, work / "logs", ports) as running:
             print(f"  started in {time.perf_counter() - started:.0f} s", flush=True)
-            ok = soak(running, shared, args)
+            ok = soak(running, shared, args, (exchange, queue))
     finally:
+        asyncio.run(remove_queue(shared, exchange, queue))
         if not args.keep:
             drop_databases(shared, (shop_db, tracker_db))
     return 0 if ok else 1
@@ -359,8 +424,17 @@ def drop_databases(shared: services.ScaledServices, names) -> None:
         engine.dispose()
 
 
-def soak(running: topology.Topology, shared: services.ScaledServices, args) -> bool:
-    """Drives the load, kills and watches a replica, checks and prints; True when all holds."""
+def soak(
+    running: topology.Topology, shared: services.ScaledServices, args, broker: Tuple[str, str]
+) -> bool:
+    """Drives the load, kills and watches a replica, checks and prints; True when all holds.
+
+    Args:
+        running: The started topology.
+        shared: Its services.
+        args: The command line.
+        broker: The soak's own exchange and queue.
+    """
     import threading
 
     products = seeded_products(shared.shop_database_url)
@@ -399,7 +473,7 @@ def soak(running: topology.Topology, shared: services.ScaledServices, args) -> b
     expected = {c[0].sender: [str(m.number) for m in c] for c in conversations}
     stored = compare(expected, tracker_ids(shared, senders))
     try:
-        carried = compare(expected, asyncio.run(broker_ids(shared, set(senders))))
+        carried = compare(expected, asyncio.run(broker_ids(shared, set(senders), *broker)))
     except Exception as failure:  # noqa: BLE001 - the broker figure is a report, not a check
         carried = {"error": repr(failure)}
 

@@ -9,8 +9,9 @@ open `/`, and the HTTP API's token passes through in the requests). What it does
 - keeps socket.io sessions on the replica that opened them (long polling needs it): the sid in
   a handshake's answer is stored with its replica, later requests follow `?sid=`; websocket
   upgrades pass through;
-- checks every replica's health each second and stops sending to one that fails twice; a
-  request that cannot reach a replica, or that a dying replica drops unanswered, goes to another;
+- checks every replica's health (Rasa's `/`) and stops sending to one that refuses connections
+  or fails three checks in a row; a request that cannot reach a replica, or that a dying replica
+  drops unanswered, goes to another;
 - answers `MONITOR_URI` 200 while at least one replica is up (the runner's health check).
 
 Debian's `haproxy` (`make balancer`, which `make run-scaled` and `make test` run).

@@ -135,13 +135,21 @@ class Conversations:
         return replicas
 
     def check_tracker_store_holds_exactly_what_was_sent(self, tracker_db: str) -> None:
+        """Each conversation's user messages once each, in order (a `rewind` takes one back)."""
         for sender in self.senders:
             rows = _postgres(
-                "SELECT data FROM events WHERE sender_id = %s AND type_name = 'user' ORDER BY id",
+                "SELECT type_name, data FROM events WHERE sender_id = %s"
+                " AND type_name IN ('user', 'rewind') ORDER BY id",
                 tracker_db,
                 (sender,),
             )
-            assert [json.loads(data)["text"] for (data,) in rows] == self.script
+            said = []
+            for name, data in rows:
+                if name == "rewind":
+                    said.pop()
+                else:
+                    said.append(json.loads(data)["text"])
+            assert said == self.script
 
 
 def socket_conversation(url: str, texts: list, transports: list) -> tuple:
