@@ -171,8 +171,10 @@ def _refund(order: OrderFacts, now: datetime, overdue: bool) -> bool:
 
 
 def _awaiting_return(order: OrderFacts, now: datetime) -> bool:
+    """A return approved within the window, whose parcel comes after the window closed."""
     return (
-        len(order.returns) == 1
+        _since(order.delivered_at, now) > timedelta(days=8)
+        and len(order.returns) == 1
         and order.returns[0].kind == "return"
         and order.returns[0].status == "approved"
         and not order.returns[0].return_tracking_number
