@@ -155,6 +155,13 @@ class Figures:
     def p(self, share: float) -> float:
         return percentile(self.latencies_ms, share) if self.latencies_ms else float("nan")
 
+    def cpu_ms(self, process: str) -> float:
+        """CPU milliseconds a process spent per answered message (about)."""
+        share = self.cpu.get(process)
+        if share is None or not self.answered:
+            return float("nan")
+        return share * self.seconds * 1000 / self.answered
+
 
 def percentile(samples: List[float], share: float) -> float:
     """The value below which `share` of the samples fall (nearest rank)."""
@@ -535,6 +542,15 @@ def report(
         cpu = figures[(channel, ours)]["loaded"].cpu
         shares = ", ".join(f"{name} {share:.0%}" for name, share in cpu.items())
         print(f"CPU of our stack while loaded over {channel} (100% = one core): {shares}")
+    print("CPU per answered message (ms), alone / loaded:")
+    for channel in channels:
+        for bot in bots:
+            runs = figures[(channel, bot.name)]
+            used = ", ".join(
+                f"{process} {runs['alone'].cpu_ms(process):.0f} / {runs['loaded'].cpu_ms(process):.0f}"
+                for process in runs["loaded"].cpu
+            )
+            print(f"  {channel:<9} {bot.name:<15} {used}")
     for bot in bots:
         times, intents = context["parse"][bot.name]
         if not times:
