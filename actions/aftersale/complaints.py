@@ -19,7 +19,6 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
 from actions.kit.base import Events, ShopAction
-from actions.kit.identity import identified_order
 from actions.kit.order_forms import (
     OrderFormValidator,
     free_text_answer,
@@ -28,7 +27,8 @@ from actions.kit.order_forms import (
     requested,
     verbatim_text,
 )
-from actions.orders.status import order_card, order_not_found, shop_time
+from actions.kit.which_order import order_or_answer
+from actions.orders.status import order_card, shop_time
 from shop import repository as repo
 from shop.assist_mode import compensation_limit_fen
 from shop.db.models import ComplaintTicket, Order, utcnow
@@ -140,9 +140,9 @@ class ActionAskComplaintOption(ShopAction):
         session: Session,
     ) -> Events:
         """Opens (once) the complaint ticket with the offered options and shows them as buttons."""
-        order = identified_order(session, tracker)
+        order, found = order_or_answer(dispatcher, tracker, session, "complain")
         if order is None:
-            return order_not_found(dispatcher)
+            return found
         category, severity = classification(tracker)
         options = policy.complaint_options(category, severity)
         ticket = _ticket_of(session, tracker, order)
@@ -170,7 +170,7 @@ class ActionAskComplaintOption(ShopAction):
             choices=[{"title": title, "payload": title} for _, title in options],
             **facts,
         )
-        return [SlotSet(TICKET, str(ticket.id))]
+        return found + [SlotSet(TICKET, str(ticket.id))]
 
 
 class ActionFileComplaint(ShopAction):
@@ -188,10 +188,10 @@ class ActionFileComplaint(ShopAction):
         session: Session,
     ) -> Events:
         """Writes the choice to the ticket; a supervisor takes over when it is beyond the limit."""
-        reset = [SlotSet(s, None) for s in (DESCRIPTION, DEMAND, OPTION, TICKET)]
-        order = identified_order(session, tracker)
+        order, found = order_or_answer(dispatcher, tracker, session, "complain")
+        reset = found + [SlotSet(s, None) for s in (DESCRIPTION, DEMAND, OPTION, TICKET)]
         if order is None:
-            return order_not_found(dispatcher) + reset
+            return reset
         category, severity = classification(tracker)
         ticket = _ticket_of(session, tracker, order) or repo.create_ticket(
             session,

@@ -10,7 +10,7 @@ takes the return's number.
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Mapping, Optional, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -28,21 +28,40 @@ from actions.aftersale.returns import (
     request_facts,
 )
 from actions.kit.base import Events, ShopAction
-from actions.kit.identity import identified_order
+from actions.kit.details import entity_values, message_details, topic_messages
 from actions.kit.order_forms import OrderFormValidator, message_text, requested
-from actions.orders.status import order_facts, order_not_found, shop_time
+from actions.kit.which_order import identified_order, order_or_answer
+from actions.orders.status import order_facts, shop_time
 from shop import db
 from shop import repository as repo
+from shop.conversation import customer_words, is_command
 from shop.db.models import Order, OrderItem, Product, ReturnRequest, Sku, utcnow
 from shop.policy import aftersale as policy
 from shop.repository import aftersale as aftersale_repo
 from shop.repository.order_changes import skus_of_product
-from shop.text import inputs
+from shop.text import inputs, parsing
+from shop.text.details import size_label
 
 Slots = Dict[Text, Any]
 SIZE_SLOT = "exchange_size"
+# Intents that start an exchange: its size may be said in any message of the request.
+EXCHANGE_INTENTS = ("request_exchange", "report_size_mismatch")
 _BIGGER = re.compile(r"大一码|大一号|大点|大一点|大码|加大")
 _SMALLER = re.compile(r"小一码|小一号|小点|小一点|小码")
+
+
+def size_in(message: Mapping[str, Any]) -> Optional[str]:
+    """The size or colour a message asks for: its entities, 大一码/小一码, or a size in words."""
+    colours = entity_values(message, ("color",))
+    sizes = [label for label in map(size_label, entity_values(message, ("size",))) if label]
+    if sizes or colours:
+        return " ".join(sizes + colours)[:40]
+    text = "" if is_command(message) else parsing.normalise(customer_words(message)).strip()
+    step = _BIGGER.search(text) or _SMALLER.search(text)
+    if step:
+        return step.group(0)
+    found = message_details(message).sizes
+    return found[0] if found else None
 
 
 def variant(sku: Optional[Sku]) -> Optional[str]:
@@ -125,19 +144,25 @@ class ValidateExchangeForm(OrderFormValidator):
     async def extract_exchange_size(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        """A size or colour entity, "大一码", or the short reply while the size is asked for."""
+        """The size or colour wanted: in the reply, else said earlier in this request.
+
+        A size or colour entity (a size only when it is one), "大一码", a size in the words, or
+        the short reply while the size is asked for; before it is asked, the messages of this
+        request (one sent before a "did you mean" question included) are read too.
+        """
+        asked = requested(tracker, SIZE_SLOT)
+        wanted = size_in(tracker.latest_message or {})
+        if wanted:
+            return {SIZE_SLOT: wanted}
         text = message_text(tracker)
-        entities = [
-            e.get("value")
-            for e in tracker.latest_message.get("entities") or []
-            if e.get("entity") in ("size", "color") and e.get("value")
-        ]
-        if entities:
-            return {SIZE_SLOT: " ".join(str(v) for v in entities)}
-        if _BIGGER.search(text) or _SMALLER.search(text):
-            return {SIZE_SLOT: text[:40]}
-        if requested(tracker, SIZE_SLOT) and 0 < len(text) <= 20 and not text.startswith("/"):
+        if asked and 0 < len(text) <= 20 and not text.startswith("/"):
             return {SIZE_SLOT: text}
+        if asked or tracker.get_slot(SIZE_SLOT):
+            return {}
+        for message in topic_messages(tracker, EXCHANGE_INTENTS)[1:]:
+            wanted = size_in(message)
+            if wanted:
+                return {SIZE_SLOT: wanted}
         return {}
 
     def validate_exchange_size(
@@ -178,10 +203,10 @@ class ActionRequestExchange(ShopAction):
         session: Session,
     ) -> Events:
         """Checks window and stock, then creates (or converts) the request and asks for the parcel."""
-        reset = [SlotSet(SIZE_SLOT, None)]
-        order = identified_order(session, tracker)
+        order, found = order_or_answer(dispatcher, tracker, session, "request_exchange")
+        reset = found + [SlotSet(SIZE_SLOT, None)]
         if order is None:
-            return order_not_found(dispatcher) + reset + [SlotSet(REQUEST_SLOT, None)]
+            return reset + [SlotSet(REQUEST_SLOT, None)]
         now = utcnow()
         quality = tracker.get_slot("issue_kind") == "quality"
         size_issue = tracker.get_slot("order_topic") == "report_size_mismatch"

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from actions.aftersale.returns import request_facts
 from actions.kit.base import Events, ShopAction
-from actions.kit.identity import identified_order
-from actions.orders.status import order_facts, order_not_found, shop_time
+from actions.kit.which_order import order_or_answer
+from actions.orders.status import order_facts, shop_time
 from shop import repository as repo
 from shop.assist_mode import compensation_limit_fen
 from shop.db.models import ComplaintTicket, Order, ReturnRequest, utcnow
@@ -102,9 +102,19 @@ class ActionPriceProtection(ShopAction):
         session: Session,
     ) -> Events:
         """Answers from price_history; records the compensation (or the escalation) on a ticket."""
-        order = identified_order(session, tracker)
+        order, found = order_or_answer(dispatcher, tracker, session, "price_protection")
         if order is None:
-            return order_not_found(dispatcher)
+            return found
+        return found + self._answer_for(dispatcher, tracker, session, order)
+
+    def _answer_for(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        session: Session,
+        order: Order,
+    ) -> Events:
+        """The answer for the order the customer may see."""
         now = utcnow()
         limit = compensation_limit_fen(session)
         facts = order_facts(session, order)

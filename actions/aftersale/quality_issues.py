@@ -24,11 +24,11 @@ from actions.aftersale.returns import (
     return_refund_fen,
 )
 from actions.kit.base import Events, ShopAction
-from actions.kit.identity import identified_order
 from actions.kit.order_forms import message_text
-from actions.orders.status import order_facts, order_not_found, shop_time
+from actions.kit.which_order import order_or_answer
+from actions.orders.status import order_facts, shop_time
 from shop import repository as repo
-from shop.db.models import Product, Sku, utcnow
+from shop.db.models import Order, Product, Sku, utcnow
 from shop.money import yuan
 from shop.policy import aftersale as policy
 from shop.repository import aftersale as aftersale_repo
@@ -50,9 +50,19 @@ class ActionReportQualityIssue(ShopAction):
         session: Session,
     ) -> Events:
         """Within 15 days of delivery records the issue with a photo request; later, warranty."""
-        order = identified_order(session, tracker)
+        order, found = order_or_answer(dispatcher, tracker, session, "report_quality_issue")
         if order is None:
-            return order_not_found(dispatcher)
+            return found
+        return found + self._answer_for(dispatcher, tracker, session, order)
+
+    def _answer_for(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        session: Session,
+        order: Order,
+    ) -> Events:
+        """The answer for the order the customer may see."""
         now = utcnow()
         facts = order_facts(session, order)
         facts.update(quality_window_days=policy.QUALITY_RETURN_DAYS)

@@ -26,7 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from actions.kit.base import Events, ShopAction
-from actions.kit.identity import identified_order
+from actions.kit.details import message_details, topic_messages
 from actions.kit.order_forms import (
     OrderFormValidator,
     free_text_answer,
@@ -35,9 +35,11 @@ from actions.kit.order_forms import (
     not_an_answer,
     requested,
 )
-from actions.orders.status import order_card, order_facts, order_not_found, shop_time
+from actions.kit.which_order import identified_order, order_or_answer
+from actions.orders.status import order_card, order_facts, shop_time
 from shop import db
 from shop import repository as repo
+from shop.conversation import customer_words
 from shop.db.models import Order, OrderItem, ReturnRequest, Sku, utcnow
 from shop.money import yuan
 from shop.policy import aftersale as policy
@@ -45,6 +47,7 @@ from shop.policy import refunds as refund_policy
 from shop.repository import aftersale as aftersale_repo
 from shop.repository.catalog import find_products
 from shop.text import inputs, parsing
+from shop.text.details import tracking_attempt
 
 Slots = Dict[Text, Any]
 REQUEST_SLOT = "return_request_id"
@@ -58,14 +61,23 @@ _ORDINAL = re.compile(r"第?([1-9一二两三四五六七八九])(?:个|件|项|
 # Requests already carried out: their line (or the whole order, without one) is not returned again.
 _DONE = ("return_shipped", "refunded", "exchange_shipped")
 # Intents that start an after-sale request: product names are looked for back to the latest.
-_REQUEST_INTENTS = ("request_return", "report_quality_issue", "request_exchange")
+_REQUEST_INTENTS = (
+    "request_return",
+    "report_quality_issue",
+    "request_exchange",
+    "report_size_mismatch",
+)
 # Words of the request itself; what is left of the first message is taken as the reason.
 _REQUEST_WORDS = re.compile(
     r"我要|我想|想要|申请|帮我|可以|能不能|能|怎么|如何|退货|退款|退掉|退了|退|一下|吗|呢|啊|了|"
     r"吧|的|亲|你好|请问|[\s,.!?，。！？~]"
 )
-# A tracking number in a reply: letters, then digits, maybe a country code (RR123456785CN).
-_TRACKING = re.compile(r"[a-z]{0,4}\d{8,20}(?:[a-z]{2}(?![a-z]))?", re.I)
+# A question asked with the request, and the details given with it: neither is a reason.
+_QUESTION = re.compile(r"[?？]|吗|谁|怎么|多少|几天|什么时候|能不能|可不可以|是不是|会不会")
+_DETAILS = re.compile(
+    r"(订单号?|单号|尾号|手机号?|后四位|末四[位码])?\s*[:：]?\s*[0-9a-z]{4,}|已经?寄(回去|出|回)?了?",
+    re.I,
+)
 # Why a number is refused -> the response that says so (anything else: invalid number).
 _REFUSAL_RESPONSES = {
     "outbound": "utter_return_tracking_is_outbound",
@@ -297,8 +309,15 @@ def return_refund_fen(
 
 
 def reason_in(text: str) -> Optional[str]:
-    """The reason in a return request ("买大了想退货" → the whole text), None when bare."""
-    return text if len(_REQUEST_WORDS.sub("", text)) >= 2 else None
+    """The reason in a return request ("买大了想退货" → the text), None when bare.
+
+    A question ("退货运费谁出啊") is no reason, and neither is a message that only gives the
+    order, its tail or a parcel's number.
+    """
+    if _QUESTION.search(text):
+        return None
+    words = " ".join(_DETAILS.sub(" ", text).split())
+    return words if len(_REQUEST_WORDS.sub("", words)) >= 2 else None
 
 
 def refusal(order: Order, quality_issue: bool, now: Any) -> Optional[str]:
@@ -345,10 +364,17 @@ class ValidateReturnForm(OrderFormValidator):
         tracker: Tracker,
         domain: DomainDict,
     ) -> List[Text]:
-        """No item is asked for when the order has a single line."""
+        """The form's slots, less what the order makes needless.
+
+        No item is asked for when the order has a single line; neither item nor reason when
+        the order's return is approved already and waits for its parcel.
+        """
         slots = await super().required_slots(domain_slots, dispatcher, tracker, domain)
-        if ITEM_SLOT in slots and not _several_lines(tracker):
+        several, waiting = _order_state(tracker)
+        if ITEM_SLOT in slots and (not several or waiting):
             slots.remove(ITEM_SLOT)
+        if "return_reason" in slots and waiting:
+            slots.remove("return_reason")
         return slots
 
     async def extract_return_item(
@@ -407,14 +433,27 @@ class ValidateReturnForm(OrderFormValidator):
         return {"return_reason": reason[:200]} if reason else {}
 
 
-def _several_lines(tracker: Tracker) -> bool:
-    """Whether the identified order has several lines (True while it is not known yet)."""
+def _order_state(tracker: Tracker) -> Tuple[bool, bool]:
+    """Whether the identified order has several lines, and whether a return of it waits.
+
+    Several lines is True while the order is not known yet; a return waits when it is approved
+    already and the parcel's number has not been given.
+    """
     try:
         with db.session_scope() as session:
-            order = identified_order(session, tracker)
-            return order is None or len(order.items) > 1
+            order = identified_order(session, tracker, "request_return")
+            if order is None:
+                return True, False
+            request = aftersale_repo.open_request_for_order(session, order)
+            waiting = (
+                request is not None
+                and request.kind == "return"
+                and request.status == "approved"
+                and not request.return_tracking_number
+            )
+            return len(order.items) > 1, waiting
     except SQLAlchemyError:
-        return True  # asked: the question's action apologises if the shop is unavailable
+        return True, False  # asked: the question's action apologises if the shop is unavailable
 
 
 class ActionAskReturnItem(ShopAction):
@@ -432,11 +471,11 @@ class ActionAskReturnItem(ShopAction):
         session: Session,
     ) -> Events:
         """Lists the order's items not yet returned, plus "all of them"."""
-        order = identified_order(session, tracker)
+        order, events = order_or_answer(dispatcher, tracker, session, "request_return")
         if order is None:
-            return order_not_found(dispatcher)
+            return events
         dispatcher.utter_message(response="utter_ask_return_item", **line_choices(session, order))
-        return []
+        return events
 
 
 class ValidateReturnShipmentForm(FormValidationAction):
@@ -449,18 +488,22 @@ class ValidateReturnShipmentForm(FormValidationAction):
     async def extract_return_tracking_number(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        """A tracking number anywhere in the reply while it is asked for."""
+        """The return parcel's number: in the reply while asked for, else given with the request.
+
+        Only a tracking number counts: a mobile number or a reply without any number (寄了,
+        明天寄) fills nothing and is asked again, never stored as the parcel's number.
+        """
         if not requested(tracker, TRACKING_SLOT):
-            return {}
-        text = message_text(tracker).replace(" ", "").replace("-", "")
-        found = [m.group(0).upper() for m in _TRACKING.finditer(text)]
-        if found:
+            given = return_number_given(tracker)
+            return {TRACKING_SLOT: given} if given else {}
+        found = message_details(tracker.latest_message or {}, TRACKING_SLOT)
+        if found.tracking_numbers:
             # "订单 2024… 的退货单号 SF…": the first number that is not the order's or a phone's
             order = tracker.get_slot("order_id")
-            usable = [n for n in found if not mistaken_tracking_number(n, order)]
-            return {TRACKING_SLOT: (usable or found)[0]}
-        if latest_intent(tracker) in ("inform", "track_logistics", None):
-            return {TRACKING_SLOT: message_text(tracker)[:40]}
+            usable = [n for n in found.tracking_numbers if not mistaken_tracking_number(n, order)]
+            return {TRACKING_SLOT: (usable or list(found.tracking_numbers))[0]}
+        if found.mobile_tails or latest_intent(tracker) in ("inform", "track_logistics", None):
+            return {TRACKING_SLOT: None}  # validated below: said what it is, or asked again
         return {}
 
     def validate_return_tracking_number(
@@ -470,7 +513,8 @@ class ValidateReturnShipmentForm(FormValidationAction):
 
         A mobile number, the order's own number, a wrong check digit, one of the shop's own
         parcels or a number already given for another return is asked again too: any of them
-        would otherwise trigger a refund.
+        would otherwise trigger a refund. A reply with no number at all is asked again without
+        being called a wrong number.
         """
         number = inputs.tracking_number(value)
         if number is not None and (
@@ -479,8 +523,40 @@ class ValidateReturnShipmentForm(FormValidationAction):
         ):
             number = None
         if number is None:
-            dispatcher.utter_message(response="utter_invalid_return_tracking_number")
+            refusal = wrong_number_response(tracker)
+            if refusal is not None:
+                dispatcher.utter_message(response=refusal)
         return {TRACKING_SLOT: number}
+
+
+def wrong_number_response(tracker: Tracker) -> Optional[str]:
+    """What to say about a reply that gave no usable return parcel number (None: just ask).
+
+    A mobile number is named as one; a number of some other kind is called wrong; a reply with
+    no number at all ("寄了") gets no such remark.
+    """
+    found = message_details(tracker.latest_message or {}, TRACKING_SLOT)
+    if found.mobile_tails and not found.tracking_numbers:
+        return "utter_return_tracking_is_phone"
+    if found.tracking_numbers or tracking_attempt(customer_words(tracker.latest_message or {})):
+        return "utter_invalid_return_tracking_number"
+    return None
+
+
+def return_number_given(tracker: Tracker) -> Optional[str]:
+    """A usable return parcel number the customer gave with this request (newest first).
+
+    Numbers that are plainly something else, the shop's own parcels and numbers of other
+    returns are passed over without a word: the form asks for the number.
+    """
+    order = tracker.get_slot("order_id")
+    for message in topic_messages(tracker, _REQUEST_INTENTS):
+        for number in reversed(message_details(message).tracking_numbers):
+            if not mistaken_tracking_number(number, order) and not _taken_elsewhere(
+                tracker, number
+            ):
+                return number
+    return None
 
 
 class ActionRequestReturn(ShopAction):
@@ -498,12 +574,15 @@ class ActionRequestReturn(ShopAction):
         session: Session,
     ) -> Events:
         """Creates (or reuses) the order's return request and asks for the return parcel."""
-        order = identified_order(session, tracker)
+        order, found = order_or_answer(dispatcher, tracker, session, "request_return")
         if order is None:
-            return order_not_found(dispatcher) + [SlotSet(REQUEST_SLOT, None)]
+            return found + [SlotSet(REQUEST_SLOT, None)]
         now = utcnow()
         quality = tracker.get_slot("issue_kind") == "quality"
         known, line = chosen_line(session, order, tracker)
+        waiting = aftersale_repo.open_request_for_order(session, order)
+        if not known and waiting is not None and waiting.kind == "return":
+            known, line = True, line_of(order, waiting.order_item_id)  # the return agreed before
         items = repo.order_items(session, order)
         facts = order_facts(session, order)
         views = [v for v in items if line is None or v.item_id == line.id] or items
@@ -528,21 +607,21 @@ class ActionRequestReturn(ShopAction):
             facts.update(request_facts(session, order, done[0]))
             facts.update(return_tracking_number=done[0].return_tracking_number)
             dispatcher.utter_message(response="utter_return_already_done", **facts)
-            return [SlotSet(REQUEST_SLOT, None)]
+            return found + [SlotSet(REQUEST_SLOT, None)]
         refused = refusal(order, quality, now)
         if refused is not None:
             dispatcher.utter_message(response=refused, **facts)
-            return [SlotSet(REQUEST_SLOT, None)]
+            return found + [SlotSet(REQUEST_SLOT, None)]
         if not known:  # the form was not asked: never refund the whole order by default
             dispatcher.utter_message(
                 response="utter_ask_return_item",
                 **line_choices(session, order, intent="request_return"),
             )
-            return [SlotSet(REQUEST_SLOT, None)]
+            return found + [SlotSet(REQUEST_SLOT, None)]
         request = self._request(session, order, line, tracker, quality, now)
         facts.update(request_facts(session, order, request))
         dispatcher.utter_message(response="utter_return_created", **facts)
-        return [
+        return found + [
             SlotSet(REQUEST_SLOT, str(request.id)),
             SlotSet(TRACKING_SLOT, None),
             SlotSet("issue_kind", None),
@@ -603,10 +682,10 @@ class ActionRecordReturnShipment(ShopAction):
         Either waits for a person when the number's carrier is not known (a refund also when
         it is above the automatic limit), and the customer is told until when.
         """
-        reset = [SlotSet(TRACKING_SLOT, None)]
-        order = identified_order(session, tracker)
+        order, found = order_or_answer(dispatcher, tracker, session, "request_return")
+        reset = found + [SlotSet(TRACKING_SLOT, None)]
         if order is None:
-            return order_not_found(dispatcher) + reset
+            return reset
         request = aftersale_repo.request_of_order(
             session, order, tracker.get_slot(REQUEST_SLOT)
         ) or aftersale_repo.open_request_for_order(session, order)
@@ -615,6 +694,10 @@ class ActionRecordReturnShipment(ShopAction):
             dispatcher.utter_message(response="utter_return_no_open_request", **facts)
             return reset + [SlotSet(REQUEST_SLOT, None)]
         number = tracker.get_slot(TRACKING_SLOT) or tracker.get_slot("tracking_number")
+        if not number:
+            response = wrong_number_response(tracker) or "utter_ask_return_tracking_number"
+            dispatcher.utter_message(response=response, **facts)
+            return reset
         now = utcnow()
         try:
             repo.record_return_shipment(session, request, number, now)

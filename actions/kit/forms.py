@@ -8,11 +8,13 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.kit import which_product
+from actions.kit import which_order, which_product
+from actions.kit.details import message_details, recalled, remembered
 from actions.kit.identity import verified_customer_id
 from shop.conversation import customer_words, intent_name, is_external
 from shop.db import session_scope
@@ -34,10 +36,13 @@ def _text(tracker: Tracker) -> str:
 
 
 class ValidateOrderLookupForm(FormValidationAction):
-    """Order number and phone tail: read from entities or from the bare reply.
+    """Order number and phone tail: what the order resolver still needs, read from the replies.
 
-    A signed-in customer is asked for neither: the lookup answers about their latest order
-    (naming its number, so they can give another one).
+    Anonymous customers are asked for the order number and its phone tail (only the tail when
+    a parcel's tracking number is what they gave). A signed-in customer is asked for nothing
+    when one of their recent orders fits the request, or a number is known; when several fit,
+    the order number is asked for with their orders as buttons (`action_ask_order_id`).
+    A number that proves no order is said so at once and asked for again.
     """
 
     def name(self) -> Text:
@@ -51,31 +56,51 @@ class ValidateOrderLookupForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> List[Text]:
-        """The form's slots; none for a signed-in customer."""
-        if verified_customer_id(tracker) is not None:
-            return []
-        return list(domain_slots)
+        """The form's slots, of the order's only those the resolver still needs."""
+        needed = order_slots_needed(tracker)
+        return [s for s in domain_slots if s not in ORDER_SLOTS or s in needed]
 
     async def extract_order_id(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        """Takes an order number typed without context while it is being asked for."""
-        if not requested(tracker, "order_id"):
-            return {}
-        found = parsing.find_order_id(_text(tracker))
-        if found:
-            return {"order_id": found}
+        """The order number of the reply, else one given earlier in the conversation.
+
+        While the number is asked for, a reply of other digits is taken (and re-asked as
+        malformed), but never a mobile number (said wrong without being stored) and never four
+        digits (the tail, taken by `extract_phone_tail`).
+        """
+        asked = requested(tracker, "order_id")
+        found = message_details(tracker.latest_message or {}, _asked(tracker))
+        if found.order_ids:
+            return {"order_id": found.order_ids[-1]}
+        if asked and found.mobile_tails:
+            return {"order_id": None}
         runs = parsing.digit_runs(_text(tracker))
-        return {"order_id": max(runs, key=len)} if runs else {}
+        if asked and runs and found.empty and not _bare_tail(tracker):
+            return {"order_id": max(runs, key=len)}  # no detail of another kind: a wrong number
+        if not tracker.get_slot("order_id"):
+            earlier = recalled(tracker, "order_id")
+            return {"order_id": earlier} if earlier else {}
+        return {}
 
     async def extract_phone_tail(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        """Takes four bare digits while the phone tail is being asked for."""
-        if not requested(tracker, "phone_tail"):
-            return {}
-        runs = parsing.digit_runs(_text(tracker))
-        return {"phone_tail": runs[0]} if len(runs) == 1 else {}
+        """The tail of the reply (four bare digits while the tail or number is asked for)."""
+        found = message_details(tracker.latest_message or {}, _asked(tracker))
+        if found.phone_tails:
+            return {"phone_tail": found.phone_tails[-1]}
+        if requested(tracker, "phone_tail"):
+            if found.mobile_tails:
+                return {"phone_tail": found.mobile_tails[-1]}
+            runs = parsing.digit_runs(_text(tracker))
+            return {"phone_tail": runs[0]} if len(runs) == 1 else {}
+        if requested(tracker, "order_id") and _bare_tail(tracker):
+            return {"phone_tail": parsing.digit_runs(_text(tracker))[0]}
+        if not tracker.get_slot("phone_tail"):
+            earlier = recalled(tracker, "phone_tail")
+            return {"phone_tail": earlier} if earlier else {}
+        return {}
 
     def validate_order_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -95,6 +120,73 @@ class ValidateOrderLookupForm(FormValidationAction):
         if requested(tracker, "phone_tail"):
             dispatcher.utter_message(response="utter_invalid_phone_tail")
         return {"phone_tail": None}
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        """Validates as usual; a number that proves no order is said so and asked for again."""
+        events = await super().run(dispatcher, tracker, domain)
+        given = {
+            e.get("name") for e in events if e.get("event") == "slot" and e.get("value")
+        } & set(ORDER_SLOTS)
+        if not given:
+            return events
+        resets = proof_refused(dispatcher, tracker)
+        if not resets:
+            return events
+        kept = [e for e in events if e.get("name") not in ("requested_slot", *ORDER_SLOTS)]
+        return kept + resets + [SlotSet("requested_slot", "order_id")]
+
+
+ORDER_SLOTS = ("order_id", "phone_tail")
+
+
+def _asked(tracker: Tracker) -> Optional[str]:
+    return tracker.get_slot("requested_slot")
+
+
+def _bare_tail(tracker: Tracker) -> bool:
+    """Whether the reply is four digits and nothing else (a tail, whatever was asked)."""
+    return parsing.is_phone_tail(_text(tracker))
+
+
+def order_slots_needed(tracker: Tracker) -> List[str]:
+    """The order slots a form must still ask for (see `ValidateOrderLookupForm`).
+
+    When the shop database cannot be read, a signed-in customer is asked nothing: the action
+    after the form apologises and offers a person.
+    """
+    number = remembered(tracker, "order_id")
+    parcel = bool(tracker.get_slot("tracking_number")) and not number
+    by_parcel = parcel and which_order.topic_of(tracker) == "track_logistics"
+    if verified_customer_id(tracker) is None:
+        return ["phone_tail"] if by_parcel else list(ORDER_SLOTS)
+    if number or by_parcel:
+        return []
+    try:
+        with session_scope() as session:
+            status = which_order.resolve(session, tracker).status
+    except SQLAlchemyError:
+        return []
+    return ["order_id"] if status == which_order.ASK else []
+
+
+def proof_refused(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+    """When the order number (with its tail) proves no order: the answer and the slot resets.
+
+    Nothing while the proof is incomplete (a number without a tail from an anonymous customer)
+    or the shop database cannot be read (the action after the form apologises).
+    """
+    try:
+        with session_scope() as session:
+            resolution = which_order.resolve(session, tracker)
+            if resolution.status not in (which_order.NOT_THEIRS, which_order.NOT_FOUND):
+                return []
+            return which_order.answer_unresolved(
+                dispatcher, session, tracker, resolution, offer=False
+            )
+    except SQLAlchemyError:
+        return []
 
 
 class ValidateSizeAdviceForm(FormValidationAction):

@@ -1,5 +1,8 @@
 """Who is asking: a signed, logged-in customer id or an order number plus phone tail.
 
+Which order a conversation is about is decided by the order resolver (`actions.kit.which_order`),
+which proves each order through `order_by_number` here.
+
 The web channel puts the logged-in customer's id into the message metadata together with its
 signature (`shop.signing`, the one rule of who is signed in). Lookups return None both for
 "not found" and "not yours". A phone tail is only ever checked through
@@ -18,7 +21,7 @@ from shop import clock, signing
 from shop.db.models import Order
 from shop.repository import verification
 from shop.repository.logistics import ShipmentView, find_shipment_by_tracking
-from shop.repository.orders import find_order, orders_for_customer
+from shop.repository.orders import find_order
 
 
 def verified_customer_id(tracker: Tracker) -> Optional[int]:
@@ -75,30 +78,6 @@ def order_by_number(
     return verification.order_by_phone_tail(
         session, order_number, phone_tail, client_of(tracker), clock.now()
     )
-
-
-def identified_order(session: Session, tracker: Tracker) -> Optional[Order]:
-    """Return the order the customer may see, or None ("not found" and "not yours" alike).
-
-    With an order_id slot the order must belong to the verified customer or match the phone_tail
-    slot (within the guessing limits); a verified customer without an order number gets their
-    latest order.
-
-    Args:
-        session: Open session.
-        tracker: The conversation (slots order_id, phone_tail; message metadata).
-
-    Returns:
-        The order, or None.
-    """
-    number = tracker.get_slot("order_id")
-    if number:
-        return order_by_number(session, tracker, number, tracker.get_slot("phone_tail"))
-    customer_id = verified_customer_id(tracker)
-    if customer_id is not None:
-        latest = orders_for_customer(session, customer_id, limit=1)
-        return latest[0] if latest else None
-    return None
 
 
 def parcel_by_number(

@@ -1,19 +1,18 @@
-"""Base of the after-sale forms: the order number and phone tail, or the signed-in customer."""
+"""Base of the after-sale forms: the order number and phone tail, or the signed-in customer.
+
+The order slots are validated by `actions.kit.forms.ValidateOrderLookupForm` (through the order
+resolver); this module adds what the after-sale forms share: free-text answers that are not
+taken from a yes/no, a greeting or a question asked in the middle of the form.
+"""
 
 from __future__ import annotations
 
 import abc
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, Optional, Text
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType, SlotSet
-from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
-from sqlalchemy.exc import SQLAlchemyError
 
 from actions.kit.forms import ValidateOrderLookupForm, requested
-from actions.kit.identity import order_by_number, verified_customer_id
-from shop import db
 from shop.conversation import customer_words, intent_name, is_external
 from shop.text import parsing
 
@@ -29,6 +28,10 @@ NOT_AN_ANSWER = {
     "bot_challenge",
     "request_human",
     "choose_persona",
+    # questions the forms answer in passing and then go on (data/rules/forms.yml)
+    "ask_free_shipping",
+    "ask_authenticity",
+    "ask_delivery_time",
 }
 
 
@@ -75,45 +78,8 @@ def free_text_answer(tracker: Tracker, slot: str, *, limit: int = 200) -> Slots:
 
 
 class OrderFormValidator(ValidateOrderLookupForm, abc.ABC):
-    """Validates the order slots of an after-sale form; signed-in customers skip the phone tail."""
+    """Validates the order slots of an after-sale form (see `ValidateOrderLookupForm`)."""
 
     @abc.abstractmethod
     def name(self) -> Text:
         """The action's name in the domain."""
-
-    async def required_slots(
-        self,
-        domain_slots: List[Text],
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> List[Text]:
-        """The form's slots; no phone tail when the customer is signed in."""
-        slots = list(domain_slots)
-        if verified_customer_id(tracker) is not None and "phone_tail" in slots:
-            slots.remove("phone_tail")
-        return slots
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
-        """Validates as usual; an order that is not the customer's is asked for again at once."""
-        events = await super().run(dispatcher, tracker, domain)
-        changed = {e.get("name") for e in events if e.get("event") == "slot"}
-        if changed & {"order_id", "phone_tail"} and not self._order_is_theirs(tracker):
-            dispatcher.utter_message(response="utter_order_not_found")
-            events += [SlotSet("order_id", None), SlotSet("phone_tail", None)]
-        return events
-
-    @staticmethod
-    def _order_is_theirs(tracker: Tracker) -> bool:
-        """False only when a complete identification matches no order of the customer."""
-        customer_id = verified_customer_id(tracker)
-        number, tail = tracker.get_slot("order_id"), tracker.get_slot("phone_tail")
-        if not number or (customer_id is None and not tail):
-            return True
-        try:
-            with db.session_scope() as session:
-                return order_by_number(session, tracker, number, tail) is not None
-        except SQLAlchemyError:
-            return True  # the action after the form apologises and offers a human

@@ -7,6 +7,7 @@ once (a refund row); a new address is stored masked; a new variant moves the sto
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Tracker
@@ -18,25 +19,35 @@ from sqlalchemy.orm import Session
 
 from actions.aftersale.exchanges import main_item, offered, resolve_variant, variant
 from actions.kit.base import Events, ShopAction
-from actions.kit.identity import identified_order
 from actions.kit.order_forms import (
     OrderFormValidator,
     free_text_answer,
     latest_intent,
     message_text,
     requested,
+    verbatim_text,
 )
-from actions.orders.status import order_facts, order_not_found, shop_time
+from actions.kit.which_order import identified_order, order_or_answer
+from actions.orders.status import order_facts, shop_time
 from shop import db
 from shop.db.models import Order, Product, Sku, utcnow
 from shop.money import yuan
 from shop.policy import aftersale as policy
 from shop.repository import order_changes as changes
+from shop.text.details import new_address
 
 Slots = Dict[Text, Any]
 CHANGE_SLOT = "order_change"
 DETAIL_SLOT = "order_change_detail"
 CHANGES = ("cancel", "address", "spec")
+# The order's proof in a message, taken out before an address is read from it.
+_PROOF_WORDS = re.compile(
+    r"(订单号?|单号)?\s*[:：]?\s*20\d{11}|(手机)?(尾号|后四位|末四[位码])\s*[:：]?\s*\d{4}"
+)
+# The words before a new address in a request ("地址改成 南京市…").
+_CHANGE_TO = re.compile(r"改成|改为|改到|换成|换为|换到|更改为|修改为|变更为|新地址")
+# What a new address has: an area or street word and a house number (南京市…中山路100号).
+_ADDRESS = re.compile(r"(省|市|区|县|路|街|道|巷|村|镇|小区|大厦).*\d")
 AFTER_STATE = {
     "shipped": "utter_modify_after_shipping",
     "delivered": "utter_modify_after_delivery",
@@ -70,7 +81,10 @@ class ValidateModifyOrderForm(OrderFormValidator):
     ) -> List[Text]:
         """The detail is asked for only for an address or variant change of a changeable order."""
         slots = await super().required_slots(domain_slots, dispatcher, tracker, domain)
-        needs_detail = tracker.get_slot(CHANGE_SLOT) in ("address", "spec")
+        change = tracker.get_slot(CHANGE_SLOT)
+        if change is None and latest_intent(tracker) == "modify_order":
+            change = policy.classify_change(message_text(tracker))  # read from this request
+        needs_detail = change in ("address", "spec")
         if DETAIL_SLOT in slots and not (needs_detail and _changeable(tracker)):
             slots.remove(DETAIL_SLOT)
         return slots
@@ -102,17 +116,35 @@ class ValidateModifyOrderForm(OrderFormValidator):
     async def extract_order_change_detail(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        """The new address or variant as typed, while it is asked for."""
-        return free_text_answer(tracker, DETAIL_SLOT, limit=80)
+        """The new address or variant as typed, while it is asked for.
+
+        A new address given with the request itself ("地址改成 南京市… 订单…") is taken too.
+        """
+        if requested(tracker, DETAIL_SLOT):
+            return free_text_answer(tracker, DETAIL_SLOT, limit=80)
+        if tracker.get_slot(DETAIL_SLOT) or tracker.get_slot(CHANGE_SLOT) != "address":
+            return {}
+        if latest_intent(tracker) != "modify_order":
+            return {}
+        text = _PROOF_WORDS.sub(" ", verbatim_text(tracker, 120))
+        said = list(_CHANGE_TO.finditer(text))
+        address = new_address(text[said[-1].end() :]) if said else ""
+        return {DETAIL_SLOT: address[:80]} if _ADDRESS.search(address) else {}
 
     def validate_order_change_detail(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        """An address needs at least a street or estate and a number; re-asks otherwise."""
+        """Keeps the new variant, or the new address without the words around it.
+
+        "改成" is no part of an address; an address needs at least a street or estate and a
+        number, else it is asked for again.
+        """
         text = str(value or "").strip()
-        if tracker.get_slot(CHANGE_SLOT) == "address" and len(text) < 6:
-            dispatcher.utter_message(response="utter_invalid_new_address")
-            return {DETAIL_SLOT: None}
+        if tracker.get_slot(CHANGE_SLOT) == "address":
+            text = new_address(text)
+            if len(text) < 6:
+                dispatcher.utter_message(response="utter_invalid_new_address")
+                return {DETAIL_SLOT: None}
         return {DETAIL_SLOT: text}
 
 
@@ -131,10 +163,10 @@ class ActionModifyOrder(ShopAction):
         session: Session,
     ) -> Events:
         """Applies the change before shipping; after it says so and offers the alternative."""
-        reset = [SlotSet(CHANGE_SLOT, None), SlotSet(DETAIL_SLOT, None)]
-        order = identified_order(session, tracker)
+        order, found = order_or_answer(dispatcher, tracker, session, "modify_order")
+        reset = found + [SlotSet(CHANGE_SLOT, None), SlotSet(DETAIL_SLOT, None)]
         if order is None:
-            return order_not_found(dispatcher) + reset
+            return reset
         facts = order_facts(session, order)
         facts.update(
             change=tracker.get_slot(CHANGE_SLOT),

@@ -20,6 +20,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from actions.kit import which_order
 from actions.kit.base import Events, ShopAction
 from actions.kit.forms import ValidateOrderLookupForm, short_reply
 from actions.kit.identity import order_by_number, verified_customer_id
@@ -30,7 +31,6 @@ from shop.repository.installation import (
     INSTALLABLE_ORDER_STATES,
     active_appointment_for_order,
     create_installation_appointment,
-    latest_installable_order,
     providers_for_city,
 )
 from shop.text import inputs
@@ -131,7 +131,12 @@ class ValidateInstallationForm(ValidateOrderLookupForm):
         tracker: Tracker,
         domain: DomainDict,
     ) -> List[Text]:
-        """A signed-in customer is not asked for the phone tail."""
+        """A signed-in customer is not asked for the phone tail.
+
+        The order number stays required so that its validation fills the city and an existing
+        visit; a signed-in customer's only installable order is taken without asking (see
+        `extract_order_id`), several are offered as buttons.
+        """
         if verified_customer_id(tracker) is not None:
             return [slot for slot in domain_slots if slot != "phone_tail"]
         return domain_slots
@@ -139,15 +144,17 @@ class ValidateInstallationForm(ValidateOrderLookupForm):
     async def extract_order_id(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        """A signed-in customer's latest order with an appliance is taken without asking."""
+        """A signed-in customer's only recent order with an appliance is taken without asking."""
         found = await super().extract_order_id(dispatcher, tracker, domain)
         customer_id = verified_customer_id(tracker)
         if found or tracker.get_slot("order_id") or customer_id is None:
             return found
         try:
             with db.session_scope() as session:
-                order = latest_installable_order(session, customer_id)
-                return {"order_id": order.order_number} if order is not None else {}
+                resolution = which_order.resolve(session, tracker, "book_installation")
+                if resolution.status != which_order.FOUND:
+                    return {}
+                return {"order_id": resolution.order.order_number}
         except SQLAlchemyError as error:
             logger.error("installation form: shop database unavailable (%s)", type(error).__name__)
             return {}
@@ -209,6 +216,11 @@ class ValidateInstallationForm(ValidateOrderLookupForm):
         try:
             with db.session_scope() as session:
                 order = order_by_number(session, tracker, number, tail)
+                if order is None and verified_customer_id(tracker) is not None:
+                    dispatcher.utter_message(
+                        response="utter_order_not_found_for_account", order_id=number
+                    )
+                    return {"order_id": None}
                 if order is None:
                     dispatcher.utter_message(response="utter_order_not_found")
                     return forget

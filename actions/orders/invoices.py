@@ -12,7 +12,6 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
 from actions.kit.base import Events, ShopAction
-from actions.kit.identity import identified_order
 from actions.kit.order_forms import (
     OrderFormValidator,
     free_text_answer,
@@ -20,7 +19,8 @@ from actions.kit.order_forms import (
     message_text,
     requested,
 )
-from actions.orders.status import order_facts, order_not_found, shop_time
+from actions.kit.which_order import order_or_answer
+from actions.orders.status import order_facts, shop_time
 from shop.db.models import utcnow
 from shop.policy import aftersale as policy
 from shop.repository import order_changes as changes
@@ -91,10 +91,10 @@ class ActionRequestInvoice(ShopAction):
         session: Session,
     ) -> Events:
         """Delivered/completed: recorded with its issue time; before delivery: the title is kept."""
-        reset = [SlotSet(TITLE_SLOT, None)]
-        order = identified_order(session, tracker)
+        order, found = order_or_answer(dispatcher, tracker, session, "ask_invoice")
+        reset = found + [SlotSet(TITLE_SLOT, None)]
         if order is None:
-            return order_not_found(dispatcher) + reset
+            return reset
         title, tax = split_title(str(tracker.get_slot(TITLE_SLOT) or ""))
         facts = order_facts(session, order)
         facts.update(

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any, Dict, Optional, Text
+from typing import Any, Dict, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
 from actions.kit.base import Events, ShopAction
-from actions.kit.identity import identified_order, parcel_by_number
+from actions.kit.details import remembered
+from actions.kit.identity import parcel_by_number
+from actions.kit.which_order import order_or_answer
 from actions.orders.status import dispatch_answer, order_facts, order_not_found, shop_time
 from shop import repository as repo
 from shop.conversation import customer_words
@@ -136,66 +138,77 @@ class ActionTrackLogistics(ShopAction):
     ) -> Events:
         """Finds the parcel by order or tracking number and answers with its facts."""
         now = utcnow()
-        view, order = self._find(session, tracker, now)
-        if view is None and order is None:
-            return order_not_found(dispatcher)
-        if view is None and order.state == "paid":
-            response, dispatch = dispatch_answer(session, order)
-            dispatcher.utter_message(response=response, **order_facts(session, order), **dispatch)
-            return []
-        if view is None:
-            dispatcher.utter_message(
-                response="utter_logistics_not_shipped",
-                order_id=order.order_number,
-                paid_at=shop_time(order.paid_at),
-            )
-            return []
-        facts = tracking_facts(view)
-        customer_id = session.get(Order, view.order_id).customer_id
-        if view.stalled:
-            ticket = _ticket(session, view, customer_id, "logistics_chase", now)
-            facts.update(
-                hours_since_update=view.hours_since_update,
-                ticket_id=ticket.id,
-                follow_up_by=shop_time(ticket.follow_up_due),
-            )
-            dispatcher.utter_message(response="utter_logistics_stalled", **facts)
-        elif view.delivered and says_not_received(tracker):
-            ticket = _ticket(session, view, customer_id, "delivery_investigation", now)
-            facts.update(
-                delivered_at=shop_time(view.delivered_at),
-                ticket_id=ticket.id,
-                follow_up_by=shop_time(ticket.follow_up_due),
-            )
-            dispatcher.utter_message(response="utter_logistics_investigation", **facts)
-        elif view.delivered:
-            facts.update(delivered_at=shop_time(view.delivered_at), signed_by=view.signed_by)
-            dispatcher.utter_message(response="utter_logistics_delivered", **facts)
-        elif view.status == "returned":
-            dispatcher.utter_message(response="utter_logistics_returned", **facts)
-        else:
-            response = (
-                "utter_logistics_out_for_delivery"
-                if view.status == "out_for_delivery"
-                else "utter_logistics_in_transit"
-            )
-            dispatcher.utter_message(response=response, **facts)
-        return []
-
-    @staticmethod
-    def _find(
-        session: Session, tracker: Tracker, now: datetime
-    ) -> tuple[Optional[ShipmentView], Optional[Order]]:
-        """The parcel (and order) the customer may see: by order first, else tracking number."""
-        if tracker.get_slot("order_id"):
-            order = identified_order(session, tracker)
-            if order is None:
-                return None, None
-            return repo.latest_shipment_for_order(session, order, now, events=3), order
-        if tracker.get_slot("tracking_number"):
-            view = parcel_by_number(session, tracker, tracker.get_slot("tracking_number"), now)
-            return view, None
-        order = identified_order(session, tracker)
+        tracking = tracker.get_slot("tracking_number")
+        if tracking and not remembered(tracker, "order_id"):
+            view = parcel_by_number(session, tracker, tracking, now)
+            if view is None:
+                return order_not_found(dispatcher)
+            return answer_parcel(dispatcher, tracker, session, view, now)
+        order, events = order_or_answer(dispatcher, tracker, session, "track_logistics")
         if order is None:
-            return None, None
-        return repo.latest_shipment_for_order(session, order, now, events=3), order
+            return events
+        return events + answer_order_parcel(dispatcher, tracker, session, order, now)
+
+
+def answer_order_parcel(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    session: Session,
+    order: Order,
+    now: datetime,
+) -> Events:
+    """Where an order's parcel is; before dispatch, its dispatch day (late: apology and chase)."""
+    view = repo.latest_shipment_for_order(session, order, now, events=3)
+    if view is None and order.state == "paid":
+        response, dispatch = dispatch_answer(session, order)
+        dispatcher.utter_message(response=response, **order_facts(session, order), **dispatch)
+        return []
+    if view is None:
+        dispatcher.utter_message(
+            response="utter_logistics_not_shipped",
+            order_id=order.order_number,
+            paid_at=shop_time(order.paid_at),
+        )
+        return []
+    return answer_parcel(dispatcher, tracker, session, view, now)
+
+
+def answer_parcel(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    session: Session,
+    view: ShipmentView,
+    now: datetime,
+) -> Events:
+    """Where a parcel the customer may see is: stalled ones chased, missing ones investigated."""
+    facts = tracking_facts(view)
+    customer_id = session.get(Order, view.order_id).customer_id
+    if view.stalled:
+        ticket = _ticket(session, view, customer_id, "logistics_chase", now)
+        facts.update(
+            hours_since_update=view.hours_since_update,
+            ticket_id=ticket.id,
+            follow_up_by=shop_time(ticket.follow_up_due),
+        )
+        dispatcher.utter_message(response="utter_logistics_stalled", **facts)
+    elif view.delivered and says_not_received(tracker):
+        ticket = _ticket(session, view, customer_id, "delivery_investigation", now)
+        facts.update(
+            delivered_at=shop_time(view.delivered_at),
+            ticket_id=ticket.id,
+            follow_up_by=shop_time(ticket.follow_up_due),
+        )
+        dispatcher.utter_message(response="utter_logistics_investigation", **facts)
+    elif view.delivered:
+        facts.update(delivered_at=shop_time(view.delivered_at), signed_by=view.signed_by)
+        dispatcher.utter_message(response="utter_logistics_delivered", **facts)
+    elif view.status == "returned":
+        dispatcher.utter_message(response="utter_logistics_returned", **facts)
+    else:
+        response = (
+            "utter_logistics_out_for_delivery"
+            if view.status == "out_for_delivery"
+            else "utter_logistics_in_transit"
+        )
+        dispatcher.utter_message(response=response, **facts)
+    return []

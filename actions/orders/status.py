@@ -7,12 +7,13 @@ from datetime import datetime
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
 from actions.kit.base import Events, ShopAction
-from actions.kit.identity import identified_order
+from actions.kit.details import message_details
+from actions.kit.which_order import order_or_answer
 from shop import clock
 from shop import repository as repo
 from shop.clock import moment_text as shop_time
@@ -31,6 +32,8 @@ SAYS_PAID = re.compile(r"(已|已经|都)?(付|支付|付款|扣款|扣钱|扣�
 # A refund past the moment it was promised: one chase ticket per order, a person to follow it.
 REFUND_CHASE_DEMAND = "confirm the refund reached the customer"
 REFUND_CHASE_HOURS = 4
+# The console's reason for a person to take up a late refund (bot/agent/conversations.py).
+OVERDUE_HANDOFF = "complaint"
 REFUND_RESPONSES = {
     "requested": "utter_refund_requested",
     "approved": "utter_refund_awaiting_return",
@@ -147,9 +150,9 @@ class ActionCheckOrderStatus(ShopAction):
         session: Session,
     ) -> Events:
         """Names the response for the order's state and passes its facts."""
-        order = identified_order(session, tracker)
+        order, events = order_or_answer(dispatcher, tracker, session)
         if order is None:
-            return order_not_found(dispatcher)
+            return events
         facts = order_facts(session, order)
         if order.state == "unpaid":
             says_paid = bool(SAYS_PAID.search(customer_words(tracker.latest_message)))
@@ -166,7 +169,7 @@ class ActionCheckOrderStatus(ShopAction):
             response, dispatch = dispatch_answer(session, order)
             facts.update(dispatch)
         dispatcher.utter_message(response=response, **facts)
-        return []
+        return events
 
     @staticmethod
     def _shipment_facts(session: Session, order: Order) -> Dict[str, Any]:
@@ -236,21 +239,30 @@ class ActionCheckRefundStatus(ShopAction):
         session: Session,
     ) -> Events:
         """Names the response for the latest request's status and passes its facts."""
-        order = identified_order(session, tracker)
+        order, events = order_or_answer(dispatcher, tracker, session)
         if order is None:
-            return order_not_found(dispatcher)
+            return events
         requests: List[ReturnRequest] = repo.returns_for_order(session, order)
         if not requests:
             dispatcher.utter_message(response="utter_refund_none", order_id=order.order_number)
-            return []
+            return events
         latest = requests[0]
         waiting = latest.status in ("requested", "approved") and not latest.return_tracking_number
+        parcel = return_number_in_message(tracker, order) if waiting else None
+        if parcel is not None:
+            # "退货寄回去了 单号…": the number is recorded (and refunded) now, not asked for again
+            return events + [
+                SlotSet("return_request_id", str(latest.id)),
+                SlotSet("tracking_number", parcel),
+                FollowupAction("action_record_return_shipment"),
+            ]
         response = REFUND_RESPONSES.get(latest.status, "utter_refund_requested")
         if waiting and latest.kind == "exchange":
             response = "utter_exchange_requested"
         if latest.kind == "exchange" and latest.refund_state == "under_review":
             response = "utter_exchange_under_review"  # the new item waits for a person
         overdue: Dict[str, Any] = {}
+        person: List[EventType] = []
         promised = refund_promised_by(latest)
         if promised is not None and utcnow() > promised:
             # the same promise again would be a lie: an apology, a chase ticket and a person
@@ -261,6 +273,7 @@ class ActionCheckRefundStatus(ShopAction):
                 "ticket_id": ticket.id,
                 "follow_up_by": shop_time(ticket.follow_up_due),
             }
+            person = [SlotSet("handoff_reason", OVERDUE_HANDOFF)]  # an agent takes it up
         dispatcher.utter_message(
             response=response,
             order_id=order.order_number,
@@ -283,4 +296,15 @@ class ActionCheckRefundStatus(ShopAction):
             card=order_card(session, order),
             **overdue,
         )
-        return [SlotSet("return_request_id", str(latest.id) if waiting else None)]
+        return events + person + [SlotSet("return_request_id", str(latest.id) if waiting else None)]
+
+
+def return_number_in_message(tracker: Tracker, order: Order) -> Optional[str]:
+    """A return parcel's number in the latest message, or None.
+
+    A tracking number that is none of the order's own parcels; the record action checks it fully.
+    """
+    sent = {s.tracking_number for s in order.shipments}
+    found = message_details(tracker.latest_message or {}).tracking_numbers
+    usable = [n for n in found if n not in sent]
+    return usable[-1] if usable else None

@@ -20,6 +20,7 @@ from shop.db import session_scope
 from shop.db.models import Order, ReturnRequest, utcnow
 from tests.actions.aftersale_shop import (
     NUMBERS,
+    TAIL,
     build_aftersale_shop,
     order_slots,
     run,
@@ -206,10 +207,19 @@ def test_the_shipment_form_reads_a_tracking_number_anywhere_in_the_reply():
     )
     assert slots["return_tracking_number"] == "SF1234567890123" and messages == []
     messages, slots = validate(
-        ValidateReturnShipmentForm(), {}, "还没", requested="return_tracking_number"
+        ValidateReturnShipmentForm(), {}, "XY12345", requested="return_tracking_number"
     )
     assert slots["return_tracking_number"] is None
     assert messages[0]["response"] == "utter_invalid_return_tracking_number"
+
+
+@pytest.mark.parametrize("reply", ["还没", "寄了", "明天寄出"])
+def test_a_reply_without_any_number_is_asked_again_without_calling_it_wrong(reply):
+    messages, slots = validate(
+        ValidateReturnShipmentForm(), {}, reply, requested="return_tracking_number"
+    )
+    assert slots["return_tracking_number"] is None  # the form asks for it again
+    assert messages == []
 
 
 def test_the_return_form_asks_again_for_an_order_that_is_not_theirs(shop):
@@ -285,19 +295,23 @@ def test_the_repository_refuses_a_number_of_another_return(shop):
 
 
 @pytest.mark.parametrize(
-    "text",
-    ["13812345678", "我电话是 138-1234-5678", NUMBERS["fresh"]],
+    "text, response",
+    [
+        ("13812345678", "utter_return_tracking_is_phone"),
+        ("寄出了 单号 138-1234-5678", "utter_return_tracking_is_phone"),
+        (NUMBERS["fresh"], "utter_invalid_return_tracking_number"),
+    ],
     ids=["mobile", "mobile-in-text", "order-number"],
 )
-def test_the_shipment_form_asks_again_for_a_mobile_or_the_order_number(text):
-    messages, slots = validate(
-        ValidateReturnShipmentForm(),
-        {"order_id": NUMBERS["fresh"]},
-        text,
-        requested="return_tracking_number",
+def test_the_shipment_form_asks_again_for_a_mobile_or_the_order_number(text, response):
+    slots = {"order_id": NUMBERS["fresh"], "phone_tail": "1234"}
+    messages, changed = validate(
+        ValidateReturnShipmentForm(), slots, text, requested="return_tracking_number"
     )
-    assert slots["return_tracking_number"] is None
-    assert [m["response"] for m in messages] == ["utter_invalid_return_tracking_number"]
+    assert changed["return_tracking_number"] is None
+    assert "phone_tail" not in changed and "tracking_number" not in changed  # the tail stays
+    assert [m["response"] for m in messages] == [response]
+    assert "5678" not in repr(changed)  # the mobile is stored nowhere
 
 
 def test_the_shipment_form_skips_the_order_number_for_the_tracking_number_next_to_it(shop):
@@ -624,3 +638,50 @@ def test_a_single_item_order_is_returned_as_before_without_the_question(shop):
         order = s.execute(select(Order).where(Order.order_number == NUMBERS["fresh"])).scalar_one()
         [row] = s.execute(select(ReturnRequest).where(ReturnRequest.order_id == order.id)).scalars()
         assert row.order_item_id == order.items[0].id
+
+
+def test_a_parcel_number_given_with_the_request_is_taken_when_the_form_starts(shop):
+    """ "退货已经寄回去了 单号SF…": the shipment form does not ask for it again."""
+    text = f"退货已经寄回去了 单号SF1234567890123 订单{NUMBERS['fresh']} 尾号{TAIL}"
+    message = {"event": "user", "text": text, "parse_data": {"intent": {"name": "request_return"}}}
+    domain = {"forms": {"return_shipment_form": {"required_slots": ["return_tracking_number"]}}}
+    dispatcher = CollectingDispatcher()
+    tr = tracker(order_slots("fresh"), text, "request_return", events=[message])
+    events = asyncio.run(ValidateReturnShipmentForm().run(dispatcher, tr, domain))
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots["return_tracking_number"] == "SF1234567890123" and dispatcher.messages == []
+
+
+def test_the_shop_s_own_parcel_given_with_the_request_is_passed_over_quietly(shop):
+    text = f"SF7{NUMBERS['fresh']} 这个要退货"
+    message = {"event": "user", "text": text, "parse_data": {"intent": {"name": "request_return"}}}
+    domain = {"forms": {"return_shipment_form": {"required_slots": ["return_tracking_number"]}}}
+    dispatcher = CollectingDispatcher()
+    tr = tracker(order_slots("fresh"), text, "request_return", events=[message])
+    events = asyncio.run(ValidateReturnShipmentForm().run(dispatcher, tr, domain))
+    assert not [e for e in events if e.get("name") == "return_tracking_number" and e["value"]]
+    assert dispatcher.messages == []
+
+
+def test_recording_without_a_number_asks_for_it_or_names_the_mobile(shop):
+    request_return("fresh")
+    messages, events = run(ActionRecordReturnShipment(), tracker(order_slots("fresh"), "寄了"))
+    assert [m["response"] for m in messages] == ["utter_ask_return_tracking_number"]
+    messages, _ = run(
+        ActionRecordReturnShipment(), tracker(order_slots("fresh"), "单号13812345678")
+    )
+    assert [m["response"] for m in messages] == ["utter_return_tracking_is_phone"]
+    assert rows(NUMBERS["fresh"])[0]["status"] == "approved"  # nothing refunded
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("对了 退货运费谁出啊", None),
+        (f"退货 {NUMBERS['fresh']} 尾号{TAIL}", None),
+        (f"退货 {NUMBERS['fresh']} 尾号{TAIL} 尺码不合适", "退货 尺码不合适"),
+        ("买大了想退货", "买大了想退货"),
+    ],
+)
+def test_a_question_or_the_order_s_proof_is_no_return_reason(text, reason):
+    assert reason_in(text) == reason

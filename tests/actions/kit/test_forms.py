@@ -26,9 +26,16 @@ def test_bare_order_number_is_taken_while_asked(dispatcher):
     assert run(form.extract_order_id(dispatcher, tracker, {})) == {"order_id": "2024112300123"}
 
 
-def test_order_number_is_not_taken_when_something_else_is_asked(dispatcher):
-    tracker = make_tracker("2024112300123", slots={"requested_slot": "phone_tail"})
+def test_other_digits_are_not_taken_as_an_order_number_when_something_else_is_asked(dispatcher):
+    tracker = make_tracker("12345", slots={"requested_slot": "phone_tail"})
     assert run(ValidateOrderLookupForm().extract_order_id(dispatcher, tracker, {})) == {}
+
+
+def test_an_order_number_is_taken_whatever_was_asked(dispatcher):
+    tracker = make_tracker("订单2024112300123", slots={"requested_slot": "phone_tail"})
+    assert run(ValidateOrderLookupForm().extract_order_id(dispatcher, tracker, {})) == {
+        "order_id": "2024112300123"
+    }
 
 
 def test_malformed_order_number_is_re_asked(dispatcher):
@@ -96,11 +103,16 @@ def test_short_number_while_order_is_asked_is_re_asked_as_an_order_number(dispat
     assert dispatcher.messages[0]["response"] == "utter_invalid_order_id"
 
 
-def test_signed_in_customer_is_not_asked_for_order_or_phone_tail(dispatcher, monkeypatch):
+def test_signed_in_customer_with_a_number_is_not_asked_for_order_or_phone_tail(
+    dispatcher, monkeypatch
+):
+    """Without a number, what is asked depends on their orders: tests/actions/kit/test_which_order."""
     monkeypatch.setenv(SIGNING_KEY_ENV, KEY)
     form = ValidateOrderLookupForm()
     slots = ["order_id", "phone_tail"]
-    signed_in = presale_support.tracker("查下订单", intent="check_order_status", customer_id=7)
+    signed_in = presale_support.tracker(
+        "查下订单2024112300123", intent="check_order_status", customer_id=7
+    )
     anonymous = presale_support.tracker("查下订单", intent="check_order_status")
     assert run(form.required_slots(slots, dispatcher, signed_in, {})) == []
     assert run(form.required_slots(slots, dispatcher, anonymous, {})) == slots
@@ -136,3 +148,20 @@ def test_size_advice_asks_only_for_what_the_chart_measures(shop, dispatcher, pro
         )
     )
     assert required == asked
+
+
+def test_a_tail_or_a_height_given_while_the_number_is_asked_is_no_wrong_number(dispatcher):
+    form = ValidateOrderLookupForm()
+    for text in ("尾号1234", "1234", "165cm 55kg"):
+        tracker = make_tracker(text, slots={"requested_slot": "order_id"})
+        assert run(form.extract_order_id(dispatcher, tracker, {})) == {}
+    tracker = make_tracker("尾号1234", slots={"requested_slot": "order_id"})
+    assert run(form.extract_phone_tail(dispatcher, tracker, {})) == {"phone_tail": "1234"}
+
+
+def test_a_mobile_while_the_number_is_asked_is_said_wrong_and_stored_nowhere(dispatcher):
+    form = ValidateOrderLookupForm()
+    tracker = make_tracker("13812345678", slots={"requested_slot": "order_id"})
+    assert run(form.extract_order_id(dispatcher, tracker, {})) == {"order_id": None}
+    assert form.validate_order_id(None, dispatcher, tracker, {}) == {"order_id": None}
+    assert dispatcher.messages[0]["response"] == "utter_invalid_order_id"

@@ -11,7 +11,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import func, select
 
-from actions.kit.identity import identified_order, parcel_by_number
+from actions.kit.identity import parcel_by_number
+from actions.kit.which_order import identified_order
 from actions.orders.status import ActionCheckOrderStatus
 from shop import clock, db
 from shop.db.models import VerificationFailure

@@ -232,3 +232,45 @@ def test_a_personal_title_read_as_a_request_for_a_human_is_still_the_title():
         ["order_id", "phone_tail", "invoice_title"],
     )
     assert slots["invoice_title"] == "个人" and slots["handoff_reason"] is None
+
+
+@pytest.mark.parametrize(
+    "reply",
+    ["改成 江苏省南京市鼓楼区中山路100号", "帮我换成江苏省南京市鼓楼区中山路100号 谢谢"],
+)
+def test_the_words_around_a_new_address_are_not_part_of_it(shop, reply):
+    slots = {**order_slots("paid_trousers"), "order_change": "address"}
+    messages, changed = form_events(
+        ValidateModifyOrderForm(), slots, reply, "inform", "order_change_detail", MODIFY_SLOTS
+    )
+    assert messages == []
+    assert changed["order_change_detail"] == "江苏省南京市鼓楼区中山路100号"
+    [message], _ = modify(NUMBERS["paid_trousers"], "address", changed["order_change_detail"])
+    assert message["new_address"] == "江苏省南京市鼓楼区中山路**号"
+
+
+def test_a_new_address_given_with_the_request_is_taken(shop):
+    text = f"地址填错了 改成江苏省南京市鼓楼区中山路100号 订单{NUMBERS['paid_trousers']} 尾号1234"
+    _, changed = form_events(
+        ValidateModifyOrderForm(),
+        order_slots("paid_trousers"),
+        text,
+        "modify_order",
+        None,
+        MODIFY_SLOTS,
+    )
+    assert changed["order_change"] == "address"
+    assert changed["order_change_detail"] == "江苏省南京市鼓楼区中山路100号"
+
+
+def test_an_address_change_without_the_address_asks_for_it(shop):
+    text = f"地址填错了 帮我改一下 订单{NUMBERS['paid_trousers']} 尾号1234"
+    _, changed = form_events(
+        ValidateModifyOrderForm(),
+        order_slots("paid_trousers"),
+        text,
+        "modify_order",
+        None,
+        MODIFY_SLOTS,
+    )
+    assert changed["order_change"] == "address" and "order_change_detail" not in changed

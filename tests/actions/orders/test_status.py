@@ -100,8 +100,8 @@ def test_unpaid_order_when_the_customer_says_they_paid_gets_the_explanation(shop
 def test_not_found_and_not_yours_give_the_same_answer(shop):
     unknown, _ = status("2099999999999")
     not_yours, _ = status("2024112000002", tail="5678")
-    bobs_login, _ = status("2024112000002", tail=None, metadata=signed(shop.bob_id))
-    assert unknown == not_yours == bobs_login == {**unknown, "response": "utter_order_not_found"}
+    assert unknown == not_yours == {**unknown, "response": "utter_order_not_found"}
+    # a signed-in customer's answer (tests/actions/kit/test_which_order.py) is one answer too
 
 
 def test_logged_in_customer_needs_no_phone_tail(shop):
