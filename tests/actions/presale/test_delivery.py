@@ -13,6 +13,7 @@ from shop import clock
 from shop.db import session_scope
 from shop.db.models import Customer, Product
 from shop.policy.delivery import REGION_UNKNOWN
+from tests.actions import presale_support
 from tests.actions.conftest import make_tracker
 
 THURSDAY = datetime(2024, 11, 21, 2, 0, tzinfo=timezone.utc)  # 10:00 shop time
@@ -34,9 +35,57 @@ def run(action, dispatcher, text="", **slots):
     return message["response"], message, events
 
 
-def test_missing_city_is_asked_for(shop, dispatcher):
-    response, _, _ = run(ActionEstimateDelivery(), dispatcher, date="周五")
-    assert response == "utter_ask_city_for_delivery"
+def run_all(action, text="", **slots):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, make_tracker(text=text, slots=slots), {}))
+    return [m["response"] for m in dispatcher.messages], dispatcher.messages, events
+
+
+def test_missing_city_is_asked_for_after_the_dispatch_day(shop):
+    responses, messages, _ = run_all(ActionEstimateDelivery(), "周五之前能到吗", date="周五")
+    assert responses == ["utter_delivery_dispatch_today", "utter_ask_city_for_delivery"]
+    assert messages[0]["ship_by"] == "2024-11-21"
+
+
+@pytest.mark.parametrize("text", ["现在拍今天能发货吗", "什么时候发货", "今天能發出嗎"])
+def test_a_dispatch_question_gets_the_dispatch_day_without_a_city(shop, text):
+    responses, messages, _ = run_all(ActionEstimateDelivery(), text)
+    assert responses == ["utter_delivery_dispatch_today"]  # Thursday 10:00: it leaves today
+    assert messages[0]["ship_by"] == "2024-11-21"
+
+
+def test_a_dispatch_question_after_the_cut_off_gets_the_next_day(shop, monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: THURSDAY + timedelta(hours=6))  # 16:00
+    responses, messages, _ = run_all(ActionEstimateDelivery(), "今天能发货吗")
+    assert responses == ["utter_delivery_dispatch_later"]
+    assert messages[0]["ship_by"] == "2024-11-22"
+
+
+def test_a_dispatch_question_on_a_day_off_gets_the_day_it_leaves(shop, monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: NATIONAL_DAY)
+    responses, messages, _ = run_all(ActionEstimateDelivery(), "今天能发货吗", city="杭州")
+    assert responses == ["utter_delivery_dispatch_later"]
+    assert messages[0]["ship_by"] == "2026-10-04"
+
+
+def test_an_arrival_question_with_the_city_gets_dispatch_and_arrival(shop):
+    responses, messages, _ = run_all(ActionEstimateDelivery(), "寄到北京几号能到", city="北京")
+    assert responses == ["utter_delivery_estimate"]
+    assert (messages[0]["ship_by"], messages[0]["latest"]) == ("2024-11-21", "2024-11-25")
+
+
+def test_a_signed_in_customer_is_answered_for_their_own_city(shop, monkeypatch):
+    with session_scope(shop) as session:
+        customer = session.execute(select(Customer).order_by(Customer.id)).scalars().first()
+        city, customer_id = customer.city, customer.id
+    monkeypatch.setenv("SHOP_SIGNING_KEY", presale_support.KEY)
+    tracker = presale_support.tracker(
+        "什么时候能到", intent="ask_delivery_time", customer_id=customer_id
+    )
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionEstimateDelivery().run(dispatcher, tracker, {}))
+    [message] = dispatcher.messages
+    assert (message["response"], message["city"]) == ("utter_delivery_estimate", city)
 
 
 def test_estimate_for_a_city(shop, dispatcher):
