@@ -44,9 +44,13 @@
     already_saved: "已有同名故事（同一训练师当天已保存过这段会话）",
     sign_in_required: "登录已过期，请重新登录",
     cross_site_refused: "请求来源不被允许",
+    checking_failed: "数据检查未通过（详见训练日志）",
+    training_failed: "训练失败（详见训练日志）",
+    evaluating_failed: "评估失败（详见训练日志）",
+    no_model: "训练没有产出模型（详见训练日志）",
   };
 
-  var state = { offset: 0, entries: [], selected: -1, me: null, tokens: [], picked: [], entities: [], text: "" };
+  var state = { offset: 0, entries: [], selected: -1, me: null, tokens: [], picked: [], entities: [], text: "", lastIntent: "" };
 
   function byId(id) { return document.getElementById(id); }
   function el(tag, className, text) {
@@ -181,7 +185,8 @@
     if (entry.entities.length) reading += "；实体 " + entry.entities.map(function (e) { return e.entity + "=" + e.value; }).join("，");
     if (entry.suggested) reading += "；客服纠正为 " + entry.suggested;
     byId("message-reading").textContent = reading;
-    byId("intent-search").value = entry.suggested || "";
+    // an agent's correction first; else the intent just used, for a run of similar messages
+    byId("intent-search").value = entry.suggested || state.lastIntent || "";
     byId("message-result").textContent = "";
     byId("conversation").hidden = true;
     byId("story-box").hidden = true;
@@ -231,9 +236,13 @@
     if (!intent) return show("message-result", "请选择意图", false);
     api("POST", "/trainer/api/messages/" + entry.id + "/label", { intent: intent, entities: state.entities })
       .then(function (done) {
-        show("message-result", "已写入 " + done.file + "：" + done.example + " → " + done.intent, true);
+        state.lastIntent = done.intent;
+        var written = "已写入 " + done.file + "：" + done.example + " → " + done.intent;
         status("已标注：" + entry.text + " → " + intent);
-        return loadInbox().then(function () { select(Math.min(state.selected, state.entries.length - 1)); });
+        return loadInbox().then(function () {
+          select(Math.min(state.selected, state.entries.length - 1));  // the next message
+          show("message-result", written, true);  // what was written stays in view
+        });
       })
       .catch(function (failure) { show("message-result", failure.message, false); });
   }
@@ -291,12 +300,21 @@
       var text = STATES[job.state] + " · " + (STEPS[job.step] || job.step);
       if (job.component) text += " · " + job.component;
       if (job.epochs) text += " · 第 " + job.epoch + "/" + job.epochs + " 轮";
-      if (job.error) text += " · " + job.error;
+      if (job.error) text += " · " + (ERRORS[job.error] || job.error);
+      var ended = job.finished_at || data.now;
+      if (ended && job.started_at) text += " · 用时 " + Math.round(ended - job.started_at) + " 秒";
       byId("job-state").textContent = text;
+      byId("job-steps").textContent = ["checking", "training", "evaluating"].filter(function (step) {
+        return job.seconds && job.seconds[step] !== undefined;
+      }).map(function (step) { return STEPS[step] + " " + Math.round(job.seconds[step]) + " 秒"; }).join(" · ");
       byId("job-state").setAttribute("data-state", job.state);
-      byId("job-progress").value = job.epochs ? Math.round(100 * job.epoch / job.epochs) : (job.state === "succeeded" ? 100 : 0);
+      var bar = byId("job-progress");
+      if (job.epochs) bar.value = Math.round(100 * job.epoch / job.epochs);
+      else if (job.state === "running") bar.removeAttribute("value");  // under way, no epochs to count
+      else bar.value = job.state === "succeeded" ? 100 : 0;
       byId("job-log").textContent = data.log || "";
       if (data.evaluation) renderEvaluation(data.evaluation, data.gate, job.model_path.split("/").pop());
+      else byId("evaluation").textContent = "";
       clearTimeout(polling);
       if (job.state === "running") polling = setTimeout(pollTraining, 2000);
     }).catch(function (failure) { status(failure.message); });
@@ -311,6 +329,13 @@
       var verdict = el("p", gate.passed ? "gate-open" : "gate-closed", gate.passed ? "通过部署门槛" : explain({ error: "gate_closed", reasons: gate.reasons }));
       verdict.setAttribute("data-testid", "gate");
       box.appendChild(verdict);
+      if (gate.passed || (state.me && state.me.may_override)) {
+        var button = el("button", "", gate.passed ? "部署这个模型" : "越过门槛部署（主管）");
+        button.type = "button";
+        button.id = "deploy-candidate";
+        button.addEventListener("click", function () { deploy({ name: model, status: "candidate", gate: gate }); });
+        box.appendChild(button);
+      }
     }
     ["heldout", "inbox"].forEach(function (name) {
       var set = evaluation[name];
