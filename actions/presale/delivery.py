@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from actions.kit import identity, which_order, which_product
 from actions.kit.base import Events, ShopAction
-from actions.kit.details import message_details, remembered
+from actions.kit.details import message_details
 from actions.orders.logistics import answer_order_parcel
 from actions.orders.status import dispatch_answer, order_facts
 from shop import clock
@@ -72,8 +72,7 @@ class ActionEstimateDelivery(ShopAction):
         message = tracker.latest_message or {}
         question = delivery_question(customer_words(message))
         named = bool(message_details(message).order_ids)
-        known = bool(remembered(tracker, "order_id"))
-        if named or question.late or (question.about_order and known):
+        if named or question.about_order:
             return self._about_order(dispatcher, tracker, session, question)
         return self._before_buying(dispatcher, tracker, session, question)
 

@@ -24,7 +24,9 @@ _SHIP_TO = re.compile(r"发到|寄到|送到")
 _PRESALE = re.compile(
     r"现在(拍|下单|买|付款|付)|今天(拍|下单|买)|拍下|下单的话|买的话|如果(买|拍|下单)"
 )
-_MY_ORDER = re.compile(r"我的|我这|这单|那单|订单|单子|包裹|快递|我买的|我拍的|已经(拍|买|付)")
+_MY_ORDER = re.compile(
+    r"我的|我这|这单|那单|订单|单子|我买的|我拍的|已经(拍|买|付)|(发货|发|寄|发出|到)了?没"
+)
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,7 @@ class DeliveryQuestion:
         arrival: When it arrives (also asked by a deadline: 周六之前能到吗).
         late: Why an order already paid has not shipped yet.
         presale: Asked before buying (现在拍, 下单的话).
-        about_order: Speaks of an order already placed (我的, 这单, 包裹, and every late one).
+        about_order: Speaks of an order already placed (我的, 这单, 发货没, and every late one).
 
     """
 

@@ -42,7 +42,9 @@ def test_an_order_not_shipped_yet(text):
         ("今天下单明天能到吗", True, False),
         ("我的快递什么时候到", False, True),
         ("这单什么时候发", False, True),
+        ("我买的东西发货没有啊", False, True),
         ("寄到成都要几天", False, False),
+        ("发什么快递", False, False),
     ],
 )
 def test_before_buying_or_about_an_order(text, presale, about_order):
