@@ -238,8 +238,9 @@ def test_a_refund_past_its_promised_day_gets_an_apology_one_chase_ticket_and_a_p
     from shop.db.models import ComplaintTicket
 
     promised = shop.now - 10 * H + 3 * 24 * H  # the refund was issued 10 h ago, 3 days to arrive
-    before, _ = refund("2024112000005")
+    before, before_events = refund("2024112000005")
     assert before["response"] == "utter_refund_done"  # within the promise: the promise stands
+    assert not [e for e in before_events if e.get("name") == "handoff_reason"]
     monkeypatch.setattr(status_module, "utcnow", lambda: promised + 2 * H)
     first, _ = refund("2024112000005")
     again, _ = refund("2024112000005")
@@ -247,6 +248,8 @@ def test_a_refund_past_its_promised_day_gets_an_apology_one_chase_ticket_and_a_p
     assert first["promised_by"] == shop_time(promised) and first["refund_amount"] == "89"
     assert first["ticket_id"] == again["ticket_id"]
     assert first["follow_up_by"] == shop_time(promised + 2 * H + 4 * H)
+    _, events = refund("2024112000005")
+    assert SlotSet("handoff_reason", "complaint") in events  # in the agents' queue
     with db.session_scope() as session:
         [ticket] = session.execute(select(ComplaintTicket)).scalars().all()
         assert (ticket.id, ticket.severity, ticket.status) == (first["ticket_id"], "high", "open")
