@@ -18,6 +18,7 @@ from actions.kit.order_forms import (
     latest_intent,
     message_text,
     requested,
+    verbatim_text,
 )
 from actions.kit.which_order import order_or_answer
 from actions.orders.status import order_facts, shop_time
@@ -29,6 +30,11 @@ Slots = Dict[Text, Any]
 TITLE_SLOT = "invoice_title"
 _TAX_NUMBER = re.compile(r"(?<![0-9a-z])[0-9a-z]{15}(?:[0-9a-z]{3})?(?![0-9a-z])", re.I)
 _TITLE_WORDS = re.compile(r"个人|本人|公司|有限|集团|单位|中心|研究|学校|医院|工作室|厂|税号")
+# A title given with the request: what follows 抬头 (写/是/开 …), up to the end of the clause.
+_TITLE_GIVEN = re.compile(
+    r"抬头\s*(?:就)?(?:写成?|是|开成?|为|用|:|：)?\s*([^\s,，。!！?？]{2,60}?)"
+    r"(?:就行|就好|就可以|即可|吧|哈|谢谢|[\s,，。!！?？]|$)"
+)
 _NOISE = re.compile(r"(开|要)?(发票)?抬头(是|为)?|(纳税人识别号|税号)(是|为)?|[:：,，。]|\s")
 
 
@@ -50,9 +56,20 @@ class ValidateInvoiceForm(OrderFormValidator):
     async def extract_invoice_title(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        """The reply while the title is asked for ("个人" even when it reads like "人工")."""
+        """The title: the reply while it is asked for, or given with the request.
+
+        A reply naming 个人 is taken even when it reads like "人工"; with the request the words
+        after 抬头 count ("能开发票吗 … 抬头写个人就行"), with a tax number anywhere in it.
+        """
         if requested(tracker, TITLE_SLOT) and _TITLE_WORDS.search(message_text(tracker)):
             return {TITLE_SLOT: message_text(tracker)[:100]}
+        if not requested(tracker, TITLE_SLOT) and not tracker.get_slot(TITLE_SLOT):
+            text = verbatim_text(tracker, 160)
+            given, tax = _TITLE_GIVEN.search(text), _TAX_NUMBER.search(text)
+            if given is None:
+                return {}
+            title = f"{given.group(1)} {tax.group(0)}" if tax else given.group(1)
+            return {TITLE_SLOT: title[:100]}
         return free_text_answer(tracker, TITLE_SLOT, limit=100)
 
     async def run(

@@ -222,6 +222,29 @@ def test_invoice_title_parsing_and_re_ask():
     assert messages[0]["response"] == "utter_invalid_invoice_title"
 
 
+@pytest.mark.parametrize(
+    "text, title",
+    [
+        (f"能开发票吗 订单{NUMBERS['fresh']} 尾号1234 抬头写个人就行", "个人"),
+        (
+            "发票抬头：杭州某某科技有限公司 税号91330100MA2XXXXX0X",
+            "杭州某某科技有限公司 91330100MA2XXXXX0X",
+        ),
+    ],
+)
+def test_a_title_given_with_the_request_is_not_asked_for(shop, text, title):
+    messages, slots = form_events(
+        ValidateInvoiceForm(),
+        order_slots("fresh"),
+        text,
+        "ask_invoice",
+        None,
+        ["order_id", "phone_tail", "invoice_title"],
+    )
+    assert slots["invoice_title"] == title and messages == []
+    assert split_title(title)[0] in ("个人", "杭州某某科技有限公司")
+
+
 def test_a_personal_title_read_as_a_request_for_a_human_is_still_the_title():
     messages, slots = form_events(
         ValidateInvoiceForm(),
