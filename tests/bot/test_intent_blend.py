@@ -5,11 +5,17 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.ensemble import IntentBlend, blend
+from bot.nlu.ensemble import IntentBlend, blend, digit_shape
 from bot.nlu.normaliser import ChineseTextNormalizer
 
 EXAMPLES = {
-    "track_logistics": ["快递到哪了", "物流怎么不动了", "包裹到哪里了", "快递三天没更新"],
+    "track_logistics": [
+        "快递到哪了",
+        "物流怎么不动了",
+        "包裹到哪里了",
+        "快递三天没更新",
+        "单号12345",
+    ],
     "request_return": ["我要退货", "这个想退掉", "申请退货退款", "不想要了能退吗"],
     "greet": ["你好", "在吗", "亲在不在", "哈喽"],
 }
@@ -62,3 +68,14 @@ def test_diets_ranking_moves_the_blend_by_its_weight(tmp_path):
     linear_greet = next(r for r in alone.get("intent_ranking") if r["name"] == "greet")
     blended_greet = next(r for r in leaning.get("intent_ranking") if r["name"] == "greet")
     assert blended_greet["confidence"] == pytest.approx(0.9 + 0.1 * linear_greet["confidence"])
+
+
+def test_numbers_count_by_their_length_not_their_digits(tmp_path):
+    assert digit_shape("订单2026120712345 尾号4245 身高170") == "订单0000000000000 尾号0000 身高000"
+    component = trained(tmp_path)
+    readings = component.process(
+        normalised("订单2026120711111到哪了", "订单2026120799999到哪了", "订单2026120754321到哪了")
+    )
+    rankings = [message.get("intent_ranking") for message in readings]
+    assert rankings[0] == rankings[1] == rankings[2]
+    assert readings[0].get("intent")["name"] == "track_logistics"
