@@ -123,6 +123,8 @@ bench: setup
 	$(PY) bench/assist.py
 	$(PY) bench/robustness.py
 	$(PY) bench/trainer.py
+	$(PY) bench/conversations.py
+	$(PY) bench/load.py
 
 # Proactive notices that are due now, once (the running assistant also does this periodically).
 notices: $(STAMP)
