@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import fcntl
+import itertools
 import json
 import os
 import platform
@@ -95,25 +96,18 @@ OUR_MESSAGES = (
     "{product}是现货还是预售",
 )
 
-# The `rasa init` bot's customers, in the words of its own training data.
-INIT_MESSAGES = (
-    "hello",
-    "I am feeling very good",
-    "are you a bot?",
-    "goodbye",
-    "hey there",
-    "I am sad",
-    "yes",
-    "good morning",
-    "great",
-    "am I talking to a human?",
-    "bye",
-    "hi",
-    "very bad",
-    "no",
-    "good evening",
-    "perfect",
-    "see you later",
+# The `rasa init` bot's customers, in the words of its own training data, in the turns its stories
+# and rules answer (a mood right after a greeting, "yes" right after "did that help?"), so that
+# every message gets a reply ("no" there is answered only when no "yes" came shortly before).
+INIT_TURNS = (
+    ("hello", "I am feeling very good"),
+    ("are you a bot?",),
+    ("hey there", "I am sad", "yes"),
+    ("am I talking to a human?",),
+    ("good morning", "I am great"),
+    ("goodbye",),
+    ("hi", "I am disappointed", "of course"),
+    ("bye",),
 )
 
 
@@ -138,6 +132,7 @@ class Figures:
     """One measured run."""
 
     latencies_ms: List[float]
+    indexes: List[int]  # each answered message's place in its conversation (0 = first)
     errors: List[str]
     seconds: float
     rss_max: int = 0
@@ -154,6 +149,19 @@ class Figures:
 
     def p(self, share: float) -> float:
         return percentile(self.latencies_ms, share) if self.latencies_ms else float("nan")
+
+    def halves_p50(self, messages: int) -> Tuple[float, float]:
+        """p50 of the first and of the second half of each conversation's messages."""
+        first = [
+            ms for ms, i in zip(self.latencies_ms, self.indexes, strict=True) if i < messages // 2
+        ]
+        second = [
+            ms for ms, i in zip(self.latencies_ms, self.indexes, strict=True) if i >= messages // 2
+        ]
+        return (
+            statistics.median(first) if first else float("nan"),
+            statistics.median(second) if second else float("nan"),
+        )
 
     def cpu_ms(self, process: str) -> float:
         """CPU milliseconds a process spent per answered message (about)."""
@@ -280,11 +288,17 @@ def our_scripts(products: List[str], conversations: int, messages: int) -> List[
 
 
 def init_scripts(conversations: int, messages: int) -> List[List[str]]:
-    """One script per conversation for the init bot, each starting elsewhere in its cycle."""
-    return [
-        [INIT_MESSAGES[(n * 3 + m) % len(INIT_MESSAGES)] for m in range(messages)]
-        for n in range(conversations)
-    ]
+    """One script per conversation for the init bot, each starting at another turn."""
+    scripts = []
+    for n in range(conversations):
+        turns = itertools.cycle(
+            INIT_TURNS[n % len(INIT_TURNS) :] + INIT_TURNS[: n % len(INIT_TURNS)]
+        )
+        script: List[str] = []
+        while len(script) < messages:
+            script.extend(next(turns))
+        scripts.append(script[:messages])
+    return scripts
 
 
 # --- measuring -------------------------------------------------------------------------------
@@ -405,6 +419,7 @@ def drive(bot: Bot, channel: str, scripts: List[List[str]], folder: Path, tag: s
     result = json.loads(result_path.read_text(encoding="utf-8"))
     return Figures(
         latencies_ms=result["latencies_ms"],
+        indexes=result["indexes"],
         errors=result["errors"],
         seconds=result["seconds"],
         rss_max=probe.rss_max,
@@ -542,6 +557,16 @@ def report(
         cpu = figures[(channel, ours)]["loaded"].cpu
         shares = ", ".join(f"{name} {share:.0%}" for name, share in cpu.items())
         print(f"CPU of our stack while loaded over {channel} (100% = one core): {shares}")
+    print(
+        "p50 of each conversation's first / second half of messages (ms), alone; loaded: a "
+        "reply that slows down as the conversation grows shows here"
+    )
+    for channel in channels:
+        for bot in bots:
+            runs = figures[(channel, bot.name)]
+            alone = "{:.0f} / {:.0f}".format(*runs["alone"].halves_p50(args.messages))
+            loaded = "{:.0f} / {:.0f}".format(*runs["loaded"].halves_p50(args.messages))
+            print(f"  {channel:<9} {bot.name:<15} {alone}; {loaded}")
     print("CPU per answered message (ms), alone / loaded:")
     for channel in channels:
         for bot in bots:

@@ -70,12 +70,13 @@ class RestCustomer(FastHttpUser):
     def converse(self) -> None:
         """One conversation: every message of a script, each after the previous answer."""
         sender = _sender()
-        for text in _next_script():
+        for index, text in enumerate(_next_script()):
             with self.client.post(
                 "/webhooks/rest/webhook",
                 json={"sender": sender, "message": text},
                 name=MESSAGE,
                 catch_response=True,
+                context={"index": index},
             ) as answer:
                 if answer.status_code != 200:
                     answer.failure(f"HTTP {answer.status_code}")
@@ -86,7 +87,7 @@ class RestCustomer(FastHttpUser):
                     answer.failure("answer is not JSON")
                     continue
                 if not isinstance(replies, list) or not replies:
-                    answer.failure("no reply")
+                    answer.failure(f"no reply to {text[:30]!r}")
         raise StopUser()
 
 
@@ -95,14 +96,14 @@ class SocketIOCustomer(User):
 
     host = "http://127.0.0.1"
 
-    def _fire(self, started: float, replies: int, error: Optional[str]) -> None:
+    def _fire(self, index: int, started: float, replies: int, error: Optional[str]) -> None:
         self.environment.events.request.fire(
             request_type="SIO",
             name=MESSAGE,
             response_time=(time.perf_counter() - started) * 1000,
             response_length=replies,
             exception=RuntimeError(error) if error else None,
-            context={},
+            context={"index": index},
         )
 
     @task
@@ -121,19 +122,25 @@ class SocketIOCustomer(User):
             client.emit("session_request", {"session_secret": secrets.token_hex(32)})
             session = confirmed.get(timeout=timeout)
         except Exception as failure:  # every message of this conversation is lost
-            for _ in script:
-                self._fire(started, 0, f"no session: {type(failure).__name__}")
+            for index in range(len(script)):
+                self._fire(index, started, 0, f"no session: {type(failure).__name__}")
             client.disconnect()
             raise StopUser() from None
         try:
-            for text in script:
-                self._send(client, session, text, replies, timeout)
+            for index, text in enumerate(script):
+                self._send(client, session, index, text, replies, timeout)
         finally:
             client.disconnect()
         raise StopUser()
 
     def _send(
-        self, client: socketio.Client, session: str, text: str, replies: List[Any], timeout: float
+        self,
+        client: socketio.Client,
+        session: str,
+        index: int,
+        text: str,
+        replies: List[Any],
+        timeout: float,
     ) -> None:
         del replies[:]
         started = time.perf_counter()
@@ -141,18 +148,18 @@ class SocketIOCustomer(User):
         try:
             ack = client.call("user_uttered", body, timeout=timeout)
         except socketio.exceptions.TimeoutError:
-            self._fire(started, len(replies), "no acknowledgement in time")
+            self._fire(index, started, len(replies), "no acknowledgement in time")
             return
         except Exception as failure:
-            self._fire(started, len(replies), f"socket failed: {type(failure).__name__}")
+            self._fire(index, started, len(replies), f"socket failed: {type(failure).__name__}")
             return
         if isinstance(ack, dict) and ack.get("error"):
-            self._fire(started, len(replies), f"refused: {ack.get('error')}")
+            self._fire(index, started, len(replies), f"refused: {ack.get('error')}")
             return
         grace = time.perf_counter() + REPLY_GRACE_SECONDS
         while not replies and time.perf_counter() < grace:
             gevent.sleep(0.005)
-        self._fire(started, len(replies), None if replies else "no reply")
+        self._fire(index, started, len(replies), None if replies else f"no reply to {text[:30]!r}")
 
 
 def run(plan: Dict[str, Any]) -> Dict[str, Any]:
@@ -166,13 +173,20 @@ def run(plan: Dict[str, Any]) -> Dict[str, Any]:
         RestCustomer.connection_timeout = float(plan["timeout"])
     samples: List[Dict[str, Any]] = []
 
-    def record(response_time: float, exception: Any = None, name: str = "", **_: Any) -> None:
+    def record(
+        response_time: float,
+        exception: Any = None,
+        name: str = "",
+        context: Optional[Dict[str, Any]] = None,
+        **_: Any,
+    ) -> None:
         if name != MESSAGE:
             return
         ended = time.monotonic()  # the system's monotonic clock: bench/load.py reads it too
         samples.append(
             {
                 "ms": response_time,
+                "index": (context or {}).get("index"),
                 "started": ended - response_time / 1000,
                 "ended": ended,
                 "error": None if exception is None else str(exception)[:200],
@@ -200,6 +214,7 @@ def run(plan: Dict[str, Any]) -> Dict[str, Any]:
     last = max((s["ended"] for s in samples), default=0.0)
     return {
         "latencies_ms": [s["ms"] for s in samples if not s["error"]],
+        "indexes": [s["index"] for s in samples if not s["error"]],
         "errors": errors,
         "seconds": last - first,
         "first_sent": first,
