@@ -40,8 +40,8 @@ MIN_EXAMPLES_PER_INTENT = 75  # as `make test` checks
 _COMPONENT = re.compile(r"(Starting to train|Restored) component '([\w.]+)'")
 _EPOCHS = re.compile(r"Epochs:\s+\d+%\|[^|]*\|\s*(\d+)/(\d+)")
 _STEP = re.compile(r"^=== step: (\w+)", re.MULTILINE)
-_COMPONENT_LINE = re.compile(
-    r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) INFO .*?"
+_COMPONENT_LINE = re.compile(  # a line may begin with the colour reset of a warning before it
+    r"^(?:\x1b\[[0-9;]*m)*(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) INFO .*?"
     r"(Starting to train|Finished training|Restored) component '([\w.]+)'",
     re.MULTILINE,
 )

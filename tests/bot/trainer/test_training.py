@@ -154,7 +154,7 @@ def test_component_seconds_tell_trained_and_restored_components(tmp_path):
     log = tmp_path / "job.log"
     log.write_text(
         "=== step: training (rasa)\n"
-        "2026-12-07 13:10:58 INFO     rasa.engine.training.hooks  - Starting to train component "
+        "\x1b[0m2026-12-07 13:10:58 INFO     rasa.engine.training.hooks  - Starting to train component "
         "'ShopJiebaTokenizer'.\n"
         "2026-12-07 13:10:59 INFO     rasa.engine.training.hooks  - Finished training component "
         "'ShopJiebaTokenizer'.\n"
