@@ -343,15 +343,17 @@ def warm_up(topology_: topology.Topology, products: List[str]) -> None:
 def watch_restart(topology_: topology.Topology, kill: Kill, killed) -> None:
     """Notes when the killed replica runs again and when the balancer sends to it again."""
     old_pid = killed.popen.pid
+    seen_down = False
     while kill.back_after is None:
         now = time.perf_counter()
         if kill.restarted_after is None and killed.popen.pid != old_pid and killed.alive():
             kill.restarted_after = now - kill.at
         try:
-            up = topology_.server_states().get(KILLED) == "UP"
+            state = topology_.server_states().get(KILLED)
         except OSError:
-            up = False
-        if kill.restarted_after is not None and up:
+            state = None
+        seen_down = seen_down or state not in ("UP", None)
+        if kill.restarted_after is not None and seen_down and state == "UP":
             kill.back_after = now - kill.at
             return
         time.sleep(0.25)
@@ -473,7 +475,11 @@ def soak(
     expected = {c[0].sender: [str(m.number) for m in c] for c in conversations}
     stored = compare(expected, tracker_ids(shared, senders))
     try:
-        carried = compare(expected, asyncio.run(broker_ids(shared, set(senders), *broker)))
+        in_broker = asyncio.run(broker_ids(shared, set(senders), *broker))
+        carried = compare(expected, in_broker)
+        carried["lost_by_replica"] = dict(
+            Counter(m.replica for m in messages if str(m.number) not in in_broker.get(m.sender, []))
+        )
     except Exception as failure:  # noqa: BLE001 - the broker figure is a report, not a check
         carried = {"error": repr(failure)}
 
@@ -504,7 +510,8 @@ def soak(
     else:
         print(
             f"  event broker        {carried['stored']} user events: lost {carried['lost']}, "
-            f"duplicated {carried['duplicated']}"
+            f"duplicated {carried['duplicated']}; the lost ones were answered by "
+            f"{carried['lost_by_replica'] or 'none'}"
         )
     print(f"  sent again          {retried} messages ({dict(failures) or 'no failure seen'})")
     if latencies:
