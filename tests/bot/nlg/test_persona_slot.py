@@ -20,6 +20,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 from rasa_sdk.executor import ActionExecutor
 
+from actions.kit.details import ActionExtractDetails
 from actions.kit.persona import ActionExtractPersona
 from bot.settings import ROOT
 
@@ -34,6 +35,7 @@ def action_endpoint():
     """An HTTP action endpoint running the real persona action; yields (endpoint, calls)."""
     executor = ActionExecutor()
     executor.register_action(ActionExtractPersona)
+    executor.register_action(ActionExtractDetails)  # the detail slots' mapping, run every turn
     calls = []
 
     class Webhook(BaseHTTPRequestHandler):
@@ -72,7 +74,8 @@ def persona_after(domain, action_endpoint, text, intent, value):
             domain,
         )
     )
-    return [e.value for e in events if isinstance(e, SlotSet) and e.key == "persona"], calls
+    persona_calls = [name for name in calls if name == "action_extract_persona"]
+    return [e.value for e in events if isinstance(e, SlotSet) and e.key == "persona"], persona_calls
 
 
 def test_a_persona_word_in_a_shopping_question_does_not_switch_the_voice(domain, action_endpoint):
