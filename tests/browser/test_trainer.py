@@ -253,6 +253,7 @@ def test_the_loop_customer_slang_is_labelled_trained_deployed_and_rolled_back(
         f"服务中的模型：{candidate}", timeout=LOADING_MINUTES * 60_000
     )
     deployed = time.monotonic() - deploying
+    expect(deployer.locator("#deploy-candidate")).to_have_count(0)  # nothing left to deploy
     assert serving(trainer_stack) == candidate
     assert reading(trainer_stack, texts[0]) == intent
 

@@ -333,6 +333,7 @@
         var button = el("button", "", gate.passed ? "部署这个模型" : "越过门槛部署（主管）");
         button.type = "button";
         button.id = "deploy-candidate";
+        button.setAttribute("data-model", model);
         button.addEventListener("click", function () { deploy({ name: model, status: "candidate", gate: gate }); });
         box.appendChild(button);
       }
@@ -413,8 +414,11 @@
   function watchDeployment() {
     loadModels().then(function (deployment) {
       if (!deployment || deployment.state === "running") return setTimeout(watchDeployment, 2000);
-      if (deployment.state === "succeeded") status("服务中的模型：" + deployment.model);
-      else status(explain({ error: deployment.error || "load_failed" }) + "（" + deployment.model + "）");
+      if (deployment.state === "succeeded") {
+        status("服务中的模型：" + deployment.model);
+        var offered = byId("deploy-candidate");  // the evaluated model is serving now
+        if (offered && offered.getAttribute("data-model") === deployment.model) offered.remove();
+      } else status(explain({ error: deployment.error || "load_failed" }) + "（" + deployment.model + "）");
     });
   }
 
