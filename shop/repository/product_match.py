@@ -15,6 +15,7 @@ Several products matching equally well are all returned: the caller asks which o
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
@@ -66,6 +67,15 @@ MAX_MESSAGE = 200
 
 def squash(text: Any, max_len: int = MAX_MESSAGE) -> str:
     """Text as it is compared: normalised (Simplified, half-width, lower case), without spaces."""
+    if isinstance(text, str):
+        return _squashed(text, max_len)
+    return "".join(normalise(inputs.clean_text(text, max_len)).split())
+
+
+@functools.lru_cache(maxsize=8192)
+def _squashed(text: str, max_len: int) -> str:
+    # every product name is compared with every message: normalising (OpenCC) each name once
+    # per process, not once per comparison, was most of the action server's time
     return "".join(normalise(inputs.clean_text(text, max_len)).split())
 
 
