@@ -25,11 +25,13 @@ back-off). Then:
    soak's replicas publish to an exchange and queue of their own (`endpoints.scale-out.yml`
    with only those two names changed), deleted at the end.
 
-Printed: the counts, p50/p95/max of the time from a message's first sending to its answer
-(retries included), messages a second, how many each replica answered, when the killed replica
-was restarted and back in the balancer.
+Printed: the counts; the answer time (p50/p95/max from sending a message through the balancer
+to its answer, with `--in-flight` messages on their way) and the customer's wait (from the
+conversation's turn: the wait for an in-flight slot and any resends included; with 200
+conversations and 20 slots this is about ten answer times); messages a second; how many each
+replica answered; when the killed replica was restarted and back in the balancer.
 
-    flock /tmp/load.lock .venv/bin/python bench/soak.py                      # ~15 minutes
+    flock /tmp/load.lock .venv/bin/python bench/soak.py                      # ~25 minutes
     flock /tmp/load.lock .venv/bin/python bench/soak.py --messages 1000 --conversations 40
 
 Needs the local PostgreSQL, Redis and RabbitMQ and Debian's HAProxy (`make balancer`).
@@ -86,11 +88,12 @@ class Message:
     number: int
     text: str
     seconds: float = 0.0
+    service_seconds: float = 0.0
     attempts: int = 0
     replica: str = ""
     answered: bool = False
     wrong_recipients: int = 0
-    failures: List[str] = field(default_factory=list)
+    failures: List[Tuple[float, str]] = field(default_factory=list)
     ended: float = 0.0
 
 
@@ -145,22 +148,27 @@ async def send(http, url: str, message: Message, in_flight: asyncio.Semaphore) -
     started = time.perf_counter()
     while message.attempts < MAX_ATTEMPTS and not message.answered:
         message.attempts += 1
+        status, replies, replica, failure = 0, None, "", ""
         async with in_flight:
+            sent = time.perf_counter()
             try:
                 async with http.post(url, json=body) as answer:
-                    replies = await answer.json(content_type=None)
-                    replica = answer.headers.get(balancer.REPLICA_HEADER, "")
                     status = answer.status
-            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as failure:
-                message.failures.append(type(failure).__name__)
-                await asyncio.sleep(min(2.0 ** (message.attempts - 1), MAX_BACK_OFF))
-                continue
-        if status != 200 or not isinstance(replies, list) or not replies:
-            message.failures.append(f"HTTP {status}" if status != 200 else "no reply")
+                    replica = answer.headers.get(balancer.REPLICA_HEADER, "")
+                    replies = await answer.json(content_type=None)
+            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
+                failure = type(error).__name__
+        if not failure and status != 200:
+            failure = f"HTTP {status}"
+        elif not failure and (not isinstance(replies, list) or not replies):
+            failure = "no reply"
+        if failure:
+            message.failures.append((time.perf_counter(), failure))
             await asyncio.sleep(min(2.0 ** (message.attempts - 1), MAX_BACK_OFF))
             continue
         message.answered = True
         message.replica = replica
+        message.service_seconds = time.perf_counter() - sent
         message.wrong_recipients = sum(
             1 for reply in replies if reply.get("recipient_id") != message.sender
         )
@@ -484,10 +492,14 @@ def soak(
         carried = {"error": repr(failure)}
 
     latencies = [m.seconds for m in messages if m.answered]
+    service = [m.service_seconds for m in messages if m.answered]
     unanswered = [m for m in messages if not m.answered]
     wrong = sum(m.wrong_recipients for m in messages)
     retried = sum(1 for m in messages if m.attempts > 1)
-    failures = Counter(f for m in messages for f in m.failures)
+    failures = Counter(name for m in messages for _, name in m.failures)
+    near_kill = sum(
+        1 for m in messages for moment, _ in m.failures if kill.at and 0 <= moment - kill.at <= 30
+    )
     by_replica = Counter(m.replica for m in messages if m.answered)
     after_back = (
         Counter(
@@ -513,12 +525,21 @@ def soak(
             f"duplicated {carried['duplicated']}; the lost ones were answered by "
             f"{carried['lost_by_replica'] or 'none'}"
         )
-    print(f"  sent again          {retried} messages ({dict(failures) or 'no failure seen'})")
+    print(
+        f"  sent again          {retried} messages ({dict(failures) or 'no failure seen'}; "
+        f"{near_kill} of the failures within 30 s after the kill)"
+    )
     if latencies:
         print(
-            f"  latency             p50 {percentile(latencies, 0.5):.2f} s, "
+            f"  answer time         p50 {percentile(service, 0.5):.2f} s, "
+            f"p95 {percentile(service, 0.95):.2f} s, max {max(service):.2f} s "
+            f"(from sending through the balancer, {args.in_flight} in flight)"
+        )
+        print(
+            f"  customer's wait     p50 {percentile(latencies, 0.5):.2f} s, "
             f"p95 {percentile(latencies, 0.95):.2f} s, max {max(latencies):.2f} s, "
-            f"mean {statistics.mean(latencies):.2f} s"
+            f"mean {statistics.mean(latencies):.2f} s (from the conversation's turn: waiting "
+            f"for an in-flight slot and resends included)"
         )
     print(f"  throughput          {len(latencies) / seconds:.1f} messages/s over {seconds:.0f} s")
     print(f"  answered by         {dict(sorted(by_replica.items()))}")
