@@ -40,7 +40,6 @@ from shop.policy import aftersale as policy
 from shop.repository import aftersale as aftersale_repo
 from shop.repository.order_changes import skus_of_product
 from shop.text import inputs, parsing
-from shop.text.details import size_label
 
 Slots = Dict[Text, Any]
 SIZE_SLOT = "exchange_size"
@@ -52,16 +51,13 @@ _SMALLER = re.compile(r"小一码|小一号|小点|小一点|小码")
 
 def size_in(message: Mapping[str, Any]) -> Optional[str]:
     """The size or colour a message asks for: its entities, 大一码/小一码, or a size in words."""
-    colours = entity_values(message, ("color",))
-    sizes = [label for label in map(size_label, entity_values(message, ("size",))) if label]
-    if sizes or colours:
-        return " ".join(sizes + colours)[:40]
     text = "" if is_command(message) else parsing.normalise(customer_words(message)).strip()
     step = _BIGGER.search(text) or _SMALLER.search(text)
     if step:
         return step.group(0)
-    found = message_details(message).sizes
-    return found[0] if found else None
+    colours = entity_values(message, ("color",))
+    sizes = list(message_details(message).sizes)  # size entities that are sizes, sizes in words
+    return " ".join(sizes + colours)[:40] if sizes or colours else None
 
 
 def variant(sku: Optional[Sku]) -> Optional[str]:

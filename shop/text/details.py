@@ -325,6 +325,17 @@ def size_label(value: Any) -> Optional[str]:
     return size.upper()
 
 
+def _variant_word(value: Any) -> Optional[str]:
+    """A size entity that is no clothing size but a variant's word (大码, 液化气, 10ml), or None.
+
+    Digits alone (an order number, a tail, a phone) are never one.
+    """
+    text = normalise(str(value if value is not None else "")).strip()
+    if not text or len(text) > 12 or re.fullmatch(r"[\d\s-]+", text) or kind_of(text):
+        return None
+    return text
+
+
 def _read_sizes(text: _Text, asked: Optional[str], hint: Optional[str]) -> List[str]:
     """Sizes in the words: letter sizes (a single S/M/L only where the words say it is one)."""
     value = text.value
@@ -384,7 +395,7 @@ def read_details(
             continue
         found = found.merged(_read_one(str(value), asked, label))
         if label == SIZE:
-            size = size_label(value)
+            size = size_label(value) or _variant_word(value)
             if size is not None and size not in found.sizes:
                 found = replace(found, sizes=found.sizes + (size,))
     return found

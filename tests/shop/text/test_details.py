@@ -155,9 +155,12 @@ def test_size_label(value, label):
     assert size_label(value) == label
 
 
-def test_a_size_entity_is_kept_only_when_it_is_a_size():
+def test_a_size_entity_is_kept_only_when_it_is_a_size_or_a_variant_word():
     assert read_details("看看", entities=[{"entity": "size", "value": "XL"}]).sizes == ("XL",)
-    assert read_details("看看", entities=[{"entity": "size", "value": "8866"}]).sizes == ()
+    for word in ("液化气", "10ml", "大码"):
+        assert read_details("看看", entities=[{"entity": "size", "value": word}]).sizes == (word,)
+    for number in ("8866", "13812345678", "2024112300123"):
+        assert read_details("看看", entities=[{"entity": "size", "value": number}]).sizes == ()
 
 
 @pytest.mark.parametrize(
