@@ -15,9 +15,11 @@ Redis runs atomically:
 - `cleanup` / `finish_serving`: drop the ticket and delete the hash when no live ticket remains.
 
 Expiry is measured on the Redis server's clock (`TIME`), so replicas whose clocks differ agree.
-A conversation's numbering starts at the server time in milliseconds × 1000 whenever its hash
-is new, so a number handed out before the hash was deleted (to a waiter that has not yet noticed
-its ticket expired) is never issued again to someone else. Waiting replicas poll from 10 ms, doubling up to Rasa's
+A conversation's numbering starts at the server time in microseconds whenever its hash is new;
+every number is issued by a script of its own and each takes more than a microsecond, so a
+number handed out before the hash was deleted (to a waiter that has not yet noticed its ticket
+expired) is never issued again to someone else, even when the hash is made again in the same
+millisecond. Waiting replicas poll from 10 ms, doubling up to Rasa's
 `wait_time_in_seconds`, instead of Rasa's fixed second.
 
 Configured in `endpoints.scale-out.yml`; Rasa builds it with `endpoint_config=` (a custom lock
@@ -71,6 +73,7 @@ if redis.replicate_commands then redis.replicate_commands() end
 local function int(number) return string.format('%d', number) end
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local now_us = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
 local function live(key, mine)
   local flat = redis.call('HGETALL', key)
   local first, count, ahead = nil, 0, 0
@@ -98,7 +101,7 @@ _ISSUE = (
 live(KEYS[1], nil)
 local lifetime = tonumber(ARGV[1])
 if redis.call('HEXISTS', KEYS[1], 'last') == 0 then
-  redis.call('HSET', KEYS[1], 'last', int(now * 1000))
+  redis.call('HSET', KEYS[1], 'last', int(now_us))
 end
 local number = redis.call('HINCRBY', KEYS[1], 'last', 1)
 redis.call('HSET', KEYS[1], int(number), int(now + lifetime))
@@ -157,7 +160,7 @@ if redis.replicate_commands then redis.replicate_commands() end
 local function int(number) return string.format('%d', number) end
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
-local last = tonumber(redis.call('HGET', KEYS[1], 'last') or now * 1000)
+local last = tonumber(redis.call('HGET', KEYS[1], 'last') or tonumber(clock[1]) * 1000000 + tonumber(clock[2]))
 redis.call('DEL', KEYS[1])
 local longest = 0
 for i = 1, #ARGV, 2 do
