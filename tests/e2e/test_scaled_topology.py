@@ -9,6 +9,7 @@ import json
 import secrets
 import threading
 import time
+import urllib.error
 import urllib.request
 import uuid
 from collections import Counter
@@ -79,14 +80,30 @@ def scaled(tmp_path_factory):
 
 
 def say(url: str, sender: str, text: str) -> tuple:
-    """Posts one REST message through the balancer: (the replica that answered, the replies)."""
+    """Posts one REST message through the balancer: (the replica that answered, the replies).
+
+    A 502 or 503 from the balancer itself (no replica named: none was free to take it, or the
+    replica killed under it dropped it unanswered) is sent again, as a client would; the tracker
+    checks still prove every message was handled exactly once (a message the killed replica had
+    already stored would show twice).
+    """
     request = urllib.request.Request(
         f"{url}/webhooks/rest/webhook",
         data=json.dumps({"sender": sender, "message": text}).encode(),
         headers={"Content-Type": "application/json"},
     )
-    with urllib.request.urlopen(request, timeout=ANSWER_SECONDS) as answer:
-        return answer.headers[balancer.REPLICA_HEADER], json.loads(answer.read())
+    deadline = time.monotonic() + ANSWER_SECONDS
+    while True:
+        try:
+            with urllib.request.urlopen(request, timeout=ANSWER_SECONDS) as answer:
+                return answer.headers[balancer.REPLICA_HEADER], json.loads(answer.read())
+        except urllib.error.HTTPError as refused:
+            from_balancer = refused.code in (502, 503) and not refused.headers.get(
+                balancer.REPLICA_HEADER
+            )
+            if not from_balancer or time.monotonic() > deadline:
+                raise
+            time.sleep(1)
 
 
 class Conversations:
