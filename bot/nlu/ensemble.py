@@ -13,6 +13,7 @@ decision to the ``FallbackClassifier`` after it. Without DIET before it, it is t
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import numpy as np
@@ -27,7 +28,11 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 
-# the TF-IDF weights are kept as a sparse diagonal matrix: plain data, safe to load
+from bot.nlu import linear_store
+
+# models trained before the plain-array files: their skops file keeps the TF-IDF weights as a
+# sparse diagonal matrix, plain data, safe to load
+LEGACY_FILE = "intent_blend.skops"
 TRUSTED_TYPES = {"scipy.sparse._csr.csr_matrix"}
 DIGIT = re.compile(r"\d")
 
@@ -113,10 +118,8 @@ class IntentBlend(GraphComponent):
         )
         texts = [digit_shape(m.get(TEXT)) for m in examples]
         self._model.fit(texts, [m.get(INTENT) for m in examples])
-        import skops.io as sio
-
         with self._storage.write_to(self._resource) as model_dir:
-            sio.dump(self._model, model_dir / "intent_blend.skops")
+            linear_store.save(self._model, model_dir)
         return self._resource
 
     @classmethod
@@ -128,20 +131,30 @@ class IntentBlend(GraphComponent):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> "IntentBlend":
-        """Loads the trained blend; only sklearn's own types and a sparse matrix are trusted.
+        """Loads the trained blend from its plain arrays (`bot.nlu.linear_store`).
+
+        A model trained before those files keeps its skops file; there only sklearn's own types
+        and a sparse matrix are trusted.
 
         Raises:
-            ValueError: when the stored model holds any other type (it is not loaded).
+            ValueError: when the stored arrays do not fit together, or a skops file holds any
+                other type (it is not loaded).
         """
+        with model_storage.read_from(resource) as model_dir:
+            if linear_store.is_stored(model_dir):
+                model = linear_store.load(model_dir)
+            else:
+                model = cls._load_legacy(model_dir / LEGACY_FILE)
+        return cls(config, model_storage, resource, model)
+
+    @staticmethod
+    def _load_legacy(path: Path) -> Pipeline:
         import skops.io as sio
 
-        with model_storage.read_from(resource) as model_dir:
-            path = model_dir / "intent_blend.skops"
-            unknown = set(sio.get_untrusted_types(file=path))
-            if not unknown <= TRUSTED_TYPES:
-                raise ValueError(f"untrusted types in {path.name}: {sorted(unknown)}")
-            model = sio.load(path, trusted=sorted(unknown))
-        return cls(config, model_storage, resource, model)
+        unknown = set(sio.get_untrusted_types(file=path))
+        if not unknown <= TRUSTED_TYPES:
+            raise ValueError(f"untrusted types in {path.name}: {sorted(unknown)}")
+        return sio.load(path, trusted=sorted(unknown))
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Sets each message's intent and ranking to the blend of DIET and the regression."""

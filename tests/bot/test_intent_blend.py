@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -79,3 +80,66 @@ def test_numbers_count_by_their_length_not_their_digits(tmp_path):
     rankings = [message.get("intent_ranking") for message in readings]
     assert rankings[0] == rankings[1] == rankings[2]
     assert readings[0].get("intent")["name"] == "track_logistics"
+
+
+MESSAGES = (
+    "快滴到哪了",
+    "我要退貨",
+    "订单2026120711111到哪了",
+    "在吗 快递到哪了",
+    "不想要了",
+    "哈喽 包裹呢",
+    "完全没见过的句子",
+    "",
+)
+
+
+def test_the_loaded_model_gives_the_trained_ones_probabilities(tmp_path):
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("intent_blend")
+    context = ExecutionContext(graph_schema=None, model_id="test")
+    examples = []
+    for intent, texts in EXAMPLES.items():
+        for message in normalised(*texts):
+            message.set("intent", intent)
+            examples.append(message)
+    fitted = IntentBlend.create({}, storage, resource, context)
+    fitted.train(TrainingData(training_examples=examples))
+    loaded = IntentBlend.load({}, storage, resource, context)
+    for before, after in zip(
+        fitted.process(normalised(*MESSAGES)), loaded.process(normalised(*MESSAGES)), strict=True
+    ):
+        ranking, reloaded = before.get("intent_ranking"), after.get("intent_ranking")
+        assert [r["name"] for r in reloaded] == [r["name"] for r in ranking]
+        assert [r["confidence"] for r in reloaded] == pytest.approx(
+            [r["confidence"] for r in ranking], abs=1e-9, rel=0
+        )
+
+
+def test_the_model_is_stored_as_plain_arrays_that_load_without_pickle(tmp_path):
+    trained(tmp_path)
+    [model_dir] = {path.parent for path in tmp_path.rglob("intent_blend.npz")}
+    assert sorted(path.name for path in model_dir.iterdir()) == [
+        "intent_blend.json",
+        "intent_blend.npz",
+    ]
+    with np.load(model_dir / "intent_blend.npz", allow_pickle=False) as arrays:
+        assert sorted(arrays.files) == ["classes", "coef", "idf", "intercept", "terms"]
+        assert sorted(arrays["classes"].tolist()) == sorted(EXAMPLES)
+        assert arrays["coef"].shape == (len(EXAMPLES), len(arrays["terms"]))
+
+
+def test_a_model_trained_before_the_arrays_still_loads_from_its_skops_file(tmp_path):
+    import skops.io as sio
+
+    fitted = trained(tmp_path / "new")
+    (tmp_path / "old").mkdir()
+    storage = LocalModelStorage(tmp_path / "old")
+    resource = Resource("intent_blend")
+    with storage.write_to(resource) as model_dir:
+        sio.dump(fitted._model, model_dir / "intent_blend.skops")
+    context = ExecutionContext(graph_schema=None, model_id="test")
+    legacy = IntentBlend.load({}, storage, resource, context)
+    [old] = legacy.process(normalised("快滴到哪了"))
+    [new] = fitted.process(normalised("快滴到哪了"))
+    assert old.get("intent_ranking") == new.get("intent_ranking")
