@@ -609,7 +609,8 @@ class ActionRequestReturn(ShopAction):
             dispatcher.utter_message(response="utter_return_already_done", **facts)
             return found + [SlotSet(REQUEST_SLOT, None)]
         refused = refusal(order, quality, now)
-        if refused is not None:
+        agreed = waiting is not None and waiting.kind == "return" and waiting.status == "approved"
+        if refused is not None and not agreed:  # a return agreed in time stays agreed
             dispatcher.utter_message(response=refused, **facts)
             return found + [SlotSet(REQUEST_SLOT, None)]
         if not known:  # the form was not asked: never refund the whole order by default

@@ -45,20 +45,31 @@ MAX_CHOICES = 5
 TITLE_PRODUCT_CHARS = 14
 # Which of a signed-in customer's recent orders a request is about, best tier first: the first
 # tier that holds any order gives the candidates; no tier at all means every recent order.
-AFTER_DELIVERY = ({"states": policy.RECEIVED_STATES}, {"states": ("shipped",)})
+# A tier may look back fewer days than RECENT_DAYS ("days"): what was bought this month first.
+LATELY = 30
+AFTER_DELIVERY = (
+    {"states": policy.RECEIVED_STATES, "days": LATELY},
+    {"states": policy.RECEIVED_STATES},
+    {"states": ("shipped",)},
+)
+INSTALLABLE = {"installable": True, "states": INSTALLABLE_ORDER_STATES}
 TOPIC_TIERS: Dict[str, Tuple[Dict[str, Any], ...]] = {
     "check_order_status": ({"states": ("unpaid", "paid", "shipped")},),
     "track_logistics": ({"states": ("paid", "shipped")}, {"states": policy.RECEIVED_STATES}),
     "ask_delivery_time": ({"states": ("paid",)}, {"states": ("shipped",)}),
     "modify_order": ({"states": policy.MODIFIABLE_STATES},),
-    "ask_invoice": ({"states": policy.RECEIVED_STATES}, {"states": ("paid", "shipped")}),
+    "ask_invoice": (
+        {"states": policy.RECEIVED_STATES, "days": LATELY},
+        {"states": policy.RECEIVED_STATES},
+        {"states": ("paid", "shipped")},
+    ),
     "request_return": AFTER_DELIVERY,
     "request_exchange": AFTER_DELIVERY,
     "report_size_mismatch": AFTER_DELIVERY,
     "report_quality_issue": AFTER_DELIVERY,
-    "ask_refund_status": ({"with_returns": True},),
-    "price_protection": ({"states": ("paid", "shipped", *policy.RECEIVED_STATES)},),
-    "book_installation": ({"installable": True, "states": INSTALLABLE_ORDER_STATES},),
+    "ask_refund_status": ({"with_returns": True, "days": LATELY}, {"with_returns": True}),
+    "price_protection": ({"states": ("paid", "shipped", *policy.RECEIVED_STATES), "days": LATELY},),
+    "book_installation": ({**INSTALLABLE, "days": LATELY}, INSTALLABLE),
 }
 # The request an order is needed for: the caller's, else the active form's, else the
 # order_topic slot, else the latest intent.
@@ -108,12 +119,18 @@ def topic_of(tracker: Tracker, topic: Optional[str] = None) -> Optional[str]:
 def candidate_orders(session: Session, customer_id: int, topic: Optional[str]) -> List[Order]:
     """A signed-in customer's recent orders that fit the request, newest first (at most 5).
 
-    Recent is the last RECENT_DAYS days; a customer with no order in them gets their latest
-    orders of any age.
+    Recent is the last RECENT_DAYS days (a tier may look back less: this month's deliveries
+    come before older ones); a customer with no order in them gets their latest orders of any
+    age.
     """
-    since = clock.now() - timedelta(days=RECENT_DAYS)
+    now = clock.now()
+    since = now - timedelta(days=RECENT_DAYS)
     for tier in TOPIC_TIERS.get(topic or "", ()):
-        found = recent_orders(session, customer_id, since=since, limit=MAX_CHOICES, **tier)
+        rules = dict(tier)
+        days = rules.pop("days", RECENT_DAYS)
+        found = recent_orders(
+            session, customer_id, since=now - timedelta(days=days), limit=MAX_CHOICES, **rules
+        )
         if found:
             return found
     found = recent_orders(session, customer_id, since=since, limit=MAX_CHOICES)

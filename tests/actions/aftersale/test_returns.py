@@ -685,3 +685,40 @@ def test_recording_without_a_number_asks_for_it_or_names_the_mobile(shop):
 )
 def test_a_question_or_the_order_s_proof_is_no_return_reason(text, reason):
     assert reason_in(text) == reason
+
+
+def test_a_return_agreed_in_time_is_refunded_when_its_parcel_comes_after_the_window(shop):
+    """The return was approved within the 7 days; the number comes on day 10: refunded."""
+    with session_scope() as session:
+        order = session.execute(
+            select(Order).where(Order.order_number == NUMBERS["ten_days"])
+        ).scalar_one()
+        session.add(
+            ReturnRequest(
+                order_id=order.id,
+                kind="return",
+                reason="不喜欢",
+                status="approved",
+                refund_fen=19900,
+                created_at=utcnow() - timedelta(days=5),
+                approved_at=utcnow() - timedelta(days=5),
+            )
+        )
+    text = f"退货已经寄回去了 单号SF1234567890123 订单{NUMBERS['ten_days']} 尾号{TAIL}"
+    slots = order_slots("ten_days")
+    [message], events = run(ActionRequestReturn(), tracker(slots, text, "request_return"))
+    assert message["response"] == "utter_return_created"
+    request_id = next(e["value"] for e in events if e.get("name") == "return_request_id")
+    said = {"event": "user", "text": text, "parse_data": {"intent": {"name": "request_return"}}}
+    domain = {"forms": {"return_shipment_form": {"required_slots": ["return_tracking_number"]}}}
+    form_slots = {**slots, "return_request_id": request_id}
+    tr = tracker(form_slots, text, "request_return", events=[said])
+    changed = asyncio.run(ValidateReturnShipmentForm().run(CollectingDispatcher(), tr, domain))
+    number = next(e["value"] for e in changed if e.get("name") == "return_tracking_number")
+    [message], _ = run(
+        ActionRecordReturnShipment(),
+        tracker({**form_slots, "return_tracking_number": number}, text, "request_return"),
+    )
+    assert message["response"] == "utter_refund_issued"
+    [row] = rows(NUMBERS["ten_days"])
+    assert (row["status"], row["tracking"]) == ("refunded", "SF1234567890123")

@@ -12,7 +12,7 @@ from actions.kit.details import (
     topic_messages,
     typed_order_numbers,
 )
-from actions.kit.order_dialogue import ActionTakeDetail
+from actions.take_detail import ActionTakeDetail
 from tests.actions.conftest import make_tracker
 
 ORDER = "2024112300123"
@@ -155,3 +155,22 @@ def test_a_parcel_number_for_a_waiting_return_is_recorded():
 def test_a_height_goes_to_the_size_advice_and_anything_else_is_acknowledged():
     assert take("165 55kg") == ([], [FollowupAction("size_advice_form")])
     assert take("好的我知道了") == (["utter_inform_ack"], [])
+
+
+def test_a_product_on_its_own_after_a_product_question_gets_the_same_question(shop):
+    """ "T7油烟机多少钱" then "那燃气灶B5呢": the price and specs of the B5, not an acknowledgement."""
+    events = [said("T7油烟机多少钱", intent="ask_product_info"), said("那燃气灶B5呢")]
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("那燃气灶B5呢", "inform", events=events)
+    asyncio.run(ActionTakeDetail().run(dispatcher, tracker, {}))
+    [message] = dispatcher.messages
+    assert message["response"].startswith("utter_product_info")
+    assert "B5" in message["product"]
+
+
+def test_a_product_on_its_own_after_an_order_question_is_acknowledged():
+    events = [said("帮我查下订单", intent="check_order_status"), said("那燃气灶B5呢")]
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("那燃气灶B5呢", "inform", events=events)
+    assert asyncio.run(ActionTakeDetail().run(dispatcher, tracker, {})) == []
+    assert [m["response"] for m in dispatcher.messages] == ["utter_inform_ack"]

@@ -192,3 +192,31 @@ def test_the_form_says_a_wrong_tail_at_once_and_asks_again(shop):
     assert slots == {"order_id": None, "phone_tail": None, "requested_slot": "order_id"}
     with db.session_scope() as session:
         assert len(session.execute(select(VerificationFailure)).scalars().all()) == 1
+
+
+def test_this_month_s_deliveries_come_before_older_ones(shop):
+    from datetime import timedelta
+
+    from shop.db.models import Order, OrderItem
+    from tests.actions.conftest import order_row
+
+    with db.session_scope() as session:
+        alice, bob = session.get(Customer, shop.alice_id), session.get(Customer, shop.bob_id)
+        sku_id = session.execute(select(OrderItem.sku_id).limit(1)).scalar_one()
+        for number, customer in (("2024112000011", alice), ("2024112000012", bob)):
+            old = order_row(
+                number,
+                customer,
+                "delivered",
+                shop.now - timedelta(days=60),
+                8900,
+                paid_at=shop.now - timedelta(days=60),
+                delivered_at=shop.now - timedelta(days=55),
+            )
+            old.items = [OrderItem(sku_id=sku_id, quantity=1, unit_price_fen=8900)]
+            session.add(old)
+        assert session.execute(select(Order).where(Order.order_number == number)).scalar_one()
+    offered = resolve(tracker(intent="request_return", customer=shop.alice_id), "request_return")
+    assert offered[2] == ["2024112000005", "2024112000007"]  # the old delivery is not offered
+    only = resolve(tracker(intent="request_return", customer=shop.bob_id), "request_return")
+    assert only[:2] == (which_order.FOUND, "2024112000012")  # Bob's only delivered order

@@ -60,6 +60,7 @@ RESETS = {
     "utter_invalid_new_address": ("order_change_detail",),
     "utter_invalid_return_tracking_number": ("return_tracking_number",),
     "utter_return_tracking_is_outbound": ("return_tracking_number",),
+    "utter_return_tracking_is_phone": ("return_tracking_number",),
     "utter_invalid_invoice_title": ("invoice_title",),
 }
 # Details given once stay given for the rest of the conversation, but for the product: what
