@@ -11,6 +11,10 @@ full-width to half-width, lower case), so ｔ７, T7 and t7 are one model code. 
 4. Typos (a query only, never a whole message): names close enough by `difflib`.
 
 Several products matching equally well are all returned: the caller asks which one is meant.
+
+Two readings of a whole message help the resolver where no name matches: `sold_question_subject`
+(the thing of a "do you sell X" question, 有没有卖空气炸锅, so that it can be said not sold) and
+`refers_to_this` (这件, 这款, 它: the product the customer is looking at).
 """
 
 from __future__ import annotations
@@ -64,6 +68,34 @@ SUGGESTION_COUNT = 3
 MAX_QUERY = 50
 MAX_MESSAGE = 200
 
+_THING = r"(?![的吗么嘛呢没了啊呀吧])(?P<thing>[\u4e00-\u9fffa-z0-9]{2,12}?)"
+_THING_END = r"(?=吗|么|嘛|呢|不|没|啊|呀|吧|的|嘞|哇|$|[^\u4e00-\u9fffa-z0-9])"
+# "Do you sell X" as shoppers ask it (squashed text): 有卖X吗, 有没有卖X, 卖不卖X, 你们卖X吗, 有X卖吗.
+SOLD_QUESTIONS = tuple(
+    re.compile(pattern)
+    for pattern in (
+        r"(?:有没有|有木有|有没|有无|有在|有)卖" + _THING + _THING_END,
+        r"卖(?:不卖|没卖)" + _THING + _THING_END,
+        r"(?:你们|你家|你们家|贵店|店里|店铺|这家|这边)(?:还|也|都)?(?:在)?卖"
+        + _THING
+        + r"(?=吗|么|嘛|不|没|呢)",
+        r"有" + _THING + r"(?:的)?卖(?=吗|么|嘛|不|没|呢|$)",
+    )
+)
+# Words before the thing that are not part of it, and things that are no product.
+THING_LEAD = re.compile(r"^(?:那种|这种|那个|这个|一种|一款|一个|那款|这款|什么样的)")
+NOT_A_THING = (
+    *("什么", "啥", "哪些", "哪种", "东西", "其他", "其它", "别的", "多少", "几"),
+    *("现在", "目前", "今天", "还有", "这里", "这边", "你们", "店里", "这个", "那个"),
+    *("假货", "假的", "正品", "山寨", "高仿", "仿品", "盗版", "二手"),
+)
+# A colour, size, flavour or other variant word is no product (有卖黑色的吗, 有卖XL码吗).
+VARIANT_WORD = re.compile(r"(?:色|码|号|尺码|尺寸|口味|味|规格|款式|颜色|的|还)$|^[a-z0-9]+$")
+# The product the customer is looking at: 这件, 这一款, 此款, 它 (not 其它).
+THIS_ONE = re.compile(
+    r"这一?(?:个|件|款|台|种|只|双|条|瓶|套|盒|包|罐|支|把|部|顶|袋|份|样东西)|此款|此商品|(?<!其)它"
+)
+
 
 def squash(text: Any, max_len: int = MAX_MESSAGE) -> str:
     """Text as it is compared: normalised (Simplified, half-width, lower case), without spaces."""
@@ -77,6 +109,31 @@ def _squashed(text: str, max_len: int) -> str:
     # every product name is compared with every message: normalising (OpenCC) each name once
     # per process, not once per comparison, was most of the action server's time
     return "".join(normalise(inputs.clean_text(text, max_len)).split())
+
+
+def sold_question_subject(text: Any) -> str:
+    """The thing a "do you sell X" question asks about (squashed), or "".
+
+    你们家有卖空气炸锅吗 -> "空气炸锅"; 有没有卖那种电饭煲 -> "电饭煲"; 还有卖的吗 -> "".
+    """
+    said = squash(text)
+    for pattern in SOLD_QUESTIONS:
+        found = pattern.search(said)
+        if found is None:
+            continue
+        thing = THING_LEAD.sub("", found.group("thing"))
+        if (
+            len(thing) >= MIN_NAME_PART
+            and not any(word in thing for word in NOT_A_THING)
+            and not VARIANT_WORD.search(thing)
+        ):
+            return thing
+    return ""
+
+
+def refers_to_this(text: Any) -> bool:
+    """Whether a message speaks of "this one" (这件, 这款, 这个, 它): the product on screen."""
+    return THIS_ONE.search(squash(text)) is not None
 
 
 def model_codes(text: Any) -> FrozenSet[str]:
