@@ -222,6 +222,12 @@ class ValidateSizeAdviceForm(FormValidationAction):
         measured = {key for row in chart for key in row}
         return [s for s in domain_slots if s not in SIZE_SLOT_KEYS or SIZE_SLOT_KEYS[s] in measured]
 
+    async def extract_product(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Slots:
+        """The product as the product form takes it (`product_from_message`)."""
+        return product_from_message(tracker)
+
     async def extract_height(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
@@ -292,8 +298,27 @@ class ValidateProductForm(FormValidationAction):
     async def extract_product(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        """Takes a short bare reply as the product name while it is being asked for."""
-        if not requested(tracker, "product") or tracker.get_slot("product"):
-            return {}
+        """The product (`product_from_message`)."""
+        return product_from_message(tracker)
+
+
+def product_from_message(tracker: Tracker) -> Slots:
+    """The `product` slot when no entity filled it.
+
+    A short bare reply while the product is asked for is taken as its name; otherwise the
+    product resolver's reading (names and model codes in the words, the product page, products
+    named earlier; `which_product.slot_value`), so a product the entity extractor missed is not
+    asked for.
+    """
+    if tracker.get_slot("product"):
+        return {}
+    if requested(tracker, "product"):
         reply = short_reply(tracker)
-        return {"product": reply} if reply else {}
+        if reply:
+            return {"product": reply}
+    try:
+        with session_scope() as session:
+            value = which_product.slot_value(session, tracker)
+    except SQLAlchemyError:
+        return {}
+    return {"product": value} if value else {}

@@ -7,8 +7,16 @@ values, and model codes or names in their words), and the product page the messa
 
 - A product named unmistakably (a model code, a full name) is taken, and only that product.
 - A vague name (油烟机, 这款衬衫) is narrowed to a product named earlier or the page's product when
-  that is one of its candidates; otherwise the customer is asked which one, with buttons.
-- A name or model the shop does not sell is said so, never replaced by another product.
+  that is one of its candidates; a message speaking of "this one" (这个, 这件, 这款) from a product
+  page means the page's product even when a word of it names another kind (灶台 in "这个装多高
+  我家灶台上面空间不够"); otherwise the customer is asked which one, with buttons.
+- A message naming no product, sent from another product page than the customer's message before
+  it, is about the product now on screen, not the one named on the page they left.
+- A name or model the shop does not sell is said so, never replaced by another product; so is
+  the thing of a "do you sell X" question (有卖空气炸锅吗) that names nothing in the catalogue.
+
+The forms that need a product (`product_form`, `size_advice_form`) take it from here too
+(`slot_value`), so a product the entity extractor missed is never asked for again.
 """
 
 from __future__ import annotations
@@ -24,7 +32,13 @@ from sqlalchemy.orm import Session
 from shop.conversation import customer_words, intent_name, is_external
 from shop.db.models import Product
 from shop.repository.catalog import get_product
-from shop.repository.product_match import ProductMatch, catalogue, match_text
+from shop.repository.product_match import (
+    ProductMatch,
+    catalogue,
+    match_text,
+    refers_to_this,
+    sold_question_subject,
+)
 
 PAGE_PRODUCT_KEY = "page_product_id"
 MAX_CHOICES = 10
@@ -75,7 +89,17 @@ def _message_match(products: Sequence[Product], message: Dict[str, Any]) -> Prod
             return replace(match, products=both or match.products)
     if said.products:
         return said
-    return named[0] if named else ProductMatch("")
+    if named:
+        return named[0]
+    return _sold_question_match(products, words)
+
+
+def _sold_question_match(products: Sequence[Product], words: str) -> ProductMatch:
+    """What a "do you sell X" question names: X matched as a name (typos too), else nothing sold."""
+    thing = sold_question_subject(words)
+    if not thing:
+        return ProductMatch("")
+    return replace(match_text(products, thing), text=thing)
 
 
 def _earlier_matches(products: Sequence[Product], tracker: Tracker) -> Iterator[ProductMatch]:
@@ -93,9 +117,33 @@ def _earlier_matches(products: Sequence[Product], tracker: Tracker) -> Iterator[
             yield _message_match(products, event)
 
 
+def _latest_words(tracker: Tracker) -> str:
+    return customer_words(tracker.latest_message or {})
+
+
+def _page_id(message: Dict[str, Any]) -> Any:
+    metadata = message.get("metadata") or {}
+    return metadata.get(PAGE_PRODUCT_KEY) if isinstance(metadata, dict) else None
+
+
+def _came_to_page(tracker: Tracker) -> bool:
+    """Whether the latest message was sent from another page than the customer's message before.
+
+    Products named before then were named on another page: the product now on screen is meant.
+    """
+    said = []
+    for event in tracker.events or []:
+        if event.get("event") == "session_started":
+            said = []
+        elif event.get("event") == "user" and not is_external(event):
+            said.append(event)
+    if len(said) < 2:
+        return False
+    return _page_id(said[-2]) != _page_id(tracker.latest_message or {})
+
+
 def _page_product(session: Session, tracker: Tracker) -> Optional[Product]:
-    metadata = (tracker.latest_message or {}).get("metadata") or {}
-    value = metadata.get(PAGE_PRODUCT_KEY) if isinstance(metadata, dict) else None
+    value = _page_id(tracker.latest_message or {})
     return get_product(session, value) if value is not None else None
 
 
@@ -112,12 +160,15 @@ def resolve(session: Session, tracker: Tracker) -> Resolution:
     """
     products = catalogue(session)
     latest = _message_match(products, tracker.latest_message or {})
+    page = _page_product(session, tracker)
+    names_nothing = not latest.names_something and not latest.suggestions and not latest.query
+    if names_nothing and page is not None and _came_to_page(tracker):
+        return Resolution(FOUND, page, (page,), "")
     slot = str(tracker.get_slot("product") or "").strip()
     current = latest
     if not latest.names_something and not latest.suggestions and slot:
         current = match_text(products, slot)
     earlier = list(_earlier_matches(products, tracker))
-    page = _page_product(session, tracker)
     if not current.names_something and not current.suggestions and not current.query:
         current = next((m for m in earlier if m.names_something), current)
         earlier = earlier[earlier.index(current) + 1 :] if current in earlier else earlier
@@ -128,6 +179,8 @@ def resolve(session: Session, tracker: Tracker) -> Resolution:
         meant = next((p for p in known if p is not None and p in current.products), None)
         if meant is not None:
             return Resolution(FOUND, meant, (meant,), current.query)
+        if page is not None and not current.codes and refers_to_this(_latest_words(tracker)):
+            return Resolution(FOUND, page, (page,), current.query)
         return Resolution(ASK, None, current.products, current.query)
     if current.codes or current.query:
         asked = current.text or NAME_SEPARATOR.join(sorted(current.codes))
@@ -135,6 +188,32 @@ def resolve(session: Session, tracker: Tracker) -> Resolution:
     if page is not None:
         return Resolution(FOUND, page, (page,), "")
     return Resolution(NONE)
+
+
+def slot_value(session: Session, tracker: Tracker) -> Optional[str]:
+    """What the `product` slot holds for the conversation when no entity filled it, or None.
+
+    The product found (its name); for several candidates their common category (油烟机), else
+    what the customer called it, so the action after the form asks which one with buttons; for
+    a product the shop does not sell what was named, so that action says it is not sold.
+
+    Args:
+        session: Open session.
+        tracker: The conversation.
+
+    Returns:
+        The slot's value, or None when no product is spoken of.
+
+    """
+    resolution = resolve(session, tracker)
+    if resolution.product is not None:
+        return resolution.product.name
+    if resolution.status == ASK:
+        kinds = {p.category for p in resolution.candidates if p.category}
+        return kinds.pop() if len(kinds) == 1 else resolution.asked or None
+    if resolution.status == NOT_SOLD:
+        return resolution.asked or None
+    return None
 
 
 def choices(tracker: Tracker, products: Sequence[Product]) -> List[Dict[str, str]]:
