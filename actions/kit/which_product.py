@@ -22,6 +22,7 @@ The forms that need a product (`product_form`, `size_advice_form`) take it from 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, replace
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
@@ -42,6 +43,7 @@ from shop.repository.product_match import (
 
 PAGE_PRODUCT_KEY = "page_product_id"
 MAX_CHOICES = 10
+MIN_COMMON_NAME = 2
 NAME_SEPARATOR = "、"
 FOUND, ASK, NOT_SOLD, NONE = "found", "ask", "not_sold", "none"
 
@@ -190,11 +192,24 @@ def resolve(session: Session, tracker: Tracker) -> Resolution:
     return Resolution(NONE)
 
 
+def _common_name(products: Sequence[Product]) -> str:
+    """What the candidates are all called, or "".
+
+    The shared end of their names (衬衫 of 纯棉白衬衫 and 男士商务衬衫), else their category (奶粉).
+    """
+    names = [p.name for p in products]
+    shared = os.path.commonprefix([name[::-1] for name in names])[::-1] if names else ""
+    if len(shared) >= MIN_COMMON_NAME and not shared.isascii():
+        return shared
+    kinds = {p.category for p in products if p.category}
+    return kinds.pop() if len(kinds) == 1 else ""
+
+
 def slot_value(session: Session, tracker: Tracker) -> Optional[str]:
     """What the `product` slot holds for the conversation when no entity filled it, or None.
 
-    The product found (its name); for several candidates their common category (油烟机), else
-    what the customer called it, so the action after the form asks which one with buttons; for
+    The product found (its name); for several candidates what they are all called (衬衫, 油烟机,
+    `_common_name`), else what the customer called it, so the action after the form asks which one with buttons; for
     a product the shop does not sell what was named, so that action says it is not sold.
 
     Args:
@@ -209,8 +224,7 @@ def slot_value(session: Session, tracker: Tracker) -> Optional[str]:
     if resolution.product is not None:
         return resolution.product.name
     if resolution.status == ASK:
-        kinds = {p.category for p in resolution.candidates if p.category}
-        return kinds.pop() if len(kinds) == 1 else resolution.asked or None
+        return _common_name(resolution.candidates) or resolution.asked or None
     if resolution.status == NOT_SOLD:
         return resolution.asked or None
     return None

@@ -42,9 +42,11 @@ def test_a_product_the_shop_does_not_sell_fills_the_form_with_what_was_asked(sho
     assert extracted(ValidateProductForm(), tracker, dispatcher) == {"product": "空气炸锅"}
 
 
-def test_a_kind_of_product_fills_the_form_with_its_category(shop):
+def test_several_candidates_fill_the_form_with_what_they_are_all_called(shop):
     with session_scope(shop) as session:
         assert slot_value(session, make_tracker("油烟机有货吗", "ask_stock")) == "油烟机"
+        assert slot_value(session, make_tracker("衬衫有白色吗", "ask_stock")) == "衬衫"
+        assert slot_value(session, make_tracker("有卖奶粉吗", "ask_stock")) == "奶粉"
 
 
 def test_a_filled_slot_and_a_short_reply_are_kept(shop, dispatcher):
