@@ -12,7 +12,15 @@ Redis runs atomically:
 - `issue_ticket`: drop expired tickets, take the next number (`HINCRBY`), store its expiry;
 - `_acquire_lock`: the lock is this ticket's when it is the oldest live ticket; an expired ticket
   raises `LockError` as Rasa's does;
-- `cleanup` / `finish_serving`: drop the ticket and delete the hash when no live ticket remains.
+- `cleanup` / `finish_serving`: drop the ticket and delete the hash when no live ticket remains;
+- `renew_ticket`: push a live ticket's expiry forward (an expired one stays expired).
+
+Within `lock()` a ticket lives `ticket_lifetime` seconds (5 by default), and the replica that
+holds it pushes its expiry forward every third of that while it waits for its turn and while it
+processes the message, up to Rasa's `lock_lifetime` (60 s) in all. A replica that dies holding a
+conversation stops renewing: its waiting customers go on within `ticket_lifetime` seconds
+instead of a minute, while a replica that is alive but stuck still loses the lock after
+`lock_lifetime`, as with Rasa's store.
 
 Expiry is measured on the Redis server's clock (`TIME`), so replicas whose clocks differ agree.
 A conversation's numbering starts at the server time in microseconds whenever its hash is new;
@@ -45,7 +53,8 @@ import os
 import re
 import time
 from collections import deque
-from typing import Any, Dict, Optional, Text
+from contextlib import asynccontextmanager
+from typing import Any, AsyncGenerator, Dict, Optional, Text
 
 from rasa.core.lock import Ticket, TicketLock
 from rasa.core.lock_store import (
@@ -178,6 +187,25 @@ end
 return longest
 """
 
+# KEYS[1] the hash; ARGV[1] the ticket; ARGV[2] its new lifetime (ms). Answers 1 when the live
+# ticket now expires that much later, 0 when it had already expired (it is not revived).
+_RENEW = (
+    _LIVE
+    + """
+live(KEYS[1], nil)
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+local lifetime = tonumber(ARGV[2])
+redis.call('HSET', KEYS[1], ARGV[1], int(now + lifetime))
+if redis.call('PTTL', KEYS[1]) < lifetime then
+  redis.call('PEXPIRE', KEYS[1], lifetime)
+end
+return 1
+"""
+)
+
+DEFAULT_TICKET_LIFETIME = 5.0
+RENEWALS_PER_LIFETIME = 3
+
 _REDIS_SETTINGS = (
     "port",
     "db",
@@ -213,6 +241,8 @@ class AtomicRedisLockStore(RedisLockStore):
         ssl_ca_certs: CA certificates for TLS.
         key_prefix: Prefix of every key (letters, digits, `_`, `.`, `-`).
         socket_timeout: Seconds to wait for Redis before raising.
+        ticket_lifetime: Seconds a ticket taken by `lock()` lives without being renewed: how
+            long a dead replica's conversations wait.
     """
 
     def __init__(
@@ -229,6 +259,7 @@ class AtomicRedisLockStore(RedisLockStore):
         ssl_ca_certs: Optional[Text] = None,
         key_prefix: Optional[Text] = None,
         socket_timeout: float = DEFAULT_SOCKET_TIMEOUT_IN_SECONDS,
+        ticket_lifetime: float = DEFAULT_TICKET_LIFETIME,
     ) -> None:
         settings: Dict[str, Any] = {
             "port": port,
@@ -247,6 +278,8 @@ class AtomicRedisLockStore(RedisLockStore):
             for name, value in endpoint_config.kwargs.items():
                 if name in _REDIS_SETTINGS:
                     settings[name] = value
+                elif name == "ticket_lifetime":
+                    ticket_lifetime = value
                 else:
                     logger.warning("lock_store: unknown setting %r ignored", name)
         settings["password"] = settings["password"] or os.environ.get(PASSWORD_ENV) or None
@@ -254,11 +287,15 @@ class AtomicRedisLockStore(RedisLockStore):
         super().__init__(host=host, **settings)
         if not settings["key_prefix"]:
             self._set_key_prefix(DEFAULT_KEY_PREFIX)
+        self.ticket_lifetime = float(ticket_lifetime)
+        if self.ticket_lifetime <= 0:
+            raise ValueError(f"lock_store ticket_lifetime must be positive: {ticket_lifetime!r}")
         self._issue = self.red.register_script(_ISSUE)
         self._ahead = self.red.register_script(_AHEAD)
         self._finish = self.red.register_script(_FINISH)
         self._snapshot = self.red.register_script(_SNAPSHOT)
         self._replace = self.red.register_script(_REPLACE)
+        self._renew = self.red.register_script(_RENEW)
 
     @classmethod
     def from_endpoint_config(cls, endpoint_config: EndpointConfig) -> "AtomicRedisLockStore":
@@ -288,6 +325,56 @@ class AtomicRedisLockStore(RedisLockStore):
             return int(self._issue(keys=[key], args=[_milliseconds(lock_lifetime)]))
         except Exception as error:  # as Rasa's store: any failure to get a ticket is a LockError
             raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
+
+    def renew_ticket(self, conversation_id: Text, ticket: int, lifetime: float) -> bool:
+        """Makes a live ticket expire `lifetime` seconds from now; False if it had expired."""
+        key = self._key(conversation_id)
+        return bool(int(self._renew(keys=[key], args=[ticket, _milliseconds(lifetime)])))
+
+    @asynccontextmanager
+    async def lock(
+        self,
+        conversation_id: Text,
+        lock_lifetime: float = LOCK_LIFETIME,
+        wait_time_in_seconds: float = 1,
+    ) -> AsyncGenerator[TicketLock, None]:
+        """Holds the conversation's lock for the block, the ticket renewed while it lasts.
+
+        The ticket lives `ticket_lifetime` seconds (at most `lock_lifetime`) and is renewed
+        every third of that, while waiting and while holding, until `lock_lifetime` seconds
+        after it was issued.
+
+        Raises:
+            LockError: when Redis refuses, or the ticket expired before its turn came.
+        """
+        lifetime = min(self.ticket_lifetime, float(lock_lifetime))
+        ticket = self.issue_ticket(conversation_id, lifetime)
+        renewal = asyncio.ensure_future(
+            self._keep_renewing(conversation_id, ticket, lifetime, float(lock_lifetime))
+        )
+        try:
+            yield await self._acquire_lock(conversation_id, ticket, wait_time_in_seconds)
+        finally:
+            renewal.cancel()
+            self.cleanup(conversation_id, ticket)
+
+    async def _keep_renewing(
+        self, conversation_id: Text, ticket: int, lifetime: float, lock_lifetime: float
+    ) -> None:
+        ends = time.monotonic() + lock_lifetime
+        while True:
+            await asyncio.sleep(lifetime / RENEWALS_PER_LIFETIME)
+            left = ends - time.monotonic()
+            if left <= 0:
+                return
+            try:
+                renewed = self.renew_ticket(conversation_id, ticket, min(lifetime, left))
+            except Exception as error:  # Redis away for a moment: the next renewal may work
+                logger.warning("ticket of %s not renewed: %s", conversation_id[:8], error)
+                continue
+            if not renewed:
+                logger.warning("ticket of %s expired before renewal", conversation_id[:8])
+                return
 
     def tickets_ahead(self, conversation_id: Text, ticket: int) -> Optional[int]:
         """How many live tickets come before `ticket` (0: the lock is its), None if it expired."""

@@ -1,7 +1,10 @@
 """The atomic Redis lock store against the real Redis at 127.0.0.1:6379 (skipped without one)."""
 
 import asyncio
+import signal
 import socket
+import subprocess
+import sys
 import time
 import uuid
 
@@ -254,3 +257,109 @@ def test_rasas_own_store_gives_one_ticket_to_two_replicas_that_ask_together(pref
     first, second = (store.issue_ticket("d", 10) for store in ours)
     assert first != second
     assert [ours[0].tickets_ahead("d", first), ours[1].tickets_ahead("d", second)] == [0, 1]
+
+
+# ---- tickets renewed while their holder lives ----
+
+
+@pytest.fixture
+def short_store(prefix):
+    """A store whose tickets live 0.3 s unless renewed."""
+    return AtomicRedisLockStore(host=HOST, port=PORT, db=DB, key_prefix=prefix, ticket_lifetime=0.3)
+
+
+@needs_redis
+def test_a_holder_working_longer_than_a_ticket_lives_keeps_the_lock_and_its_waiter_waits(
+    short_store,
+):
+    inside, order = [], []
+
+    async def turn(name, hold):
+        async with short_store.lock("c", wait_time_in_seconds=0.05):
+            inside.append(name)
+            assert len(inside) == 1, inside
+            order.append(name)
+            await asyncio.sleep(hold)
+            inside.remove(name)
+
+    async def scenario():
+        first = asyncio.create_task(turn("first", 1.2))  # four ticket lifetimes
+        await asyncio.sleep(0.05)
+        await asyncio.gather(first, turn("second", 0.0))  # waits four lifetimes, no LockError
+
+    asyncio.run(scenario())
+    assert order == ["first", "second"]
+    assert short_store.get_lock("c") is None
+
+
+@needs_redis
+def test_an_expired_ticket_is_not_renewed(short_store):
+    ticket = short_store.issue_ticket("c", 0.1)
+    assert short_store.renew_ticket("c", ticket, 0.1)
+    time.sleep(0.15)
+    assert not short_store.renew_ticket("c", ticket, 10)
+    assert short_store.tickets_ahead("c", ticket) is None
+
+
+@needs_redis
+def test_a_holder_stuck_past_the_lock_lifetime_still_loses_the_lock(short_store):
+    entered = {}
+
+    async def scenario():
+        began = time.monotonic()
+
+        async def stuck():
+            async with short_store.lock("c", lock_lifetime=0.6, wait_time_in_seconds=0.02):
+                await asyncio.sleep(2.0)
+
+        holder = asyncio.create_task(stuck())
+        await asyncio.sleep(0.05)
+        async with short_store.lock("c", wait_time_in_seconds=0.02):
+            entered["after"] = time.monotonic() - began
+        holder.cancel()
+
+    asyncio.run(scenario())
+    assert 0.6 <= entered["after"] < 1.5
+
+
+HOLDER = """
+import asyncio, sys
+from bot.locks.redis_atomic import AtomicRedisLockStore
+store = AtomicRedisLockStore(host=sys.argv[1], port=int(sys.argv[2]), db=int(sys.argv[3]),
+                             key_prefix=sys.argv[4], ticket_lifetime=1.0)
+async def hold():
+    async with store.lock("c"):  # Rasa's default lock lifetime: 60 s
+        print("holding", flush=True)
+        await asyncio.sleep(600)
+asyncio.run(hold())
+"""
+
+
+@needs_redis
+def test_a_replica_killed_holding_a_conversation_blocks_it_for_one_ticket_lifetime(prefix):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, HOST, str(PORT), str(DB), prefix],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        time.sleep(1.5)  # renewed past its first lifetime while alive
+        waiter = AtomicRedisLockStore(
+            host=HOST, port=PORT, db=DB, key_prefix=prefix, ticket_lifetime=1.0
+        )
+        assert waiter.is_someone_waiting("c")
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(10)
+        killed = time.monotonic()
+
+        async def next_message():
+            async with waiter.lock("c", wait_time_in_seconds=0.05):
+                return time.monotonic() - killed
+
+        waited = asyncio.run(next_message())
+    finally:
+        holder.kill()
+        holder.wait(10)
+    assert waited < 1.5  # Rasa's lifetime alone: up to 60 s
