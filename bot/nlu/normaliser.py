@@ -1,4 +1,4 @@
-"""Pipeline component that gives the features the normalised text."""
+"""Pipeline component that gives the features the normalised text (homophone typos put right)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from shop.text.homophones import correct_homophones
 from shop.text.normalise import normalise
 
 ORIGINAL_TEXT = "original_text"
@@ -72,5 +73,5 @@ class ChineseTextNormalizer(GraphComponent):
             if text.startswith(INTENT_MESSAGE_PREFIX):
                 continue  # a button payload like /choose_persona{"persona":"crazy"}: keep it exact
             message.set(ORIGINAL_TEXT, text, add_to_output=True)
-            message.set(TEXT, normalise(text))
+            message.set(TEXT, correct_homophones(normalise(text)))
         return messages

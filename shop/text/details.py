@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from shop.policy.refunds import carrier_of
+from shop.text.homophones import correct_homophones
 from shop.text.normalise import normalise
 from shop.text.parsing import chinese_number, parse_height_cm, parse_weight_kg
 
@@ -154,7 +155,7 @@ class _Text:
     """The normalised message, with the parts already read blanked out."""
 
     def __init__(self, text: str) -> None:
-        self.chars = list(normalise(str(text or "")))
+        self.chars = list(correct_homophones(normalise(str(text or ""))))
 
     @property
     def value(self) -> str:

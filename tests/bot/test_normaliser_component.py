@@ -16,6 +16,13 @@ def test_inference_text_is_normalised_and_original_kept():
     assert message.as_dict(only_output_properties=True)[ORIGINAL_TEXT] == "還有貨嗎？？？😭"
 
 
+def test_features_see_the_shop_word_a_homophone_typo_meant():
+    message = Message(data={"text": "我的快地到那了 為號7598"})
+    component().process([message])
+    assert message.get("text") == "我的快递到哪了 尾号7598"
+    assert message.get(ORIGINAL_TEXT) == "我的快地到那了 為號7598"
+
+
 def test_button_payload_is_left_exact_for_the_intent_parser():
     payload = '/choose_persona{"persona":"crazy"}'
     message = Message(data={"text": payload})

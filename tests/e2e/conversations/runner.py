@@ -277,5 +277,6 @@ def scores(outcomes: Sequence[Outcome]) -> "OrderedDict[str, TopicScore]":
                 score.right += 1
             elif outcome.conversation.known_failure:
                 score.known += 1
-    table.move_to_end("all")
+    if "all" in table:
+        table.move_to_end("all")
     return table
