@@ -4,7 +4,8 @@ Rasa 3.6 takes its HTTP API token only as `rasa run --auth-token <token>`, which
 machine can read in `ps`. This launcher reads the token from RASA_TOKEN, adds it to the arguments
 Rasa parses in this process (`sys.argv`; `ps` shows the arguments the process was started with),
 makes Rasa's action calls end within seconds (`bot.remote_actions`), ends conversation sessions
-that grew too long for fast replies (`bot.session_cap`) and runs `rasa run`.
+that grew too long for fast replies (`bot.session_cap`), calls the detail reader only for messages
+that can change a detail slot (`bot.detail_extraction`) and runs `rasa run`.
 """
 
 from __future__ import annotations
@@ -39,10 +40,11 @@ def main(options: Optional[List[str]] = None) -> None:
 
     from rasa.__main__ import main as rasa_main
 
-    from bot import remote_actions, session_cap
+    from bot import detail_extraction, remote_actions, session_cap
 
     remote_actions.install()
     session_cap.install()
+    detail_extraction.install()
     rasa_main()
 
 
