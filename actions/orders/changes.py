@@ -48,6 +48,12 @@ _PROOF_WORDS = re.compile(
 _CHANGE_TO = re.compile(r"改成|改为|改到|换成|换为|换到|更改为|修改为|变更为|新地址")
 # What a new address has: an area or street word and a house number (南京市…中山路100号).
 _ADDRESS = re.compile(r"(省|市|区|县|路|街|道|巷|村|镇|小区|大厦).*\d")
+# What a reply must have to be taken as the new address: a place word, then a house number
+# (in digits, or in Chinese numerals before 号/栋/室 …). A question is no address.
+_ADDRESS_SHAPE = re.compile(
+    r"(省|市|区|县|旗|乡|镇|村|路|街|道|巷|弄|小区|大厦|花园|公寓|苑)"
+    r".*([0-9０-９]|[一二三四五六七八九十百零两]+(号|栋|幢|弄|室|楼|单元|层))"
+)
 AFTER_STATE = {
     "shipped": "utter_modify_after_shipping",
     "delivered": "utter_modify_after_delivery",
@@ -142,7 +148,7 @@ class ValidateModifyOrderForm(OrderFormValidator):
         text = str(value or "").strip()
         if tracker.get_slot(CHANGE_SLOT) == "address":
             text = new_address(text)
-            if len(text) < 6:
+            if len(text) < 6 or not _ADDRESS_SHAPE.search(text):
                 dispatcher.utter_message(response="utter_invalid_new_address")
                 return {DETAIL_SLOT: None}
         return {DETAIL_SLOT: text}

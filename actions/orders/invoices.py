@@ -9,6 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from actions.kit.base import Events, ShopAction
@@ -20,8 +21,9 @@ from actions.kit.order_forms import (
     requested,
     verbatim_text,
 )
-from actions.kit.which_order import order_or_answer
+from actions.kit.which_order import identified_order, order_or_answer
 from actions.orders.status import order_facts, shop_time
+from shop import db
 from shop.db.models import utcnow
 from shop.policy import aftersale as policy
 from shop.repository import order_changes as changes
@@ -35,6 +37,8 @@ _TITLE_GIVEN = re.compile(
     r"抬头\s*(?:就)?(?:写成?|是|开成?|为|用|:|：)?\s*([^\s,，。!！?？]{2,60}?)"
     r"(?:就行|就好|就可以|即可|吧|哈|谢谢|[\s,，。!！?？]|$)"
 )
+# A personal title said before 抬头 or as 个人发票 ("个人抬头", "开个人的发票").
+_PERSONAL = re.compile(r"个人的?(?:抬头|发票|就行|就好|就可以)|抬头.{0,3}个人")
 _NOISE = re.compile(r"(开|要)?(发票)?抬头(是|为)?|(纳税人识别号|税号)(是|为)?|[:：,，。]|\s")
 
 
@@ -46,12 +50,44 @@ def split_title(text: str) -> Tuple[str, Optional[str]]:
     return _NOISE.sub("", rest)[:64], tax
 
 
+def title_needed(tracker: Tracker) -> bool:
+    """Whether the title must still be asked for.
+
+    Not for an order that cannot be invoiced (unpaid or cancelled) nor for one whose invoice
+    is already requested: the action answers those at once. When the order is not known yet,
+    or the shop database cannot be read, the title is asked for.
+    """
+    try:
+        with db.session_scope() as session:
+            order = identified_order(session, tracker, "ask_invoice")
+            if order is None:
+                return True
+            if order.state in ("unpaid", "cancelled"):
+                return False
+            return not changes.invoice_requests_for_order(session, order)
+    except SQLAlchemyError:
+        return True
+
+
 class ValidateInvoiceForm(OrderFormValidator):
     """Order and the invoice title (with the tax number for a company)."""
 
     def name(self) -> Text:
         """The action's name in the domain."""
         return "validate_invoice_form"
+
+    async def required_slots(
+        self,
+        domain_slots: List[Text],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[Text]:
+        """The title is asked for only when the order can and still must be invoiced."""
+        slots = await super().required_slots(domain_slots, dispatcher, tracker, domain)
+        if TITLE_SLOT in slots and not tracker.get_slot(TITLE_SLOT) and not title_needed(tracker):
+            slots.remove(TITLE_SLOT)
+        return slots
 
     async def extract_invoice_title(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -67,7 +103,7 @@ class ValidateInvoiceForm(OrderFormValidator):
             text = verbatim_text(tracker, 160)
             given, tax = _TITLE_GIVEN.search(text), _TAX_NUMBER.search(text)
             if given is None:
-                return {}
+                return {TITLE_SLOT: "个人"} if _PERSONAL.search(text) else {}
             title = f"{given.group(1)} {tax.group(0)}" if tax else given.group(1)
             return {TITLE_SLOT: title[:100]}
         return free_text_answer(tracker, TITLE_SLOT, limit=100)

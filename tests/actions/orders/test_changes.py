@@ -208,6 +208,57 @@ def test_invoice_before_delivery(shop, number, response):
         assert s.execute(select(InvoiceRequest)).scalars().all() == []
 
 
+@pytest.mark.parametrize(
+    "text, address",
+    [
+        ("等下 你们一般发什么快递啊", None),
+        ("这个要多久能改好", None),
+        ("浙江省杭州市西湖区文三路200号", "浙江省杭州市西湖区文三路200号"),
+        ("改成 北京市朝阳区望京花园三号楼", "北京市朝阳区望京花园三号楼"),
+    ],
+)
+def test_only_an_address_is_taken_as_the_new_address(shop, text, address):
+    """A question asked while the new address is asked for is no address: asked again."""
+    slots = {**order_slots("paid_trousers"), "order_change": "address"}
+    messages, found = form_events(
+        ValidateModifyOrderForm(), slots, text, "nlu_fallback", "order_change_detail", MODIFY_SLOTS
+    )
+    assert found["order_change_detail"] == address
+    if address is None:
+        assert messages[0]["response"] == "utter_invalid_new_address"
+
+
+INVOICE_SLOTS = ["order_id", "phone_tail", "invoice_title"]
+
+
+def test_the_invoice_title_is_not_asked_for_an_order_that_cannot_or_need_not_be_invoiced(shop):
+    """Unpaid, or already requested: the action answers at once instead of asking the title."""
+    proof = {"order_id": UNPAID, "phone_tail": "1234"}
+    _, slots = form_events(
+        ValidateInvoiceForm(), proof, "先开发票再付款", "ask_invoice", None, INVOICE_SLOTS
+    )
+    assert slots["requested_slot"] is None
+    delivered = {"order_id": DELIVERED, "phone_tail": "1234"}
+    _, slots = form_events(
+        ValidateInvoiceForm(), delivered, "要开发票", "ask_invoice", None, INVOICE_SLOTS
+    )
+    assert slots.get("requested_slot", "invoice_title") == "invoice_title"
+    run(ActionRequestInvoice(), tracker({**delivered, "invoice_title": "个人"}))
+    _, slots = form_events(
+        ValidateInvoiceForm(), delivered, "发票什么时候开好", "ask_invoice", None, INVOICE_SLOTS
+    )
+    assert slots["requested_slot"] is None
+
+
+@pytest.mark.parametrize("text", ["帮我开张发票 个人抬头", "开个人的发票就行", "发票抬头写个人"])
+def test_a_personal_title_said_with_the_request_is_taken(shop, text):
+    delivered = {"order_id": DELIVERED, "phone_tail": "1234"}
+    _, slots = form_events(
+        ValidateInvoiceForm(), delivered, text, "ask_invoice", None, INVOICE_SLOTS
+    )
+    assert slots["invoice_title"] == "个人"
+
+
 def test_invoice_title_parsing_and_re_ask():
     assert split_title("抬头：个人") == ("个人", None)
     messages, slots = form_events(
