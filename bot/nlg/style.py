@@ -73,6 +73,7 @@ _SHORT_SKIP = re.compile(r"^(?:你好|您好|在吗|亲|谢谢|好的|嗯|拜拜
 NO_STYLE_PREFIXES = ("utter_ask_", "utter_invalid_", "utter_notice_")
 NO_STYLE = {
     "utter_greet",
+    "utter_greet_again",
     "utter_goodbye",
     "utter_thank",
     "utter_anything_else",
