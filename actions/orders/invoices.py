@@ -37,6 +37,8 @@ _TITLE_GIVEN = re.compile(
     r"抬头\s*(?:就)?(?:写成?|是|开成?|为|用|:|：)?\s*([^\s,，。!！?？]{2,60}?)"
     r"(?:就行|就好|就可以|即可|吧|哈|谢谢|[\s,，。!！?？]|$)"
 )
+# A question asked while the title is asked for ("电子的还是纸质的？") is no title.
+_QUESTION = re.compile(r"[?？]|吗|呢|什么|还是|怎么|多久|哪")
 # A personal title said before 抬头 or as 个人发票 ("个人抬头", "开个人的发票").
 _PERSONAL = re.compile(r"个人的?(?:抬头|发票|就行|就好|就可以)|抬头.{0,3}个人")
 _NOISE = re.compile(r"(开|要)?(发票)?抬头(是|为)?|(纳税人识别号|税号)(是|为)?|[:：,，。]|\s")
@@ -121,9 +123,10 @@ class ValidateInvoiceForm(OrderFormValidator):
     def validate_invoice_title(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        """A title of at least two characters (个人 or a company name)."""
+        """A title of at least two characters (个人 or a company name), not a question."""
         title, _ = split_title(str(value or ""))
-        if len(title) < 2:
+        question = _QUESTION.search(str(value or "")) and not _TITLE_WORDS.search(title)
+        if len(title) < 2 or question:
             dispatcher.utter_message(response="utter_invalid_invoice_title")
             return {TITLE_SLOT: None}
         return {TITLE_SLOT: str(value)[:100]}

@@ -259,6 +259,27 @@ def test_a_personal_title_said_with_the_request_is_taken(shop, text):
     assert slots["invoice_title"] == "个人"
 
 
+@pytest.mark.parametrize(
+    "text, title",
+    [
+        ("是电子发票还是纸质的啊？", None),
+        ("发票多久能开好", None),
+        ("开个人的可以吗？", "个人"),
+        ("杭州某某科技有限公司 税号91330100MA2B3C4D5E", "杭州某某科技有限公司"),
+    ],
+)
+def test_a_question_asked_while_the_title_is_asked_is_no_title(shop, text, title):
+    delivered = {"order_id": DELIVERED, "phone_tail": "1234"}
+    messages, slots = form_events(
+        ValidateInvoiceForm(), delivered, text, "ask_invoice", "invoice_title", INVOICE_SLOTS
+    )
+    if title is None:
+        assert slots["invoice_title"] is None
+        assert messages[0]["response"] == "utter_invalid_invoice_title"
+    else:
+        assert title in slots["invoice_title"] and not messages
+
+
 def test_invoice_title_parsing_and_re_ask():
     assert split_title("抬头：个人") == ("个人", None)
     messages, slots = form_events(
