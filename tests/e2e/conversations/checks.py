@@ -21,6 +21,7 @@ from sqlalchemy import select
 from bot.nlg.script import SIMPLIFIED, TRADITIONAL, script_of
 from shop.db.models import (
     ComplaintTicket,
+    Customer,
     InstallationAppointment,
     InvoiceRequest,
     Order,
@@ -28,6 +29,7 @@ from shop.db.models import (
 )
 from shop.money import yuan
 from shop.policy.delivery import STALL_HOURS, dispatch_window
+from shop.policy.membership import REFERRAL_REWARD_FEN, level_label, points_value_fen
 from shop.settings import load as load_settings
 from shop.text.normalise import to_simplified
 from tests.e2e.conversations.shop_facts import Binding, ShopFacts, day_forms, local_today
@@ -399,7 +401,7 @@ ROW_TABLES = {
     "invoice": (InvoiceRequest, InvoiceRequest.requested_at),
 }
 ROW_KEYS = {"table", "order", "kind", "status", "refund_state", "none", "mentioned", "existing"}
-ROW_KEYS |= {"daytime", "tracking", "state"}
+ROW_KEYS |= {"daytime", "tracking", "state", "title", "tax"}
 
 
 def check_rows(value: Any, record: TurnRecord, ctx: Context) -> List[str]:
@@ -437,6 +439,10 @@ def check_rows(value: Any, record: TurnRecord, ctx: Context) -> List[str]:
         row = rows[-1]
         if spec.get("mentioned") and not re.search(rf"(?<!\d){row.id}(?!\d)", record.plain):
             problems.append(f"does not give the {spec['table']} number {row.id}")
+        if spec.get("title") and ctx.fill(spec["title"]) not in plain(row.title or ""):
+            problems.append(f"invoice title recorded as {row.title!r}")
+        if spec.get("tax") and (row.tax_number or "").upper() != ctx.fill(spec["tax"]).upper():
+            problems.append(f"tax number recorded as {row.tax_number!r}")
         if spec.get("tracking") and row.return_tracking_number != ctx.fill(spec["tracking"]):
             problems.append(f"return parcel recorded as {row.return_tracking_number!r}")
         if spec.get("daytime"):
@@ -445,6 +451,66 @@ def check_rows(value: Any, record: TurnRecord, ctx: Context) -> List[str]:
                 problems.append(f"call promised at night: {deadline:%Y-%m-%d %H:%M}")
             if f"{deadline:%H:%M}" not in record.plain:
                 problems.append(f"does not give the call deadline {deadline:%Y-%m-%d %H:%M}")
+    return problems
+
+
+MEMBER_FACTS = ("level", "points", "value", "card", "referrals")
+NO_CARD = ("没有包邮卡", "暂无包邮卡", "未开通", "没有开通", "没开通", "还没有包邮卡")
+CARD_ENDED = ("到期", "过期", "失效")
+
+
+def check_member(value: Any, record: TurnRecord, ctx: Context) -> List[str]:
+    """The signed-in customer's membership facts: level, points (and their value), card, referrals.
+
+    The card: an active one's last day; an expired one said to have ended; none said so.
+    Referrals: the reward earned, 10 yuan for each invited friend whose first order shipped.
+    """
+    wanted = set(_codes(value))
+    unknown = wanted - set(MEMBER_FACTS)
+    if unknown or ctx.binding.customer_id is None:
+        raise ValueError(f"member: unknown facts {sorted(unknown)} or nobody signed in")
+    with ctx.shop.session() as session:
+        customer = session.get(Customer, ctx.binding.customer_id)
+        friends = list(
+            session.execute(
+                select(Customer).where(Customer.referred_by_id == customer.id)
+            ).scalars()
+        )
+        rewarded = sum(
+            1
+            for friend in friends
+            if any(o.state in ("shipped", "delivered", "completed") for o in friend.orders)
+        )
+        level, points, until = (
+            customer.member_level,
+            customer.points,
+            customer.free_shipping_card_until,
+        )
+    text, problems = record.plain, []
+    if "level" in wanted and level_label(level) not in text:
+        problems.append(f"does not give the level {level_label(level)}")
+    if "points" in wanted and not re.search(rf"(?<!\d){points}(?!\d)", text):
+        problems.append(f"does not give the points {points}")
+    if "value" in wanted:
+        worth = yuan(points_value_fen(points))
+        if not re.search(rf"(?<![\d.]){re.escape(worth)}(?![\d])", text):
+            problems.append(f"does not say the points are worth {worth} yuan")
+    if "card" in wanted:
+        if until is None:
+            if not any(w in text for w in NO_CARD):
+                problems.append("does not say there is no free-shipping card")
+        elif until > ctx.shop.now:
+            day = until.astimezone(load_settings().tz).date()
+            if not any(plain(f) in text for f in day_forms(day, local_today())):
+                problems.append(f"does not give the card's last day {day.isoformat()}")
+        elif not any(w in text for w in CARD_ENDED):
+            problems.append("does not say the free-shipping card has expired")
+    if "referrals" in wanted:
+        earned = yuan(rewarded * REFERRAL_REWARD_FEN)
+        if not re.search(rf"(?<![\d.]){re.escape(earned)}(?![\d])", text):
+            problems.append(
+                f"does not give the referral rewards {earned} yuan ({rewarded} friends)"
+            )
     return problems
 
 
@@ -476,6 +542,7 @@ EXPECT_CHECKS: Dict[str, Check] = {
     "person": check_person,
     "script": check_script,
     "rows": check_rows,
+    "member": check_member,
     "any_of": check_any_of,
 }
 EXPECT_KEYS = frozenset(EXPECT_CHECKS)

@@ -21,7 +21,18 @@ import yaml
 HERE = Path(__file__).resolve().parent
 CUSTOMERS = ("anonymous", "signed_in")
 # One file per topic, named for it.
-TOPIC_FILES = ("presale", "orders", "logistics", "aftersale", "installation", "personas", "mixed")
+TOPIC_FILES = (
+    "presale",
+    "orders",
+    "logistics",
+    "aftersale",
+    "installation",
+    "personas",
+    "mixed",
+    "invoices",
+    "membership",
+    "service",
+)
 # Details a customer can give and the bot can ask for (the form slots of domain.yml).
 DETAILS = (
     "order_id",
