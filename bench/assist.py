@@ -27,10 +27,8 @@ import asyncio
 import json
 import os
 import platform
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections import deque
@@ -543,28 +541,13 @@ def main() -> int:
         parser.error(
             "--rounds must be at least 2 (the first is warm-up), --conversations at least 1"
         )
-    folder = Path(tempfile.mkdtemp(prefix="bench-assist-"))
-    try:
+    with processes.bench_stack("bench-assist-", keep=args.keep) as (settings, children):
+        pids = {child.name: child.popen.pid for child in children if child.popen}
         try:
-            settings = processes.throwaway_settings(folder / "var", ROOT / "endpoints.yml")
-        except FileNotFoundError as missing:
-            raise SystemExit(str(missing)) from None
-        settings.var_dir.mkdir(parents=True)
-        print(f"seeding the demo shop and starting the stack (logs in {folder / 'logs'}) ...")
-        try:
-            with processes.seeded_stack(settings, folder / "logs") as children:
-                pids = {child.name: child.popen.pid for child in children if child.popen}
-                asyncio.run(measure(settings, args, pids))
-        except processes.StartupError as failure:
-            raise SystemExit(f"the stack did not start: {failure}") from failure
+            asyncio.run(measure(settings, args, pids))
         except BenchError as failure:
             print(f"the benchmark could not run: {failure}", file=sys.stderr)
             return 1
-    finally:
-        if args.keep:
-            print(f"kept {folder}")
-        else:
-            shutil.rmtree(folder, ignore_errors=True)
     return 0
 
 

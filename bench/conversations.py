@@ -18,9 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import List
@@ -89,34 +87,16 @@ def main() -> int:
     ]
     if not conversations:
         parser.error("no conversation matches")
-    folder = Path(tempfile.mkdtemp(prefix="bench-conversations-"))
-    try:
-        try:
-            settings = processes.throwaway_settings(folder / "var", ROOT / "endpoints.yml")
-        except FileNotFoundError as missing:
-            raise SystemExit(str(missing)) from None
-        settings.var_dir.mkdir(parents=True)
-        print(f"seeding the demo shop and starting the stack (logs in {folder / 'logs'}) ...")
-        try:
-            with processes.seeded_stack(settings, folder / "logs") as children:
-                shop = ShopFacts.for_var_dir(settings.var_dir)
-                runner = ConversationRunner(Assistant(settings, children), shop)
-                runner.prepare(conversations)
-                not_run = [f"{cid}: {why}" for cid, why in runner.allocation_errors.items()]
-                started = time.perf_counter()
-                outcomes = [
-                    runner.run(c) for c in conversations if c.id not in runner.allocation_errors
-                ]
-                seconds = time.perf_counter() - started
-                shop.engine.dispose()
-        except processes.StartupError as failure:
-            raise SystemExit(f"the stack did not start: {failure}") from failure
-        report(outcomes, not_run, seconds)
-    finally:
-        if args.keep:
-            print(f"kept {folder}")
-        else:
-            shutil.rmtree(folder, ignore_errors=True)
+    with processes.bench_stack("bench-conversations-", keep=args.keep) as (settings, children):
+        shop = ShopFacts.for_var_dir(settings.var_dir)
+        runner = ConversationRunner(Assistant(settings, children), shop)
+        runner.prepare(conversations)
+        not_run = [f"{cid}: {why}" for cid, why in runner.allocation_errors.items()]
+        started = time.perf_counter()
+        outcomes = [runner.run(c) for c in conversations if c.id not in runner.allocation_errors]
+        seconds = time.perf_counter() - started
+        shop.engine.dispose()
+    report(outcomes, not_run, seconds)
     return 0
 
 

@@ -28,12 +28,10 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import shutil
 import signal
 import sqlite3
 import statistics
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
@@ -43,10 +41,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from bot import processes
-from bot.processes import ManagedProcess
-from bot.settings import ROOT, Settings
-from shop.policy import verification as guessing
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot import processes  # noqa: E402
+from bot.processes import ManagedProcess  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from shop.policy import verification as guessing  # noqa: E402
 
 ANSWER_WITHIN = 5.0
 REQUEST_TIMEOUT = 10.0
@@ -426,24 +426,8 @@ def main() -> int:
     )
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs)")
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="bench-robustness-"))
-    try:
-        try:
-            settings = processes.throwaway_settings(folder / "var", ROOT / "endpoints.yml")
-        except FileNotFoundError as missing:
-            raise SystemExit(str(missing)) from None
-        settings.var_dir.mkdir(parents=True)
-        print(f"seeding the demo shop and starting the stack (logs in {folder / 'logs'}) ...")
-        try:
-            with processes.seeded_stack(settings, folder / "logs") as children:
-                measure(settings, {child.name: child for child in children}, args)
-        except processes.StartupError as failure:
-            raise SystemExit(f"the stack did not start: {failure}") from failure
-    finally:
-        if args.keep:
-            print(f"kept {folder}")
-        else:
-            shutil.rmtree(folder, ignore_errors=True)
+    with processes.bench_stack("bench-robustness-", keep=args.keep) as (settings, children):
+        measure(settings, {child.name: child for child in children}, args)
     return 0
 
 

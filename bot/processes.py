@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 from bot.rasa_client import healthy_blocking
 from bot.settings import ROOT, Settings
@@ -464,3 +466,37 @@ def seeded_stack(
         yield children
     finally:
         stop_all(children)
+
+
+@contextlib.contextmanager
+def bench_stack(prefix: str, keep: bool = False) -> Iterator[Tuple[Settings, List[ManagedProcess]]]:
+    """A seeded stack of its own for a benchmark, in a temporary folder removed afterwards.
+
+    The folder holds the shop, the tracker store and the processes' logs (`logs/`); with
+    `keep` it stays and its path is printed.
+
+    Args:
+        prefix: The temporary folder's name prefix (e.g. ``bench-assist-``).
+        keep: Keep the folder and say where it is.
+
+    Raises:
+        SystemExit: with the reason, when no model is trained or the stack does not start.
+    """
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        try:
+            settings = throwaway_settings(folder / "var", ROOT / "endpoints.yml")
+        except FileNotFoundError as missing:
+            raise SystemExit(str(missing)) from None
+        settings.var_dir.mkdir(parents=True)
+        print(f"seeding the demo shop and starting the stack (logs in {folder / 'logs'}) ...")
+        try:
+            with seeded_stack(settings, folder / "logs") as children:
+                yield settings, children
+        except StartupError as failure:
+            raise SystemExit(f"the stack did not start: {failure}") from failure
+    finally:
+        if keep:
+            print(f"kept {folder}")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
