@@ -4,13 +4,14 @@
 `actions.take_detail`).
 
 A signed-in customer is offered their recent orders that fit the request as buttons; anyone else
-is asked to type the number. Right after "number and tail do not match" (which already asks for
+is asked to type the number; for a complaint either question apologises first (a response of its
+own, `<question>_complaint`). Right after "number and tail do not match" (which already asks for
 both again) nothing more is said.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -34,6 +35,8 @@ TOPIC_FORMS = {
     "report_size_mismatch": "exchange_form",
     "complain": "complaint_form",
 }
+# Requests whose order is asked for with an apology first (a complaint: the customer is upset).
+APOLOGISING_TOPICS = frozenset({"complain"})
 # Responses that already ask for the order number (and tail) again.
 ASKS_AGAIN = frozenset({"utter_order_not_found"})
 
@@ -47,6 +50,19 @@ def said_this_turn(tracker: Tracker) -> List[str]:
         if event.get("event") == "bot":
             said.append(str((event.get("metadata") or {}).get("utter_action") or ""))
     return said
+
+
+def asking_response(response: str, topic: Optional[str]) -> str:
+    """The question for the order: its own variant (`<response>_complaint`) for a complaint.
+
+    Args:
+        response: The plain question (`utter_ask_order_id` or `utter_ask_which_order`).
+        topic: The request the order is wanted for (see `which_order.topic_of`).
+
+    Returns:
+        The response that apologises first for a complaint, else `response`.
+    """
+    return f"{response}_complaint" if topic in APOLOGISING_TOPICS else response
 
 
 class ActionAskOrderId(ShopAction):
@@ -66,17 +82,20 @@ class ActionAskOrderId(ShopAction):
         """Offers the orders that fit the request, or asks the customer to type the number."""
         if ASKS_AGAIN & set(said_this_turn(tracker)):
             return []
+        topic = which_order.topic_of(tracker)
         customer_id = verified_customer_id(tracker)
         if customer_id is None:
-            dispatcher.utter_message(response="utter_ask_order_id")
+            dispatcher.utter_message(response=asking_response("utter_ask_order_id", topic))
             return []
-        topic = which_order.topic_of(tracker)
         candidates = which_order.candidate_orders(session, customer_id, topic)
         if candidates:
-            which_order.ask_which(dispatcher, session, candidates)
+            dispatcher.utter_message(
+                response=asking_response("utter_ask_which_order", topic),
+                choices=which_order.order_choices(session, candidates),
+            )
         else:
             dispatcher.utter_message(response="utter_no_orders_for_account")
         return []
 
 
-__all__ = ["ActionAskOrderId", "TOPIC_FORMS", "said_this_turn"]
+__all__ = ["ActionAskOrderId", "TOPIC_FORMS", "asking_response", "said_this_turn"]

@@ -71,6 +71,11 @@ def title_needed(tracker: Tracker) -> bool:
         return True
 
 
+def requested_response(tax_number: Optional[str]) -> str:
+    """The confirmation of a recorded request: with the tax number, so a typo can be caught."""
+    return "utter_invoice_requested_with_tax_number" if tax_number else "utter_invoice_requested"
+
+
 class ValidateInvoiceForm(OrderFormValidator):
     """Order and the invoice title (with the tax number for a company)."""
 
@@ -187,5 +192,5 @@ class ActionRequestInvoice(ShopAction):
             requested_at=shop_time(row.requested_at),
             issue_by=shop_time(row.issue_by),
         )
-        dispatcher.utter_message(response="utter_invoice_requested", **facts)
+        dispatcher.utter_message(response=requested_response(row.tax_number), **facts)
         return reset

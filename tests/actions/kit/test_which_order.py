@@ -8,13 +8,14 @@ order, 09.
 import asyncio
 
 import pytest
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from actions.kit import which_order
 from actions.kit.forms import ValidateOrderLookupForm
-from actions.kit.order_dialogue import ActionAskOrderId
+from actions.kit.order_dialogue import ActionAskOrderId, asking_response
 from actions.orders.status import ActionCheckOrderStatus
 from shop import db
 from shop.db.models import Customer, VerificationFailure
@@ -118,6 +119,37 @@ def test_the_buttons_mask_the_number_and_send_it_whole(shop):
 def test_anonymous_customers_are_asked_to_type_the_number(shop):
     messages, _ = run(ActionAskOrderId(), tracker())
     assert [m["response"] for m in messages] == ["utter_ask_order_id"]
+
+
+def complaint_tracker(customer=None):
+    """The complaint form asking for the order after the customer told what went wrong."""
+    metadata = signed(customer) if customer is not None else {}
+    latest = {"text": "太过分了", "intent": {"name": "complain"}, "metadata": metadata}
+    return Tracker(
+        "customer-1",
+        {"requested_slot": "order_id"},
+        latest,
+        [],
+        False,
+        None,
+        {"name": "complaint_form"},
+        "complaint_form",
+    )
+
+
+def test_a_complaint_s_order_is_asked_for_with_an_apology_first(shop):
+    messages, _ = run(ActionAskOrderId(), complaint_tracker())
+    assert [m["response"] for m in messages] == ["utter_ask_order_id_complaint"]
+    messages, _ = run(ActionAskOrderId(), complaint_tracker(customer=shop.alice_id))
+    [message] = messages
+    assert message["response"] == "utter_ask_which_order_complaint"
+    assert [c["payload"] for c in message["choices"]]  # the customer's orders, as buttons
+
+
+def test_other_requests_ask_for_the_order_plainly(shop):
+    for topic in ("check_order_status", "request_return"):
+        assert asking_response("utter_ask_order_id", topic) == "utter_ask_order_id"
+    assert asking_response("utter_ask_order_id", "complain") == "utter_ask_order_id_complaint"
 
 
 def test_no_order_under_the_account_is_said_so(shop):

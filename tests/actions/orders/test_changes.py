@@ -183,7 +183,7 @@ def test_invoice_for_a_delivered_order_is_recorded_with_its_issue_time(shop):
         "invoice_title": "杭州某某科技有限公司 税号91330100MA2B3C4D5E",
     }
     [message], _ = run(ActionRequestInvoice(), tracker(slots))
-    assert message["response"] == "utter_invoice_requested"
+    assert message["response"] == "utter_invoice_requested_with_tax_number"
     assert message["invoice_title"] == "杭州某某科技有限公司"
     assert message["tax_number"] == "91330100MA2B3C4D5E"
     with session_scope() as s:
@@ -194,6 +194,16 @@ def test_invoice_for_a_delivered_order_is_recorded_with_its_issue_time(shop):
     [again], _ = run(ActionRequestInvoice(), tracker(slots))
     assert again["response"] == "utter_invoice_already_requested"
     assert again["issue_by"] == message["issue_by"]
+
+
+def test_a_personal_invoice_is_confirmed_without_a_tax_number(shop):
+    slots = {"order_id": NUMBERS["fresh"], "phone_tail": "1234", "invoice_title": "个人"}
+    [message], _ = run(ActionRequestInvoice(), tracker(slots))
+    assert message["response"] == "utter_invoice_requested"
+    assert message["invoice_title"] == "个人" and message["tax_number"] is None
+    with session_scope() as s:
+        [row] = s.execute(select(InvoiceRequest)).scalars().all()
+        assert row.tax_number is None
 
 
 @pytest.mark.parametrize(

@@ -218,3 +218,24 @@ def test_every_persona_keeps_the_domains_quick_replies(
     for name, payloads in with_buttons.items():
         message = renderer.render_response(name, context(persona_id, facts=facts))
         assert [b["payload"] for b in message.get("buttons", [])] == payloads, (persona_id, name)
+
+
+@pytest.mark.parametrize("persona_id", PERSONA_IDS)
+def test_the_replies_customers_check_or_wait_on_say_what_they_need(renderer, facts, persona_id):
+    """The tax number is repeated, the reward of one invitation said, a person offered."""
+    ctx = context(persona_id, facts=facts)
+    invoice = renderer.render_response("utter_invoice_requested_with_tax_number", ctx)["text"]
+    assert facts["tax_number"] in invoice and facts["invoice_title"] in invoice
+    for name in (
+        "utter_membership_status",
+        "utter_membership_status_with_card",
+        "utter_membership_status_card_expired",
+    ):
+        text = renderer.render_response(name, ctx)["text"]
+        assert f"{facts['referral_reward_yuan']}元" in text, (name, text)
+    stalled = renderer.render_response("utter_logistics_stalled", ctx)
+    assert "/request_human" in [b["payload"] for b in stalled.get("buttons", [])]
+    assert "人工" in stalled["text"]
+    for name in ("utter_ask_order_id_complaint", "utter_ask_which_order_complaint"):
+        text = renderer.render_response(name, ctx)["text"]
+        assert APOLOGY.search(text) and "订单号" in text, (name, text)
