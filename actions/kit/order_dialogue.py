@@ -5,7 +5,7 @@
 
 A signed-in customer is offered their recent orders that fit the request as buttons; anyone else
 is asked to type the number; for a complaint either question apologises first (a response of its
-own, `<question>_complaint`). Right after "number and tail do not match" (which already asks for
+own, `utter_apologise_and_ask_<question>`). Right after "number and tail do not match" (which already asks for
 both again) nothing more is said.
 """
 
@@ -53,7 +53,7 @@ def said_this_turn(tracker: Tracker) -> List[str]:
 
 
 def asking_response(response: str, topic: Optional[str]) -> str:
-    """The question for the order: its own variant (`<response>_complaint`) for a complaint.
+    """The question for the order: for a complaint, the one that apologises first.
 
     Args:
         response: The plain question (`utter_ask_order_id` or `utter_ask_which_order`).
@@ -62,7 +62,9 @@ def asking_response(response: str, topic: Optional[str]) -> str:
     Returns:
         The response that apologises first for a complaint, else `response`.
     """
-    return f"{response}_complaint" if topic in APOLOGISING_TOPICS else response
+    if topic in APOLOGISING_TOPICS:
+        return response.replace("utter_ask_", "utter_apologise_and_ask_", 1)
+    return response
 
 
 class ActionAskOrderId(ShopAction):
