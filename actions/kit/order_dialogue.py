@@ -5,8 +5,8 @@
 
 A signed-in customer is offered their recent orders that fit the request as buttons; anyone else
 is asked to type the number; for a complaint either question apologises first (a response of its
-own, `utter_apologise_and_ask_<question>`). Right after "number and tail do not match" (which already asks for
-both again) nothing more is said.
+own, `<question>_complaint`, still an `utter_ask_` question). Right after "number and tail do
+not match" (which already asks for both again) nothing more is said.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def asking_response(response: str, topic: Optional[str]) -> str:
         The response that apologises first for a complaint, else `response`.
     """
     if topic in APOLOGISING_TOPICS:
-        return response.replace("utter_ask_", "utter_apologise_and_ask_", 1)
+        return f"{response}_complaint"
     return response
 
 

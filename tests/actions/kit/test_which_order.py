@@ -139,17 +139,17 @@ def complaint_tracker(customer=None):
 
 def test_a_complaint_s_order_is_asked_for_with_an_apology_first(shop):
     messages, _ = run(ActionAskOrderId(), complaint_tracker())
-    assert [m["response"] for m in messages] == ["utter_apologise_and_ask_order_id"]
+    assert [m["response"] for m in messages] == ["utter_ask_order_id_complaint"]
     messages, _ = run(ActionAskOrderId(), complaint_tracker(customer=shop.alice_id))
     [message] = messages
-    assert message["response"] == "utter_apologise_and_ask_which_order"
+    assert message["response"] == "utter_ask_which_order_complaint"
     assert [c["payload"] for c in message["choices"]]  # the customer's orders, as buttons
 
 
 def test_other_requests_ask_for_the_order_plainly(shop):
     for topic in ("check_order_status", "request_return"):
         assert asking_response("utter_ask_order_id", topic) == "utter_ask_order_id"
-    assert asking_response("utter_ask_order_id", "complain") == "utter_apologise_and_ask_order_id"
+    assert asking_response("utter_ask_order_id", "complain") == "utter_ask_order_id_complaint"
 
 
 def test_no_order_under_the_account_is_said_so(shop):

@@ -236,6 +236,6 @@ def test_the_replies_customers_check_or_wait_on_say_what_they_need(renderer, fac
     stalled = renderer.render_response("utter_logistics_stalled", ctx)
     assert "/request_human" in [b["payload"] for b in stalled.get("buttons", [])]
     assert "人工" in stalled["text"]
-    for name in ("utter_apologise_and_ask_order_id", "utter_apologise_and_ask_which_order"):
+    for name in ("utter_ask_order_id_complaint", "utter_ask_which_order_complaint"):
         text = renderer.render_response(name, ctx)["text"]
         assert APOLOGY.search(text) and "订单号" in text, (name, text)

@@ -47,6 +47,7 @@ IN_STOCK = ("有货", "现货", "库存")
 ASK_ALIASES = {
     "utter_ask_city_for_delivery": "city",
     "utter_ask_order_change": "order_change",
+    "utter_ask_order_id_complaint": "order_id",
     "action_ask_return_item": "return_item",
     "action_ask_complaint_option": None,
 }
