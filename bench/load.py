@@ -27,6 +27,7 @@ of where one message's time goes: NLU alone (`/model/parse`) against the whole r
 
     .venv/bin/python bench/load.py                       # 20 × 20, both channels: ~4 minutes
     .venv/bin/python bench/load.py --conversations 5 --messages 5 --channels rest --keep
+    .venv/bin/python bench/load.py --replicas 2     # ours as `make run-scaled` starts it
 
 The options can also be given as BENCH_LOAD_CONVERSATIONS, BENCH_LOAD_MESSAGES, BENCH_LOAD_CHANNELS.
 Other engineers' load tests on the same cores distort the figures: run it under
@@ -36,6 +37,8 @@ Other engineers' load tests on the same cores distort the figures: run it under
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import datetime
 import fcntl
 import itertools
@@ -56,7 +59,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import psutil
 
@@ -259,14 +262,14 @@ def init_server(project: Path, folder: Path) -> Tuple[ManagedProcess, str]:
 # --- scripts ---------------------------------------------------------------------------------
 
 
-def seeded_products(var_dir: Path) -> List[str]:
+def seeded_products(database_url: str) -> List[str]:
     """The names of the seeded shop's products."""
     from sqlalchemy import create_engine, select
     from sqlalchemy.orm import Session
 
     from shop.db.models import Product
 
-    engine = create_engine(f"sqlite:///{var_dir / 'shop.db'}", future=True)
+    engine = create_engine(database_url, future=True)
     try:
         with Session(engine) as session:
             return list(session.execute(select(Product.name).order_by(Product.id)).scalars())
@@ -516,6 +519,11 @@ def report(
         f"{platform.python_version()}, {os.cpu_count()} cores, {platform.machine()}; load average "
         f"{context['load_before']:.2f} before, {context['load_after']:.2f} after"
     )
+    if context.get("replicas", 1) > 1:
+        print(
+            f"this project: {context['replicas']} Rasa replicas behind HAProxy (PostgreSQL, Redis, "
+            "RabbitMQ); its Rasa CPU and RSS are one replica's, the others are listed below"
+        )
     header = (
         f"\n{'channel':<9} {'bot':<15} {'msgs/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} "
         f"{'errors':>6} {'alone p50':>9} {'alone p95':>9} {'Rasa CPU':>8} {'Rasa RSS':>9} "
@@ -618,9 +626,18 @@ def options() -> argparse.Namespace:
         help="rest, socketio or both, comma-separated",
     )
     parser.add_argument(
+        "--replicas",
+        type=int,
+        default=int(os.environ.get("BENCH_LOAD_REPLICAS", "1")),
+        help="1: this project as `make run` starts it (default); 2 or more: the scaled topology "
+        "of `make run-scaled` (Rasa replicas behind HAProxy, PostgreSQL, Redis, RabbitMQ)",
+    )
+    parser.add_argument(
         "--keep", action="store_true", help="keep the temp dir (logs, Locust plans) and say where"
     )
     args = parser.parse_args()
+    if args.replicas < 1:
+        parser.error("--replicas must be at least 1")
     args.channel_list = [c.strip() for c in args.channels.split(",") if c.strip()]
     if not args.channel_list or set(args.channel_list) - set(CHANNELS):
         parser.error(f"--channels takes {', '.join(CHANNELS)}")
@@ -640,6 +657,81 @@ def wait_healthy(process: ManagedProcess, timeout: float = 300.0) -> None:
         time.sleep(0.5)
 
 
+@contextlib.contextmanager
+def single_stack(args: argparse.Namespace, folder: Path) -> Iterator[Bot]:
+    """This project as `make run` starts it: one process each, SQLite."""
+    try:
+        settings: Settings = processes.throwaway_settings(folder / "var", ROOT / "endpoints.yml")
+    except FileNotFoundError as missing:
+        raise BenchError(str(missing)) from None
+    settings.var_dir.mkdir(parents=True)
+    with processes.seeded_stack(settings, folder / "logs") as children:
+        named = {child.name: child for child in children}
+        products = seeded_products(f"sqlite:///{settings.var_dir / 'shop.db'}")
+        yield Bot(
+            name="this project",
+            url=settings.rasa_url,
+            rasa=named["rasa server"],
+            scripts=our_scripts(products, max(args.conversations, 2), args.messages),
+            token=settings.rasa_token,
+            others={"action server": named["action server"], "web app": named["web app"]},
+        )
+
+
+@contextlib.contextmanager
+def scaled_stack(args: argparse.Namespace, folder: Path) -> Iterator[Bot]:
+    """This project as `make run-scaled` starts it, with databases and a broker queue of its own.
+
+    The Rasa figures (RSS, CPU) are the first replica's; the others are listed beside the action
+    server and the web app.
+    """
+    import soak  # bench/soak.py: the scaled topology's own databases and broker queue
+
+    from bot.scaled import balancer, services, topology
+
+    suffix = uuid.uuid4().hex[:8]
+    shop_db, tracker_db = f"shop_load_{suffix}", f"tracker_load_{suffix}"
+    os.environ.update(
+        {
+            "RASA_REPLICAS": str(args.replicas),
+            "SHOP_DEMO": "1",
+            "SHOP_DATABASE_URL": f"postgresql+psycopg2://postgres@{soak.HOST}/{shop_db}",
+            "TRACKER_DB_NAME": tracker_db,
+        }
+    )
+    shared = services.from_env()
+    absent = services.missing(shared)
+    if absent:
+        raise BenchError("not reachable for the scaled topology: " + ", ".join(absent))
+    if balancer.binary() is None:
+        raise BenchError("haproxy is not installed (make balancer)")
+    endpoints, exchange, queue = soak.soak_endpoints(folder, suffix)
+    settings = processes.throwaway_settings(folder / "var", endpoints)
+    ports = [processes.free_port() for _ in range(args.replicas)]
+    try:
+        with topology.running(settings, shared, folder / "logs", ports) as running:
+            first, *more = running.rasa
+            yield Bot(
+                name="this project",
+                url=running.public_url,
+                rasa=first,
+                scripts=our_scripts(
+                    seeded_products(shared.shop_database_url),
+                    max(args.conversations, 2),
+                    args.messages,
+                ),
+                token=settings.rasa_token,
+                others={
+                    **{process.name: process for process in more},
+                    "action server": running.actions,
+                    "web app": running.web,
+                },
+            )
+    finally:
+        asyncio.run(soak.remove_queue(shared, exchange, queue))
+        soak.drop_databases(shared, (shop_db, tracker_db))
+
+
 def run(args: argparse.Namespace, folder: Path) -> None:
     """Builds and starts both bots, measures, prints."""
     context: Dict[str, Any] = {
@@ -648,39 +740,25 @@ def run(args: argparse.Namespace, folder: Path) -> None:
         "parse": {},
     }
     project = init_bot(folder)
-    try:
-        settings: Settings = processes.throwaway_settings(folder / "var", ROOT / "endpoints.yml")
-    except FileNotFoundError as missing:
-        raise BenchError(str(missing)) from None
-    settings.var_dir.mkdir(parents=True)
     init_process, init_url = init_server(project, folder)
     print(f"starting the rasa init bot and our stack (logs in {folder / 'logs'}) ...", flush=True)
     init_process.start()
+    ours_stack = scaled_stack if args.replicas > 1 else single_stack
     try:
-        with processes.seeded_stack(settings, folder / "logs") as children:
+        with ours_stack(args, folder) as ours:
             wait_healthy(init_process)
-            named = {child.name: child for child in children}
-            products = seeded_products(settings.var_dir)
-            count = max(args.conversations, 2)
-            ours = Bot(
-                name="this project",
-                url=settings.rasa_url,
-                rasa=named["rasa server"],
-                scripts=our_scripts(products, count, args.messages),
-                token=settings.rasa_token,
-                others={"action server": named["action server"], "web app": named["web app"]},
-            )
             init = Bot(
                 name="rasa init bot",
                 url=init_url,
                 rasa=init_process,
-                scripts=init_scripts(count, args.messages),
+                scripts=init_scripts(max(args.conversations, 2), args.messages),
             )
             bots = [ours, init]
             figures = measure(bots, args.channel_list, args.conversations, folder)
             for bot in bots:
                 context["parse"][bot.name] = parse_times(bot)
             context["load_after"] = os.getloadavg()[0]
+            context["replicas"] = args.replicas
             report(figures, bots, args.channel_list, args, context)
     finally:
         init_process.stop()
