@@ -19,8 +19,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from shop.text.homophones import correct_homophones
-from shop.text.normalise import normalise
+from shop.text.segment import pipeline_text
 
 ORIGINAL_TEXT = "original_text"
 
@@ -73,5 +72,5 @@ class ChineseTextNormalizer(GraphComponent):
             if text.startswith(INTENT_MESSAGE_PREFIX):
                 continue  # a button payload like /choose_persona{"persona":"crazy"}: keep it exact
             message.set(ORIGINAL_TEXT, text, add_to_output=True)
-            message.set(TEXT, correct_homophones(normalise(text)))
+            message.set(TEXT, pipeline_text(text))
         return messages

@@ -12,8 +12,7 @@ from typing import List, Tuple
 
 import jieba
 
-from shop.text.normalise import normalise
-from shop.text.segment import dedup_key, load_user_dictionaries, segments
+from shop.text.segment import dedup_key, load_user_dictionaries, pipeline_text, segments
 
 __all__ = ["Token", "SpanRefused", "dedup_key", "load_user_dictionaries", "tokenize", "snap"]
 MAX_WORD_CHARS = 20
@@ -52,7 +51,7 @@ def tokenize(text: str) -> List[Token]:
     The normaliser keeps the length, so offsets in the normalised text are offsets in the
     original; each token shows the customer's own characters.
     """
-    return [Token(text[start:end], start, end) for _, start, end in segments(normalise(text))]
+    return [Token(text[start:end], start, end) for _, start, end in segments(pipeline_text(text))]
 
 
 def snap(text: str, start: int, end: int) -> Tuple[int, int]:

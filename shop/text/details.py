@@ -31,9 +31,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from shop.policy.refunds import carrier_of
-from shop.text.homophones import correct_homophones
 from shop.text.normalise import normalise
 from shop.text.parsing import chinese_number, parse_height_cm, parse_weight_kg
+from shop.text.segment import pipeline_text
 
 ORDER_ID = "order_id"
 PHONE_TAIL = "phone_tail"
@@ -155,7 +155,7 @@ class _Text:
     """The normalised message, with the parts already read blanked out."""
 
     def __init__(self, text: str) -> None:
-        self.chars = list(correct_homophones(normalise(str(text or ""))))
+        self.chars = list(pipeline_text(str(text or "")))
 
     @property
     def value(self) -> str:

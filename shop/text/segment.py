@@ -14,11 +14,20 @@ from typing import Dict, List, Tuple, Union
 
 import jieba
 
+from shop.text.homophones import correct_homophones
 from shop.text.normalise import normalise
 
 _BLANKS = re.compile(r"\s+")
 _loaded: Dict[str, float] = {}
 _lock = threading.Lock()
+
+
+def pipeline_text(text: str) -> str:
+    """The text as the NLU pipeline's features and tokenizer see it: normalised, typos put right.
+
+    Same length as ``text``, so offsets in one are offsets in the other.
+    """
+    return correct_homophones(normalise(text))
 
 
 def segments(text: str) -> List[Tuple[str, int, int]]:
