@@ -37,7 +37,6 @@ Other engineers' load tests on the same cores distort the figures: run it under
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import datetime
 import fcntl
@@ -65,6 +64,8 @@ import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+import soak  # noqa: E402  (bench/soak.py: the seeded products, the scaled topology on loopback)
 
 from bot import processes  # noqa: E402
 from bot.processes import VENV_BIN, ManagedProcess  # noqa: E402
@@ -260,21 +261,6 @@ def init_server(project: Path, folder: Path) -> Tuple[ManagedProcess, str]:
 
 
 # --- scripts ---------------------------------------------------------------------------------
-
-
-def seeded_products(database_url: str) -> List[str]:
-    """The names of the seeded shop's products."""
-    from sqlalchemy import create_engine, select
-    from sqlalchemy.orm import Session
-
-    from shop.db.models import Product
-
-    engine = create_engine(database_url, future=True)
-    try:
-        with Session(engine) as session:
-            return list(session.execute(select(Product.name).order_by(Product.id)).scalars())
-    finally:
-        engine.dispose()
 
 
 def our_scripts(products: List[str], conversations: int, messages: int) -> List[List[str]]:
@@ -667,7 +653,7 @@ def single_stack(args: argparse.Namespace, folder: Path) -> Iterator[Bot]:
     settings.var_dir.mkdir(parents=True)
     with processes.seeded_stack(settings, folder / "logs") as children:
         named = {child.name: child for child in children}
-        products = seeded_products(f"sqlite:///{settings.var_dir / 'shop.db'}")
+        products = soak.seeded_products(f"sqlite:///{settings.var_dir / 'shop.db'}")
         yield Bot(
             name="this project",
             url=settings.rasa_url,
@@ -685,51 +671,27 @@ def scaled_stack(args: argparse.Namespace, folder: Path) -> Iterator[Bot]:
     The Rasa figures (RSS, CPU) are the first replica's; the others are listed beside the action
     server and the web app.
     """
-    import soak  # bench/soak.py: the scaled topology's own databases and broker queue
-
-    from bot.scaled import balancer, services, topology
-
-    suffix = uuid.uuid4().hex[:8]
-    shop_db, tracker_db = f"shop_load_{suffix}", f"tracker_load_{suffix}"
-    os.environ.update(
-        {
-            "RASA_REPLICAS": str(args.replicas),
-            "SHOP_DEMO": "1",
-            "SHOP_DATABASE_URL": f"postgresql+psycopg2://postgres@{soak.HOST}/{shop_db}",
-            "TRACKER_DB_NAME": tracker_db,
-        }
-    )
-    shared = services.from_env()
-    absent = services.missing(shared)
-    if absent:
-        raise BenchError("not reachable for the scaled topology: " + ", ".join(absent))
-    if balancer.binary() is None:
-        raise BenchError("haproxy is not installed (make balancer)")
-    endpoints, exchange, queue = soak.soak_endpoints(folder, suffix)
-    settings = processes.throwaway_settings(folder / "var", endpoints)
-    ports = [processes.free_port() for _ in range(args.replicas)]
     try:
-        with topology.running(settings, shared, folder / "logs", ports) as running:
+        with soak.scaled_on_loopback(folder, args.replicas, "load") as (running, shared, _):
             first, *more = running.rasa
             yield Bot(
                 name="this project",
                 url=running.public_url,
                 rasa=first,
                 scripts=our_scripts(
-                    seeded_products(shared.shop_database_url),
+                    soak.seeded_products(shared.shop_database_url),
                     max(args.conversations, 2),
                     args.messages,
                 ),
-                token=settings.rasa_token,
+                token=running.settings.rasa_token,
                 others={
                     **{process.name: process for process in more},
                     "action server": running.actions,
                     "web app": running.web,
                 },
             )
-    finally:
-        asyncio.run(soak.remove_queue(shared, exchange, queue))
-        soak.drop_databases(shared, (shop_db, tracker_db))
+    except soak.Unavailable as missing:
+        raise BenchError(f"the scaled topology cannot run: {missing}") from None
 
 
 def run(args: argparse.Namespace, folder: Path) -> None:

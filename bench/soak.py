@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -53,7 +54,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -380,43 +381,73 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.conversations < 1 or args.messages < args.conversations:
         parser.error("need at least one conversation and one message per conversation")
 
-    suffix = uuid.uuid4().hex[:8]
-    shop_db, tracker_db = f"shop_soak_{suffix}", f"tracker_soak_{suffix}"
-    env = {
-        "RASA_REPLICAS": "2",
-        "SHOP_DEMO": "1",
-        "SHOP_DATABASE_URL": f"postgresql+psycopg2://postgres@{HOST}/{shop_db}",
-        "TRACKER_DB_NAME": tracker_db,
-    }
-    os.environ.update(env)
-    shared = services.from_env()
-    absent = services.missing(shared)
-    if absent:
-        print("soak: not reachable: " + ", ".join(absent), file=sys.stderr)
-        return 2
-    if balancer.binary() is None:
-        print("soak: haproxy is not installed (make balancer)", file=sys.stderr)
-        return 2
     work = Path(tempfile.mkdtemp(prefix="soak-"))
-    endpoints, exchange, queue = soak_endpoints(work, suffix)
-    settings = processes.throwaway_settings(work / "var", endpoints)
-    ports = [processes.free_port(), processes.free_port()]
     print(
         f"soak: {args.messages} messages, {args.conversations} conversations, "
         f"{args.in_flight} in flight, 2 Rasa replicas behind HAProxy (logs in {work / 'logs'})",
         flush=True,
     )
-    ok = False
+    started = time.perf_counter()
     try:
-        started = time.perf_counter()
-        with topology.running(settings, shared, work / "logs", ports) as running:
+        with scaled_on_loopback(work, 2, "soak", keep=args.keep) as (running, shared, broker):
             print(f"  started in {time.perf_counter() - started:.0f} s", flush=True)
-            ok = soak(running, shared, args, (exchange, queue))
+            return 0 if soak(running, shared, args, broker) else 1
+    except Unavailable as missing:
+        print(f"soak: {missing}", file=sys.stderr)
+        return 2
+
+
+class Unavailable(RuntimeError):
+    """A service the scaled topology needs is not reachable or not installed."""
+
+
+@contextlib.contextmanager
+def scaled_on_loopback(
+    work: Path, replicas: int, name: str, keep: bool = False
+) -> Iterator[Tuple[topology.Topology, services.ScaledServices, Tuple[str, str]]]:
+    """The scaled topology on loopback with a shop, a tracker store and a broker queue of its own.
+
+    The databases (`shop_<name>_<suffix>`, `tracker_<name>_<suffix>`) are dropped afterwards
+    unless `keep`; the exchange and queue are always deleted.
+
+    Args:
+        work: The folder for the endpoints file, the var dir and the logs.
+        replicas: How many Rasa replicas behind HAProxy.
+        name: The databases' name part (`soak`, `load`).
+        keep: Keep the databases.
+
+    Yields:
+        The running topology, its services, and the (exchange, queue) its replicas publish to.
+
+    Raises:
+        Unavailable: when PostgreSQL, Redis, RabbitMQ or HAProxy is missing.
+    """
+    suffix = uuid.uuid4().hex[:8]
+    shop_db, tracker_db = f"shop_{name}_{suffix}", f"tracker_{name}_{suffix}"
+    os.environ.update(
+        {
+            "RASA_REPLICAS": str(replicas),
+            "SHOP_DEMO": "1",
+            "SHOP_DATABASE_URL": f"postgresql+psycopg2://postgres@{HOST}/{shop_db}",
+            "TRACKER_DB_NAME": tracker_db,
+        }
+    )
+    shared = services.from_env()
+    absent = services.missing(shared)
+    if absent:
+        raise Unavailable("not reachable: " + ", ".join(absent))
+    if balancer.binary() is None:
+        raise Unavailable("haproxy is not installed (make balancer)")
+    endpoints, exchange, queue = soak_endpoints(work, suffix)
+    settings = processes.throwaway_settings(work / "var", endpoints)
+    ports = [processes.free_port() for _ in range(replicas)]
+    try:
+        with topology.running(settings, shared, work / "logs", ports) as running:
+            yield running, shared, (exchange, queue)
     finally:
         asyncio.run(remove_queue(shared, exchange, queue))
-        if not args.keep:
+        if not keep:
             drop_databases(shared, (shop_db, tracker_db))
-    return 0 if ok else 1
 
 
 def drop_databases(shared: services.ScaledServices, names) -> None:
