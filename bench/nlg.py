@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.nlg.personas import PERSONA_IDS, PersonaStore  # noqa: E402
 from bot.nlg.renderer import Renderer  # noqa: E402
+from bot.processes import free_port  # noqa: E402
 from shop import endpoint_secret  # noqa: E402
 
 ROUNDS = 200
@@ -55,12 +55,6 @@ FACTS = {
 TABLE_RESPONSE = "utter_order_status_shipped"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _body(persona: str, response: str) -> Dict:
     events: List[Dict] = [{"event": "action", "name": "action_session_start"}]
     for turn in range(13):
@@ -83,7 +77,7 @@ def _body(persona: str, response: str) -> Dict:
 
 
 def _start_web(var_dir: Path, secret: str) -> tuple:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         endpoint_secret.ENV: secret,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import shutil
 import signal
 import socket
@@ -32,11 +33,39 @@ def owner_only_dir(path: Path) -> None:
     path.chmod(0o700)
 
 
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_handed_out: set = set()
+
+
+def _ports_below_ephemeral() -> range:
+    """Ports the kernel never picks for an outgoing connection on this machine."""
+    try:
+        low = int(EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    return range(max(1024, low - 12000), low)
+
+
 def free_port() -> int:
-    """A TCP port nobody listens on now, so parallel runs do not collide."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A TCP port nobody listens on now, so parallel runs do not collide.
+
+    Taken below the kernel's ephemeral range: a port the kernel hands out (``bind`` to 0)
+    can be taken by any outgoing connection before the process meant for it listens.
+    Ports are not handed out twice by one process.
+    """
+    candidates = _ports_below_ephemeral()
+    for _ in range(200):
+        port = random.choice(candidates)
+        if port in _handed_out:
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise OSError("no free TCP port below the ephemeral range")
 
 
 def throwaway_settings(var_dir: Path, endpoints: Path) -> Settings:

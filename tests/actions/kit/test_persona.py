@@ -7,7 +7,6 @@ action server process.
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.kit.persona import ActionExtractPersona, persona_ids, valid_persona
 from actions.kit.session_start import ActionSessionStart
+from bot.processes import free_port
 from tests.actions.conftest import make_tracker
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -94,15 +94,9 @@ def test_a_new_session_does_not_carry_an_unknown_persona_over():
     assert carried({"voice": "master"}) == {"customer_style": "amiable"}
 
 
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def action_server():
-    port, secret = _free_port(), "persona-test-secret"
+    port, secret = free_port(), "persona-test-secret"
     env = {**os.environ, "SHOP_ENDPOINT_SECRET": secret}
     process = subprocess.Popen(
         [sys.executable, "-m", "actions.server", "--port", str(port)],

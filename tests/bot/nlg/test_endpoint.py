@@ -2,7 +2,6 @@
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -11,6 +10,7 @@ import urllib.request
 
 import pytest
 
+from bot.processes import free_port
 from bot.settings import ROOT
 from shop.endpoint_secret import ENV as ENDPOINT_SECRET_ENV
 from shop.endpoint_secret import HEADER
@@ -18,15 +18,9 @@ from shop.endpoint_secret import HEADER
 SECRET = "endpoint-test-secret"
 
 
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def web_url(tmp_path_factory):
-    port = _free_port()
+    port = free_port()
     var_dir = tmp_path_factory.mktemp("web")
     env = {
         **os.environ,
