@@ -204,6 +204,18 @@ def test_the_short_answer_keeps_a_fact_for_every_persona_and_response(
     assert checked > 500
 
 
+def test_the_short_answer_still_says_there_is_no_free_shipping_card(renderer, facts):
+    """A dominant customer asking whether their card is still valid is told they have none."""
+    from bot.nlg.personas import PERSONA_IDS
+
+    for persona_id in PERSONA_IDS:
+        for style in (None, "dominant"):
+            text = renderer.render_response(
+                "utter_membership_status", context(persona_id, style=style, facts=facts)
+            )["text"]
+            assert re.search(r"(没有|暂无)包邮卡", text), (persona_id, style, text)
+
+
 def test_praise_goes_only_in_front_of_presale_answers():
     assert adapt("答。", "utter_product_info", "expressive", FRAMES, {}) == "问得好！答。"
     for response in (
