@@ -3,8 +3,9 @@
 Rasa 3.6's ``EndpointConfig.request`` opens a new ``aiohttp.ClientSession`` (a new connection
 pool, so a new TCP connection) for every call and closes it afterwards: every custom action pays
 a connection set-up and tear-down on both ends. ``KeepAliveEndpoint`` is the same endpoint whose
-``session()`` lends one long-lived session per event loop instead, so calls reuse connections.
-Everything else (URL, headers, token, timeouts passed per call) is Rasa's own code.
+``session()`` lends one long-lived session per event loop instead, so calls reuse connections,
+and writes the request's JSON (the whole conversation, for every action call) with ujson, a
+Rasa dependency about twice as fast as the standard library's encoder. Everything else (URL, headers, token, timeouts passed per call) is Rasa's own code.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import weakref
 from typing import Any, Dict, Optional, Tuple
 
 import aiohttp
+import ujson
 from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 from rasa.utils.endpoints import EndpointConfig
 
@@ -72,6 +74,7 @@ class KeepAliveEndpoint(EndpointConfig):
                 auth=auth,
                 timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
                 connector=aiohttp.TCPConnector(limit=POOL_SIZE, keepalive_timeout=IDLE_SECONDS),
+                json_serialize=ujson.dumps,
             )
             self._sessions[loop] = session
         return _Lent(session)

@@ -5,7 +5,8 @@ machine can read in `ps`. This launcher reads the token from RASA_TOKEN, adds it
 Rasa parses in this process (`sys.argv`; `ps` shows the arguments the process was started with),
 makes Rasa's action calls end within seconds (`bot.remote_actions`), ends conversation sessions
 that grew too long for fast replies (`bot.session_cap`), calls the detail reader only for messages
-that can change a detail slot (`bot.detail_extraction`) and runs `rasa run`.
+that can change a detail slot (`bot.detail_extraction`), takes cheaper paths through Rasa's
+hot spots (`bot.speedups`) and runs `rasa run`.
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ def main(options: Optional[List[str]] = None) -> None:
 
     from rasa.__main__ import main as rasa_main
 
-    from bot import detail_extraction, remote_actions, session_cap
+    from bot import detail_extraction, remote_actions, session_cap, speedups
 
+    speedups.install()
     remote_actions.install()
     session_cap.install()
     detail_extraction.install()

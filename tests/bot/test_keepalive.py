@@ -1,6 +1,7 @@
 """Keep-alive endpoints: calls reuse one connection where Rasa's endpoint opens one per call."""
 
 import asyncio
+import json
 
 from aiohttp import web
 from rasa.utils.endpoints import EndpointConfig
@@ -37,6 +38,40 @@ def test_calls_share_one_connection_where_rasa_opens_one_each():
     assert len(set(plain)) == 3  # Rasa's own endpoint: a new connection per call
     pooled = keepalive.KeepAliveEndpoint.of(EndpointConfig("http://x", headers={"X-Secret": "s"}))
     assert len(set(asyncio.run(client_ports(pooled)))) == 1
+
+
+def test_the_action_server_receives_exactly_the_json_rasa_sends():
+    sent = {
+        "next_action": "action_check_stock",
+        "tracker": {
+            "events": [
+                {"event": "user", "timestamp": 1796671435.9717839, "text": "还有货吗？/ 😀"},
+                {"event": "slot", "name": "order_id", "value": None, "confidence": 0.1 + 0.2},
+            ],
+            "slots": {"quantity": 2, "persona": "master", "flag": True},
+        },
+    }
+    received = []
+
+    async def exchange():
+        async def echo(request):
+            received.append(await request.read())
+            return web.json_response(await request.json())
+
+        app = web.Application()
+        app.router.add_post("/webhook", echo)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        try:
+            endpoint = keepalive.KeepAliveEndpoint(f"http://127.0.0.1:{port}/webhook")
+            return await endpoint.request(method="post", json=sent)
+        finally:
+            await runner.cleanup()
+
+    assert asyncio.run(exchange()) == sent
+    assert json.loads(received[0]) == sent
 
 
 def test_one_shared_copy_per_endpoint_and_none_stays_none():
