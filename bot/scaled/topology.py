@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, List, Optional, Sequence
@@ -54,6 +55,28 @@ class Topology:
     def server_states(self) -> dict:
         """Each replica's state in the balancer (`UP`, `DOWN`, …), by replica name."""
         return balancer.server_states(balancer.stats_socket_path(self.balancer_dir))
+
+    def wait_all_up(self, timeout: float) -> None:
+        """Waits until the balancer sends to every replica.
+
+        A replica that was still loading its model when the balancer started is marked down
+        by its first health checks and taken back only after two good ones, seconds after it
+        answers: until then every request would go to the others.
+
+        Raises:
+            processes.StartupError: when a replica is not up in the balancer within `timeout`.
+        """
+        deadline = time.monotonic() + timeout
+        states: dict = {}
+        while time.monotonic() < deadline:
+            try:
+                states = self.server_states()
+            except OSError:
+                states = {}
+            if states and all(state == "UP" for state in states.values()):
+                return
+            time.sleep(0.2)
+        raise processes.StartupError(f"replicas not all up in the balancer: {states}")
 
 
 def scaled_settings(settings: Settings) -> Settings:
@@ -161,6 +184,7 @@ def running(
     topology = build(settings, services, log_dir, ports)
     processes.start_all(topology.processes, timeout=timeout)
     try:
+        topology.wait_all_up(timeout=30.0)
         yield topology
     finally:
         processes.stop_all(topology.processes)
