@@ -7,9 +7,10 @@ Sources, in order:
    order needs nothing more; anything else needs the buyer's phone tail, checked within the
    guessing limits (`actions.kit.identity.order_by_number`).
 2. A signed-in customer without a number: their recent orders that fit the request (a return is
-   about a delivered order, a refund about an order with a return ...). One is used, and the
-   answer says which; several are offered as buttons (masked number, product, day); none is
-   said so.
+   about a delivered order, a refund about an order with a return ...), narrowed to those in
+   the state the message names them by (那个还没付款的, 已经发货的那单: `shop.text.order_states`)
+   when any are. One is used, and the answer says which; several are offered as buttons
+   (masked number, product, day); none is said so.
 
 A number that is not the signed-in customer's is named as such ("not found under your account"):
 never replaced by one of their own orders, and after it the customer's single recent order is
@@ -37,6 +38,7 @@ from shop.policy import aftersale as policy
 from shop.repository.installation import INSTALLABLE_ORDER_STATES
 from shop.repository.order_choice import recent_orders
 from shop.text import inputs
+from shop.text.order_states import states_named
 
 FOUND, ASK, NOT_THEIRS, NOT_FOUND = "found", "ask", "not_theirs", "not_found"
 NEED_NUMBER, NEED_TAIL, NO_ORDERS = "need_number", "need_tail", "no_orders"
@@ -137,6 +139,18 @@ def candidate_orders(session: Session, customer_id: int, topic: Optional[str]) -
     return found or repo.orders_for_customer(session, customer_id, limit=MAX_CHOICES)
 
 
+def named_by_state(candidates: Tuple[Order, ...], text: str) -> Tuple[Order, ...]:
+    """The candidates in the state the message names them by (那个还没付款的), when any are.
+
+    Several orders stay several when the message names no state or none of them is in it.
+    """
+    states = states_named(text)
+    if len(candidates) < 2 or not states:
+        return candidates
+    named = tuple(order for order in candidates if order.state in states)
+    return named or candidates
+
+
 def resolve(session: Session, tracker: Tracker, topic: Optional[str] = None) -> OrderResolution:
     """Which order the customer means (see the module's rules).
 
@@ -164,7 +178,10 @@ def resolve(session: Session, tracker: Tracker, topic: Optional[str] = None) -> 
         return OrderResolution(NOT_FOUND if given_tail else NEED_TAIL, None, number)
     if customer_id is None:
         return OrderResolution(NEED_NUMBER)
-    candidates = tuple(candidate_orders(session, customer_id, topic_of(tracker, topic)))
+    candidates = named_by_state(
+        tuple(candidate_orders(session, customer_id, topic_of(tracker, topic))),
+        (tracker.latest_message or {}).get("text") or "",
+    )
     if not candidates:
         return OrderResolution(NO_ORDERS)
     if len(candidates) == 1 and not typed_order_numbers(tracker):

@@ -104,6 +104,23 @@ def test_several_orders_that_fit_the_request_are_offered(shop, topic, candidates
     assert offered == candidates
 
 
+@pytest.mark.parametrize(
+    "text, topic, expected",
+    [
+        ("把我那个还没付款的订单取消了吧", "modify_order", (which_order.FOUND, "2024112000001")),
+        ("那个还沒發貨的能改地址嗎", "modify_order", (which_order.FOUND, "2024112000002")),
+        ("已经发货的那单到哪了", "track_logistics", (which_order.ASK, None)),  # two shipped
+        ("已经签收的那个能退吗", "request_return", (which_order.ASK, None)),  # two delivered
+        ("待付款的那个", "track_logistics", (which_order.ASK, None)),  # none unpaid: all three
+    ],
+)
+def test_the_state_the_customer_names_narrows_their_orders(shop, text, topic, expected):
+    status, number, offered, _ = resolve(tracker(text, topic, customer=shop.alice_id), topic)
+    assert (status, number) == expected
+    if status == which_order.ASK:
+        assert len(offered) >= 2
+
+
 def test_the_buttons_mask_the_number_and_send_it_whole(shop):
     messages, _ = run(ActionAskOrderId(), tracker(intent="request_return", customer=shop.alice_id))
     [message] = messages

@@ -9,9 +9,11 @@ return, a ticket, a wrong phone tail) cannot change another's answers.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -113,6 +115,7 @@ class OrderFacts:
     has_invoice: bool
     price_drop_fen: int = 0
     size_up: Optional[str] = None  # the next size of the first item, when it is in stock
+    customer_unpaid: int = 0  # how many unpaid orders its customer has
 
     @property
     def untouched(self) -> bool:
@@ -191,6 +194,9 @@ KindTest = Callable[[OrderFacts, datetime], bool]
 # The kinds of order a conversation can ask for (see README.md for what each one is).
 ORDER_KINDS: Dict[str, KindTest] = {
     "unpaid": lambda o, now: o.state == "unpaid" and o.untouched,
+    "sole_unpaid": lambda o, now: (
+        o.state == "unpaid" and o.untouched and o.customer_unpaid == 1
+    ),
     "paid": lambda o, now: (
         o.state == "paid" and o.untouched and o.dispatch_day() >= _local_day(now)
     ),
@@ -338,6 +344,10 @@ class ShopFacts:
                 self.orders.append(
                     self._facts(session, order, returns, tickets, booked, invoiced, limit)
                 )
+        unpaid = Counter(o.customer_id for o in self.orders if o.state == "unpaid")
+        self.orders = [
+            dataclasses.replace(o, customer_unpaid=unpaid[o.customer_id]) for o in self.orders
+        ]
 
     def _facts(self, session, order, returns, tickets, booked, invoiced, limit) -> OrderFacts:
         items = tuple(
