@@ -194,9 +194,7 @@ KindTest = Callable[[OrderFacts, datetime], bool]
 # The kinds of order a conversation can ask for (see README.md for what each one is).
 ORDER_KINDS: Dict[str, KindTest] = {
     "unpaid": lambda o, now: o.state == "unpaid" and o.untouched,
-    "sole_unpaid": lambda o, now: (
-        o.state == "unpaid" and o.untouched and o.customer_unpaid == 1
-    ),
+    "sole_unpaid": lambda o, now: (o.state == "unpaid" and o.untouched and o.customer_unpaid == 1),
     "paid": lambda o, now: (
         o.state == "paid" and o.untouched and o.dispatch_day() >= _local_day(now)
     ),
