@@ -6,7 +6,8 @@ A real SQLite tracker store: what it gives back equals what Rasa's own retrieval
 import asyncio
 
 import pytest
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.brokers.broker import EventBroker
+from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
@@ -22,6 +23,18 @@ from bot.speedups import tracker_rows
 RASA_RETRIEVE = SQLTrackerStore.__dict__["_retrieve"]
 if getattr(RASA_RETRIEVE, "data_column_only", False):  # installed in this process already
     RASA_RETRIEVE = RASA_RETRIEVE.__wrapped__
+RASA_STREAM = TrackerStore.stream_events
+
+
+class Collected(EventBroker):
+    """A broker keeping what is published, in order."""
+
+    def __init__(self):
+        self.published = []
+
+    def publish(self, event):
+        self.published.append(event)
+
 
 DOMAIN = Domain.from_dict(
     {
@@ -78,10 +91,28 @@ def test_the_same_tracker_as_rasa_reads(store, sender, all_sessions):
     assert got.get_slot("product") == ("T7" if sender == "alice" else "B3")
 
 
+@pytest.mark.parametrize("sender", ["alice", "carol"])  # a stored conversation and a new one
+def test_the_same_new_events_are_streamed_without_reading_the_tracker_again(store, sender):
+    streamed = {}
+    for name, stream in (("rasa", RASA_STREAM), ("counted", tracker_rows.counted_not_reread(None))):
+        broker = Collected()
+        store.event_broker = broker
+        old = asyncio.run(RASA_RETRIEVE(store, sender, False))
+        events = list(old.events) if old is not None else []
+        events += session(5000.0, "E6")[2:]  # a next message and its answer, same session
+        tracker = DialogueStateTracker.from_events(sender, events, DOMAIN.slots)
+        asyncio.run(stream(store, tracker))
+        streamed[name] = broker.published
+    assert streamed["counted"] == streamed["rasa"]
+    assert [e["event"] for e in streamed["rasa"]][:2] == ["action", "user"]
+    assert all(e["sender_id"] == sender for e in streamed["rasa"])
+
+
 def test_installed_once(monkeypatch):
     monkeypatch.setattr(SQLTrackerStore, "_retrieve", RASA_RETRIEVE)
+    monkeypatch.setattr(SQLTrackerStore, "stream_events", RASA_STREAM)
     tracker_rows.install()
-    installed = SQLTrackerStore._retrieve
+    installed = SQLTrackerStore._retrieve, SQLTrackerStore.stream_events
     tracker_rows.install()
-    assert SQLTrackerStore._retrieve is installed
-    assert installed.data_column_only
+    assert (SQLTrackerStore._retrieve, SQLTrackerStore.stream_events) == installed
+    assert installed[0].data_column_only and installed[1].counted_not_reread
