@@ -251,7 +251,7 @@ def soak_endpoints(folder: Path, suffix: str) -> Tuple[Path, str, str]:
     import yaml
 
     config = yaml.safe_load(topology.SCALE_OUT_ENDPOINTS.read_text(encoding="utf-8"))
-    broker = config["event_broker"]
+    broker = config["event_broker"].get("forward_to") or config["event_broker"]  # RabbitMQ's
     if broker.get("queues") != [SHARED_QUEUE]:
         raise ValueError(f"endpoints.scale-out.yml no longer publishes to {SHARED_QUEUE}")
     exchange, queue = f"soak-{suffix}", f"soak_{suffix}_events"

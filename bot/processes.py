@@ -337,6 +337,7 @@ def process_env(settings: Settings) -> Dict[str, str]:
         "PYTHONPATH": str(ROOT),
         "ACTION_ENDPOINT_URL": settings.action_url,
         "NLG_ENDPOINT_URL": settings.nlg_url,
+        "WEB_EVENTS_URL": settings.events_url,
         "SHOP_DEFAULT_PERSONA": settings.default_persona,
         "SHOP_NOTICE_INTERVAL": str(settings.notice_interval),
         "TRACKER_DB": str(settings.tracker_db),

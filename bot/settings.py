@@ -61,6 +61,11 @@ class Settings:
         return f"{self.web_url}/nlg"
 
     @property
+    def events_url(self) -> str:
+        """Where Rasa's event broker pushes stored events (the web app's, `bot.push`)."""
+        return f"{self.web_url}/internal/events"
+
+    @property
     def tracker_db(self) -> Path:
         """SQLite file of the embedded tracker store."""
         return self.var_dir / "tracker.db"

@@ -14,6 +14,7 @@ same ranked list), and builds the tracker events that record each decision:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections import OrderedDict
@@ -23,6 +24,7 @@ from bot.agent import trackers
 from bot.agent.accounts import StaffSession
 from bot.agent.metrics import edit_distance
 from bot.assist.signing import SIGNATURE_HEADER, sign_body
+from bot.push.signals import FALLBACK_SECONDS, ConversationSignals, wait_woken
 from bot.rasa_client import RasaClient, RasaUnavailable
 from shop.conversation import is_customer_text
 
@@ -175,21 +177,37 @@ def latest_state(store_url: str, conversation_id: str) -> Tuple[Optional[str], b
 
 
 async def wait_for_message(
-    store_url: str, conversation_id: str, after: Optional[str], timeout: float
+    store_url: str,
+    conversation_id: str,
+    after: Optional[str],
+    timeout: float,
+    signals: Optional[ConversationSignals] = None,
 ) -> Tuple[Optional[str], bool]:
     """Waits for a held conversation's customer message other than `after`, or the time is up.
+
+    The store is read again when the Rasa server pushes an event of the conversation
+    (`bot.push`), and at the latest every `FALLBACK_SECONDS`; without `signals`, every
+    `WATCH_INTERVAL`.
 
     Returns:
         `latest_state` at that moment.
     """
     deadline = time.monotonic() + timeout
-    while True:
-        message_id, held = await asyncio.to_thread(latest_state, store_url, conversation_id)
-        if held and message_id and message_id != after:
-            return message_id, held
-        if time.monotonic() >= deadline:
-            return message_id, held
-        await asyncio.sleep(WATCH_INTERVAL)
+    with contextlib.ExitStack() as stack:
+        woken = stack.enter_context(signals.watching(conversation_id)) if signals else None
+        while True:
+            if woken is not None:
+                woken.clear()  # before the read: a push during it is not lost
+            message_id, held = await asyncio.to_thread(latest_state, store_url, conversation_id)
+            if held and message_id and message_id != after:
+                return message_id, held
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return message_id, held
+            if woken is None:
+                await asyncio.sleep(min(WATCH_INTERVAL, left))
+            else:
+                await wait_woken(woken, min(FALLBACK_SECONDS, left))
 
 
 def shown_event(found: Dict[str, Any], staff: StaffSession) -> Dict[str, Any]:

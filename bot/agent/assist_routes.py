@@ -100,7 +100,7 @@ def register(bp: Blueprint, guard: Guard, render: Callable[..., HTTPResponse]) -
         except ValueError:
             wait = 0.0
         message_id, held = await assist.wait_for_message(
-            config.tracker_store_url, conversation_id, after, wait
+            config.tracker_store_url, conversation_id, after, wait, request.app.ctx.signals
         )
         if not message_id or not held:
             return secure(json({"message_id": message_id, "held": held, "suggestions": []}))

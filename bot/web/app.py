@@ -11,6 +11,7 @@ from bot.agent import refund_review
 from bot.agent.console import create_blueprint as agent_console_blueprint
 from bot.nlg.blueprint import nlg_blueprint
 from bot.notices import job as notice_job
+from bot.push.signals import ConversationSignals, push_blueprint
 from bot.rasa_client import RasaClient
 from bot.trainer.blueprint import create_blueprint as trainer_workbench_blueprint
 from bot.web.storefront import create_blueprint as storefront_blueprint
@@ -31,6 +32,8 @@ def create_app(config: bot_settings.Settings | None = None, name: str = "shop_we
     # one client of Rasa's HTTP API for every part (its connections open on first use)
     app.ctx.rasa = RasaClient(app.ctx.settings.rasa_url, app.ctx.settings.rasa_token)
     app.blueprint(nlg_blueprint(app.ctx.settings))
+    app.ctx.signals = ConversationSignals()
+    app.blueprint(push_blueprint(app.ctx.signals, app.ctx.settings.endpoint_secret))
     notice_job.install(app, app.ctx.settings)
     app.blueprint(storefront_blueprint())
     app.blueprint(agent_console_blueprint())

@@ -9,6 +9,7 @@ import pytest
 
 from bot.agent import assist
 from bot.agent.accounts import StaffSession
+from bot.push.signals import FALLBACK_SECONDS, ConversationSignals
 from bot.rasa_client import RasaUnavailable
 
 CONVERSATION = "web-3f2a9c"
@@ -353,6 +354,31 @@ def test_wait_returns_when_a_new_message_arrives(tracker_db):
     found, elapsed = asyncio.run(scenario())
     assert found == ("m2", True)
     assert 0.15 <= elapsed < 1.0
+
+
+@pytest.mark.parametrize("pushed", [True, False])
+def test_a_push_wakes_the_wait_at_once_and_a_lost_one_costs_the_fallback(tracker_db, pushed):
+    store(tracker_db, [marker("pause"), user("我要退货", "m1"), bot("好的", "agent")])
+    signals = ConversationSignals()
+
+    async def scenario():
+        def arrive():
+            store(tracker_db, [user("退货地址是哪里", "m2")])
+            if pushed:
+                assert signals.notify(CONVERSATION) == 1
+            assert signals.notify("someone-else") == 0
+
+        asyncio.get_running_loop().call_later(0.15, arrive)
+        started = time.monotonic()
+        found = await assist.wait_for_message(url(tracker_db), CONVERSATION, "m1", 5.0, signals)
+        return found, time.monotonic() - started
+
+    found, elapsed = asyncio.run(scenario())
+    assert found == ("m2", True)
+    if pushed:
+        assert 0.15 <= elapsed < 0.6
+    else:
+        assert FALLBACK_SECONDS - 0.05 <= elapsed < FALLBACK_SECONDS + 1.0
 
 
 # events and decisions

@@ -22,6 +22,8 @@ from bot.processes import free_port
 from bot.settings import ROOT
 from bot.web import auth as customer_auth
 from shop.demo import seed
+from shop.endpoint_secret import ENV as ENDPOINT_SECRET_ENV
+from shop.endpoint_secret import HEADER as ENDPOINT_SECRET_HEADER
 from shop.signing import conversation_id_for, proven_metadata
 
 KEY = "console-test-key"
@@ -91,6 +93,9 @@ def call(base, path, method="GET", cookie=None, body=None, form=None, headers=No
         return error.code, error.headers, error.read().decode()
 
 
+PUSH_SECRET = "push-test-secret"
+
+
 @pytest.fixture(scope="module")
 def console(tmp_path_factory):
     var_dir = tmp_path_factory.mktemp("console-var")
@@ -110,6 +115,7 @@ def console(tmp_path_factory):
         "WEB_PORT": str(port),
         "RASA_PORT": str(rasa.server_address[1]),
         "RASA_TOKEN": TOKEN,
+        ENDPOINT_SECRET_ENV: PUSH_SECRET,
     }
     env.pop("SHOP_DATABASE_URL", None)
     process = subprocess.Popen(
@@ -484,3 +490,14 @@ def test_compensation_above_the_frontline_waits_in_the_supervisors_queue(console
     assert escalated in [
         row["conversation_id"] for row in listing("supervisor", "supervisor-demo")["queue"]
     ]
+
+
+def test_only_the_rasa_server_may_push_events(console):
+    pushed = {"sender_id": "c" * 32, "event": "user"}
+    secret = {ENDPOINT_SECRET_HEADER: PUSH_SECRET}
+    assert call(console["base"], "/internal/events", "POST", body=pushed)[0] == 401
+    wrong = {ENDPOINT_SECRET_HEADER: "guess"}
+    assert call(console["base"], "/internal/events", "POST", body=pushed, headers=wrong)[0] == 401
+    for bad in ({"event": "user"}, {"sender_id": "../../etc", "event": "user"}, ["x"]):
+        assert call(console["base"], "/internal/events", "POST", body=bad, headers=secret)[0] == 400
+    assert call(console["base"], "/internal/events", "POST", body=pushed, headers=secret)[0] == 204

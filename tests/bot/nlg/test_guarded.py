@@ -177,6 +177,7 @@ def test_built_before_the_model_it_learns_the_responses_or_reads_the_domain_file
 
 STORE_VARIABLES = [
     "TRACKER_DB",
+    "WEB_EVENTS_URL",
     "REDIS_HOST",
     "RABBITMQ_HOST",
     "RABBITMQ_USER",
