@@ -170,10 +170,11 @@ def resolve(session: Session, tracker: Tracker) -> Resolution:
     current = latest
     if not latest.names_something and not latest.suggestions and slot:
         current = match_text(products, slot)
-    earlier = list(_earlier_matches(products, tracker))
+    # read lazily, newest first: most messages name their product, and then nothing earlier is
+    # read; after an earlier match is taken, the iterator goes on with the older ones
+    earlier = _earlier_matches(products, tracker)
     if not current.names_something and not current.suggestions and not current.query:
         current = next((m for m in earlier if m.names_something), current)
-        earlier = earlier[earlier.index(current) + 1 :] if current in earlier else earlier
     if current.product is not None:
         return Resolution(FOUND, current.product, current.products, current.query)
     if current.products:
