@@ -42,8 +42,21 @@ def test_nothing_is_carried_when_the_domain_says_so():
 
 def test_rasa_runs_this_action_at_every_session_start():
     """Rasa calls the action server's action_session_start only when the domain names it."""
-    assert "action_session_start" in DOMAIN["actions"]
+    named = [a if isinstance(a, str) else next(iter(a)) for a in DOMAIN["actions"]]
+    assert "action_session_start" in named
     assert DOMAIN["session_config"]["carry_over_slots_to_new_session"] is True
     executor = ActionExecutor()
     executor.register_package("actions")
     assert "action_session_start" in executor.actions
+
+
+def test_the_actions_that_read_the_domain_are_sent_it():
+    """endpoints.yml sends the domain only where asked (selective domain): these read it."""
+    from rasa.shared.core.domain import Domain
+
+    from bot.settings import ROOT
+
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    for reader in ("action_session_start", "action_extract_persona", "validate_return_form"):
+        assert domain.does_custom_action_explicitly_need_domain(reader), reader
+    assert not domain.does_custom_action_explicitly_need_domain("action_check_stock")
