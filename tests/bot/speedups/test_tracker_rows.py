@@ -4,10 +4,11 @@ A real SQLite tracker store: what it gives back equals what Rasa's own retrieval
 """
 
 import asyncio
+import sqlite3
 
 import pytest
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
+from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
@@ -23,7 +24,9 @@ from bot.speedups import tracker_rows
 RASA_RETRIEVE = SQLTrackerStore.__dict__["_retrieve"]
 if getattr(RASA_RETRIEVE, "data_column_only", False):  # installed in this process already
     RASA_RETRIEVE = RASA_RETRIEVE.__wrapped__
-RASA_STREAM = TrackerStore.stream_events
+RASA_SAVE = SQLTrackerStore.__dict__["save"]
+if getattr(RASA_SAVE, "counted_once", False):
+    RASA_SAVE = RASA_SAVE.__wrapped__
 
 
 class Collected(EventBroker):
@@ -91,28 +94,40 @@ def test_the_same_tracker_as_rasa_reads(store, sender, all_sessions):
     assert got.get_slot("product") == ("T7" if sender == "alice" else "B3")
 
 
+def rows(db):
+    with sqlite3.connect(db) as connection:
+        return connection.execute(
+            "SELECT id, sender_id, type_name, timestamp, intent_name, action_name, data"
+            " FROM events ORDER BY id"
+        ).fetchall()
+
+
 @pytest.mark.parametrize("sender", ["alice", "carol"])  # a stored conversation and a new one
-def test_the_same_new_events_are_streamed_without_reading_the_tracker_again(store, sender):
-    streamed = {}
-    for name, stream in (("rasa", RASA_STREAM), ("counted", tracker_rows.counted_not_reread(None))):
-        broker = Collected()
-        store.event_broker = broker
+def test_a_save_stores_and_streams_what_rasa_s_own_save_does(tmp_path, sender):
+    outcome = {}
+    for name, save in (("rasa", RASA_SAVE), ("counted", tracker_rows.counted_once(RASA_SAVE))):
+        db = tmp_path / f"{name}.db"
+        store = SQLTrackerStore(DOMAIN, dialect="sqlite", db=str(db))
+        stored = [e for n, p in enumerate(["H16", "T7"]) for e in session(1000.0 * (n + 1), p)]
+        asyncio.run(RASA_SAVE(store, DialogueStateTracker.from_events("alice", stored)))
+        store.event_broker = Collected()
         old = asyncio.run(RASA_RETRIEVE(store, sender, False))
         events = list(old.events) if old is not None else []
         events += session(5000.0, "E6")[2:]  # a next message and its answer, same session
-        tracker = DialogueStateTracker.from_events(sender, events, DOMAIN.slots)
-        asyncio.run(stream(store, tracker))
-        streamed[name] = broker.published
-    assert streamed["counted"] == streamed["rasa"]
-    assert [e["event"] for e in streamed["rasa"]][:2] == ["action", "user"]
-    assert all(e["sender_id"] == sender for e in streamed["rasa"])
+        asyncio.run(save(store, DialogueStateTracker.from_events(sender, events, DOMAIN.slots)))
+        outcome[name] = (rows(db), store.event_broker.published)
+    assert outcome["counted"] == outcome["rasa"]
+    stored_rows, published = outcome["rasa"]
+    assert len(published) == 6 and [e["event"] for e in published][:2] == ["action", "user"]
+    assert [row[1] for row in stored_rows].count(sender) == (22 if sender == "alice" else 6)
+    assert stored_rows[-5][4] == "ask_stock" and stored_rows[-3][5] == "action_check_stock"
 
 
 def test_installed_once(monkeypatch):
     monkeypatch.setattr(SQLTrackerStore, "_retrieve", RASA_RETRIEVE)
-    monkeypatch.setattr(SQLTrackerStore, "stream_events", RASA_STREAM)
+    monkeypatch.setattr(SQLTrackerStore, "save", RASA_SAVE)
     tracker_rows.install()
-    installed = SQLTrackerStore._retrieve, SQLTrackerStore.stream_events
+    installed = SQLTrackerStore._retrieve, SQLTrackerStore.save
     tracker_rows.install()
-    assert (SQLTrackerStore._retrieve, SQLTrackerStore.stream_events) == installed
-    assert installed[0].data_column_only and installed[1].counted_not_reread
+    assert (SQLTrackerStore._retrieve, SQLTrackerStore.save) == installed
+    assert installed[0].data_column_only and installed[1].counted_once
