@@ -62,7 +62,7 @@ class Settings:
 
     @property
     def events_url(self) -> str:
-        """Where Rasa's event broker pushes stored events (the web app's, `bot.push`)."""
+        """Where Rasa's event broker pushes stored events (the web app's, `bot.event_push`)."""
         return f"{self.web_url}/internal/events"
 
     @property

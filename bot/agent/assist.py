@@ -23,8 +23,8 @@ from typing import Any, Dict, List, Optional, Tuple
 from bot.agent import trackers
 from bot.agent.accounts import StaffSession
 from bot.agent.metrics import edit_distance
+from bot.agent.wakeups import FALLBACK_SECONDS, ConversationSignals, wait_woken
 from bot.assist.signing import SIGNATURE_HEADER, sign_body
-from bot.push.signals import FALLBACK_SECONDS, ConversationSignals, wait_woken
 from bot.rasa_client import RasaClient, RasaUnavailable
 from shop.conversation import is_customer_text
 
@@ -186,7 +186,7 @@ async def wait_for_message(
     """Waits for a held conversation's customer message other than `after`, or the time is up.
 
     The store is read again when the Rasa server pushes an event of the conversation
-    (`bot.push`), and at the latest every `FALLBACK_SECONDS`; without `signals`, every
+    (`bot.event_push`), and at the latest every `FALLBACK_SECONDS`; without `signals`, every
     `WATCH_INTERVAL`.
 
     Returns:

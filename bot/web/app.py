@@ -9,9 +9,9 @@ from sanic.response import HTTPResponse, json
 from bot import settings as bot_settings
 from bot.agent import refund_review
 from bot.agent.console import create_blueprint as agent_console_blueprint
+from bot.agent.wakeups import ConversationSignals, push_blueprint
 from bot.nlg.blueprint import nlg_blueprint
 from bot.notices import job as notice_job
-from bot.push.signals import ConversationSignals, push_blueprint
 from bot.rasa_client import RasaClient
 from bot.trainer.blueprint import create_blueprint as trainer_workbench_blueprint
 from bot.web.storefront import create_blueprint as storefront_blueprint

@@ -9,7 +9,7 @@ import pytest
 
 from bot.agent import assist
 from bot.agent.accounts import StaffSession
-from bot.push.signals import FALLBACK_SECONDS, ConversationSignals
+from bot.agent.wakeups import FALLBACK_SECONDS, ConversationSignals
 from bot.rasa_client import RasaUnavailable
 
 CONVERSATION = "web-3f2a9c"

@@ -1,9 +1,15 @@
 """The Rasa server's event broker that tells the web app a conversation has a new event.
 
+The agent console waits for a customer's message in a conversation an agent holds (the
+suggestions long-poll, `bot.agent.assist.wait_for_message`). Without a push it could only read
+Rasa's tracker store again and again; with it, the web app (`bot.agent.wakeups`) wakes the
+waiters of a conversation the moment Rasa stores one of its events, and they read the store once.
+A lost push (web app restarting, too many in flight) costs at most `wakeups.FALLBACK_SECONDS`.
+
 `endpoints.yml`:
 
     event_broker:
-      type: bot.push.broker.WebAppPush
+      type: bot.event_push.WebAppPush
       url: ${WEB_EVENTS_URL}                 # the web app's POST /internal/events
       headers: {X-Shop-Endpoint-Secret: ${SHOP_ENDPOINT_SECRET}}
       timeout: 1                             # seconds a post may take

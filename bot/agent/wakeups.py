@@ -1,4 +1,6 @@
-"""The web app's side of the push: `POST /internal/events` wakes who waits on a conversation.
+"""The web app's side of the Rasa server's push (`bot.event_push`): who waits is woken.
+
+`POST /internal/events` `{"sender_id", "event"}` wakes whoever waits on that conversation.
 
 `ConversationSignals.watching(conversation_id)` gives an `asyncio.Event` set by every push for
 that conversation while the block runs (clear it, read the store, then wait on it: a push

@@ -1,4 +1,4 @@
-"""Rasa's event broker that pushes to the web app (bot/push/broker.py), against a real server."""
+"""Rasa's event broker that pushes to the web app (bot/event_push.py), against a real server."""
 
 import asyncio
 import json
@@ -7,8 +7,8 @@ from aiohttp import web
 from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
 
+from bot.event_push import WebAppPush
 from bot.processes import free_port
-from bot.push.broker import WebAppPush
 
 EVENTS = [
     {"sender_id": "c1", "event": "action", "name": "action_listen"},
@@ -73,7 +73,7 @@ def test_built_from_the_endpoints_section_and_every_event_forwarded(tmp_path):
         config = EndpointConfig(
             url=url,
             headers={"X-Secret": "s"},
-            type="bot.push.broker.WebAppPush",
+            type="bot.event_push.WebAppPush",
             timeout=2,
             forward_to={"type": "file", "path": str(tmp_path / "events.log")},
         )
