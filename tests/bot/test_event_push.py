@@ -9,6 +9,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 from bot.event_push import WebAppPush
 from bot.processes import free_port
+from tests.bot.http_stub import serving
 
 EVENTS = [
     {"sender_id": "c1", "event": "action", "name": "action_listen"},
@@ -32,24 +33,17 @@ class Collected(EventBroker):
 
 
 async def pushed_to_a_web_app(make_broker, events, status=204):
-    received, port = [], free_port()
+    received = []
 
     async def take(request):
         received.append((request.headers.get("X-Secret"), await request.json()))
         return web.Response(status=status)
 
-    app = web.Application()
-    app.router.add_post("/internal/events", take)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        broker = await make_broker(f"http://127.0.0.1:{port}/internal/events")
+    async with serving("/internal/events", take) as url:
+        broker = await make_broker(url)
         for event in events:
             broker.publish(event)
         await broker.close()  # waits for the posts in flight
-    finally:
-        await runner.cleanup()
     return broker, received
 
 

@@ -7,7 +7,7 @@ from aiohttp import web
 from rasa.utils.endpoints import EndpointConfig
 
 from bot import keepalive
-from bot.processes import free_port
+from tests.bot.http_stub import serving
 
 
 async def client_ports(endpoint: EndpointConfig, calls: int = 3) -> list:
@@ -18,18 +18,10 @@ async def client_ports(endpoint: EndpointConfig, calls: int = 3) -> list:
         ports.append(request.transport.get_extra_info("peername")[1])
         return web.json_response({"ok": True, "secret": request.headers.get("X-Secret")})
 
-    app = web.Application()
-    app.router.add_post("/webhook", answer)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        endpoint.url = f"http://127.0.0.1:{port}/webhook"
+    async with serving("/webhook", answer) as url:
+        endpoint.url = url
         for _ in range(calls):
             assert await endpoint.request(method="post", json={}) == {"ok": True, "secret": "s"}
-    finally:
-        await runner.cleanup()
     return ports
 
 
@@ -58,17 +50,8 @@ def test_the_action_server_receives_exactly_the_json_rasa_sends():
             received.append(await request.read())
             return web.json_response(await request.json())
 
-        app = web.Application()
-        app.router.add_post("/webhook", echo)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        port = free_port()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        try:
-            endpoint = keepalive.KeepAliveEndpoint(f"http://127.0.0.1:{port}/webhook")
-            return await endpoint.request(method="post", json=sent)
-        finally:
-            await runner.cleanup()
+        async with serving("/webhook", echo) as url:
+            return await keepalive.KeepAliveEndpoint(url).request(method="post", json=sent)
 
     assert asyncio.run(exchange()) == sent
     assert json.loads(received[0]) == sent

@@ -20,6 +20,7 @@ from bot.nlg.guarded import GuardedNLG
 from bot.processes import free_port
 from bot.remote_actions import GuardedRemoteAction
 from shop.endpoint_secret import HEADER
+from tests.bot.http_stub import serving
 
 SECRET = "action-test-secret"
 APOLOGY = "非常抱歉亲，系统暂时查不到，正在为您转接人工客服~"
@@ -95,16 +96,8 @@ async def action_server(status=200, body=None):
             return web.json_response({"error": "no secret"}, status=401)
         return web.json_response(body, status=status)
 
-    app = web.Application()
-    app.router.add_post("/webhook", webhook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield f"http://127.0.0.1:{port}/webhook", seen
-    finally:
-        await runner.cleanup()
+    async with serving("/webhook", webhook) as url:
+        yield url, seen
 
 
 @contextlib.asynccontextmanager

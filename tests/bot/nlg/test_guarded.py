@@ -17,6 +17,7 @@ from bot.nlg.renderer import Renderer
 from bot.nlg.script import to_script
 from bot.processes import free_port
 from shop.endpoint_secret import HEADER
+from tests.bot.http_stub import serving
 
 SECRET = "nlg-test-secret"
 DOMAIN = Domain.from_yaml(
@@ -69,16 +70,8 @@ async def persona_renderer():
             return web.json_response({"error": "no secret"}, status=401)
         return web.json_response({"text": "主人，您的宝贝已经出发啦"})
 
-    app = web.Application()
-    app.router.add_post("/nlg", answer)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield f"http://127.0.0.1:{port}/nlg", seen
-    finally:
-        await runner.cleanup()
+    async with serving("/nlg", answer) as url:
+        yield url, seen
 
 
 @contextlib.asynccontextmanager
