@@ -14,7 +14,6 @@ same ranked list), and builds the tracker events that record each decision:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 from collections import OrderedDict
@@ -29,7 +28,6 @@ from bot.rasa_client import RasaClient, RasaUnavailable
 from shop.conversation import is_customer_text
 
 CACHE_SIZE = 256
-WATCH_INTERVAL = 0.05
 
 
 class SuggestionCache:
@@ -181,33 +179,27 @@ async def wait_for_message(
     conversation_id: str,
     after: Optional[str],
     timeout: float,
-    signals: Optional[ConversationSignals] = None,
+    signals: ConversationSignals,
 ) -> Tuple[Optional[str], bool]:
     """Waits for a held conversation's customer message other than `after`, or the time is up.
 
     The store is read again when the Rasa server pushes an event of the conversation
-    (`bot.event_push`), and at the latest every `FALLBACK_SECONDS`; without `signals`, every
-    `WATCH_INTERVAL`.
+    (`bot.event_push`, through `signals`), and at the latest every `FALLBACK_SECONDS`.
 
     Returns:
         `latest_state` at that moment.
     """
     deadline = time.monotonic() + timeout
-    with contextlib.ExitStack() as stack:
-        woken = stack.enter_context(signals.watching(conversation_id)) if signals else None
+    with signals.watching(conversation_id) as woken:
         while True:
-            if woken is not None:
-                woken.clear()  # before the read: a push during it is not lost
+            woken.clear()  # before the read: a push during it is not lost
             message_id, held = await asyncio.to_thread(latest_state, store_url, conversation_id)
             if held and message_id and message_id != after:
                 return message_id, held
             left = deadline - time.monotonic()
             if left <= 0:
                 return message_id, held
-            if woken is None:
-                await asyncio.sleep(min(WATCH_INTERVAL, left))
-            else:
-                await wait_woken(woken, min(FALLBACK_SECONDS, left))
+            await wait_woken(woken, min(FALLBACK_SECONDS, left))
 
 
 def shown_event(found: Dict[str, Any], staff: StaffSession) -> Dict[str, Any]:
