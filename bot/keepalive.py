@@ -5,7 +5,8 @@ pool, so a new TCP connection) for every call and closes it afterwards: every cu
 a connection set-up and tear-down on both ends. ``KeepAliveEndpoint`` is the same endpoint whose
 ``session()`` lends one long-lived session per event loop instead, so calls reuse connections,
 and writes the request's JSON (the whole conversation, for every action call) with ujson, a
-Rasa dependency about twice as fast as the standard library's encoder. Everything else (URL, headers, token, timeouts passed per call) is Rasa's own code.
+Rasa dependency about twice as fast as the standard library's encoder. Everything else (URL,
+headers, token, timeouts passed per call) is Rasa's own code.
 """
 
 from __future__ import annotations

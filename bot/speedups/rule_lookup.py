@@ -58,7 +58,7 @@ class LookupIndex:
         name = _previous_action(latest)
         found = self._candidates.get(name)
         if found is None:
-            found = {**self.any_action, **(self.by_action.get(name, {}) if name else {})}
+            found = {**self.any_action, **self.by_action.get(name, {})}  # no rule under None
             self._candidates[name] = found
         return found
 
