@@ -11,9 +11,18 @@ from __future__ import annotations
 
 def install() -> None:
     """Installs every speed-up in this package (once)."""
-    from bot.speedups import event_types, frozen_model, rule_lookup, tracker_rows
+    from bot.speedups import (
+        event_types,
+        frozen_model,
+        kept_events,
+        prior_states,
+        rule_lookup,
+        tracker_rows,
+    )
 
     event_types.install()
     frozen_model.install()
     rule_lookup.install()
     tracker_rows.install()
+    kept_events.install()
+    prior_states.install()
