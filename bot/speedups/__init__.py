@@ -14,7 +14,6 @@ def install() -> None:
     from bot.speedups import (
         event_types,
         frozen_model,
-        kept_events,
         prior_states,
         rule_lookup,
         tracker_rows,
@@ -24,5 +23,4 @@ def install() -> None:
     frozen_model.install()
     rule_lookup.install()
     tracker_rows.install()
-    kept_events.install()
     prior_states.install()
