@@ -16,6 +16,7 @@ def install() -> None:
         frozen_model,
         prior_states,
         rule_lookup,
+        tracker_copy,
         tracker_rows,
     )
 
@@ -24,3 +25,4 @@ def install() -> None:
     rule_lookup.install()
     tracker_rows.install()
     prior_states.install()
+    tracker_copy.install()
