@@ -9,40 +9,56 @@ With `install`, `copy` builds the same tracker from the state the replay would r
 event list holding the same events, each slot copied with its value, the active loop copied, and
 the rest of the state (latest action, message, bot utterance, follow-up action, pause) taken as
 it is, as the replay takes the same event objects. What the replay does not carry over is not
-carried over either: the model and assistant ids and any other attribute set on the tracker
-outside its events. The test compares every attribute with Rasa's copy.
+carried over either: the model and assistant ids and any attribute a new tracker does not have.
+The test compares every attribute with Rasa's copy.
 """
 
 from __future__ import annotations
 
-import copy
 import functools
-from typing import Callable
+from typing import Callable, TypeVar
 
+from rasa.shared.constants import DEFAULT_SENDER_ID
 from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import AnySlotDict, DialogueStateTracker
 
 Copy = Callable[[DialogueStateTracker], DialogueStateTracker]
+T = TypeVar("T")
+
+# What a new tracker holds (its `__init__`); nothing else set on a tracker is copied
+STATE = tuple(vars(DialogueStateTracker("state", [])))
+
+
+def same_class_copy(thing: T) -> T:
+    """A shallow copy of a plain object (what `copy.copy` makes, without its generic path)."""
+    new = thing.__class__.__new__(thing.__class__)
+    new.__dict__.update(thing.__dict__)
+    return new
 
 
 def state_copy(tracker: DialogueStateTracker) -> DialogueStateTracker:
     """A tracker equal to what Rasa's replaying `copy` gives, built from `tracker`'s state."""
-    clone = tracker.init_copy()  # sender, slot definitions, history limit, rule flag
+    clone = DialogueStateTracker.__new__(DialogueStateTracker)
+    state = vars(clone)
+    for name in STATE:
+        state[name] = getattr(tracker, name)
     clone.events = tracker._create_events(list(tracker.events))
     slots = AnySlotDict() if isinstance(tracker.slots, AnySlotDict) else {}
     for name, slot in tracker.slots.items():
-        slots[name] = copy.copy(slot)
+        slots[name] = same_class_copy(slot)
     clone.slots = slots
-    clone._paused = tracker._paused
-    clone.followup_action = tracker.followup_action
-    clone.latest_action = tracker.latest_action
     message = tracker.latest_message
-    clone.latest_message = UserUttered.empty() if message == UserUttered.empty() else message
+    if message is None or message == UserUttered.empty():
+        clone.latest_message = UserUttered.empty()  # the tracker's own, as a replay makes it
     utterance = tracker.latest_bot_utterance
-    clone.latest_bot_utterance = (
-        BotUttered.empty() if utterance == BotUttered.empty() else utterance
-    )
-    clone.active_loop = copy.copy(tracker.active_loop)
+    if utterance is None or utterance == BotUttered.empty():
+        clone.latest_bot_utterance = BotUttered.empty()
+    if tracker.active_loop is not None:
+        clone.active_loop = same_class_copy(tracker.active_loop)
+    clone.sender_id = tracker.sender_id or DEFAULT_SENDER_ID  # as Rasa's `init_copy` has it
+    clone.sender_source = None  # neither these nor the ids set outside the events are copied
+    clone.model_id = None
+    clone.assistant_id = None
     return clone
 
 

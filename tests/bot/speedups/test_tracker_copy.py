@@ -50,7 +50,9 @@ def test_every_attribute_as_rasa_s_copy_after_every_event():
     compared = 0
     for conversation in range(40):
         tracker = DialogueStateTracker(f"customer-{conversation}", DOMAIN.slots)
-        tracker.model_id = "model-1"  # set outside the events: Rasa's copy drops it
+        tracker.model_id = "model-1"  # set outside the events: Rasa's copy drops them
+        tracker.sender_source = "stories.yml"
+        tracker.read_from_rows = 12
         for _ in range(randomly.randint(3, 40)):
             tracker.update(random_event(randomly), DOMAIN)
             expected, got = RASA_COPY(tracker), tracker_copy.state_copy(tracker)
