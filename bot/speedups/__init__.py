@@ -16,6 +16,7 @@ def install() -> None:
         frozen_model,
         prior_states,
         rule_lookup,
+        rule_states_log,
         tracker_copy,
         tracker_rows,
     )
@@ -23,6 +24,7 @@ def install() -> None:
     event_types.install()
     frozen_model.install()
     rule_lookup.install()
+    rule_states_log.install()
     tracker_rows.install()
     prior_states.install()
     tracker_copy.install()
