@@ -15,6 +15,8 @@ from typing import Callable, Dict, Optional, Type
 
 from rasa.shared.core.events import Event
 
+from bot.speedups.patching import replace_once
+
 Resolve = Callable[[str, Optional[Type[Event]]], Optional[Type[Event]]]
 
 
@@ -47,7 +49,4 @@ def remembering(resolve: Resolve) -> Resolve:
 
 def install() -> None:
     """Makes `Event.resolve_by_type` remember what it found (once)."""
-    current = Event.resolve_by_type
-    if getattr(current, "remembering", False):
-        return
-    Event.resolve_by_type = staticmethod(remembering(current))  # type: ignore[method-assign]
+    replace_once(Event, "resolve_by_type", "remembering", remembering, static=True)

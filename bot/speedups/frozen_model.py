@@ -20,6 +20,8 @@ from typing import Any, Callable
 
 from rasa.core.agent import Agent
 
+from bot.speedups.patching import replace_once
+
 logger = logging.getLogger(__name__)
 
 SETTLE_SECONDS = 2.0
@@ -54,7 +56,4 @@ def freezing(load_model: LoadModel) -> LoadModel:
 
 def install() -> None:
     """Makes `Agent.load_model` freeze the loaded model (once)."""
-    current = Agent.load_model
-    if getattr(current, "freezing", False):
-        return
-    Agent.load_model = freezing(current)  # type: ignore[method-assign]
+    replace_once(Agent, "load_model", "freezing", freezing)

@@ -30,6 +30,8 @@ from rasa.shared.core.domain import Domain, State, SubState
 from rasa.shared.core.events import ActionExecuted, DefinePrevUserUtteredFeaturization, Event
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.speedups.patching import replace_once
+
 CONVERSATIONS_KEPT = 600  # (conversation, way of asking) pairs whose progress is kept
 
 StatesForHistory = Callable[..., List[State]]
@@ -226,7 +228,9 @@ def incremental(states_for_history: StatesForHistory, loops: StateLoops) -> Stat
 
 def install() -> None:
     """Makes `Domain.states_for_tracker_history` continue from where it stopped (once)."""
-    current = Domain.states_for_tracker_history
-    if getattr(current, "incremental", False):
-        return
-    Domain.states_for_tracker_history = incremental(current, StateLoops())  # type: ignore[method-assign]
+    replace_once(
+        Domain,
+        "states_for_tracker_history",
+        "incremental",
+        lambda current: incremental(current, StateLoops()),
+    )

@@ -24,6 +24,8 @@ from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET
 from rasa.shared.core.generator import State
 from rasa.shared.nlu.constants import ACTION_NAME
 
+from bot.speedups.patching import replace_once
+
 PossibleKeys = Callable[[Any, Dict[str, str], List[State]], Set[str]]
 
 CACHE = "_rule_lookup_index"
@@ -94,7 +96,4 @@ def last_turns_only(possible_keys: PossibleKeys) -> PossibleKeys:
 
 def install() -> None:
     """Makes `RulePolicy` filter its rules against the last turns only (once)."""
-    current = RulePolicy._get_possible_keys
-    if getattr(current, "last_turns_only", False):
-        return
-    RulePolicy._get_possible_keys = last_turns_only(current)  # type: ignore[method-assign]
+    replace_once(RulePolicy, "_get_possible_keys", "last_turns_only", last_turns_only)

@@ -15,6 +15,8 @@ from typing import Callable, Dict, List
 
 from rasa.core.policies.rule_policy import RulePolicy
 
+from bot.speedups.patching import replace_once
+
 RULE_POLICY_LOGGER = "rasa.core.policies.rule_policy"  # the logger of Rasa's debug line
 
 FormatStates = Callable[[List[Dict]], str]
@@ -36,7 +38,6 @@ def only_when_logged(format_states: FormatStates) -> FormatStates:
 
 def install() -> None:
     """Makes `RulePolicy.format_tracker_states` format only for a written debug line (once)."""
-    current = RulePolicy.format_tracker_states
-    if getattr(current, "only_when_logged", False):
-        return
-    RulePolicy.format_tracker_states = staticmethod(only_when_logged(current))  # type: ignore[method-assign]
+    replace_once(
+        RulePolicy, "format_tracker_states", "only_when_logged", only_when_logged, static=True
+    )

@@ -22,6 +22,8 @@ from rasa.shared.constants import DEFAULT_SENDER_ID
 from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import AnySlotDict, DialogueStateTracker
 
+from bot.speedups.patching import replace_once
+
 Copy = Callable[[DialogueStateTracker], DialogueStateTracker]
 T = TypeVar("T")
 
@@ -75,7 +77,4 @@ def from_state(replaying: Copy) -> Copy:
 
 def install() -> None:
     """Makes `DialogueStateTracker.copy` copy the state instead of replaying (once)."""
-    current = DialogueStateTracker.copy
-    if getattr(current, "from_state", False):
-        return
-    DialogueStateTracker.copy = from_state(current)  # type: ignore[method-assign]
+    replace_once(DialogueStateTracker, "copy", "from_state", from_state)

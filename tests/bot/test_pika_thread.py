@@ -6,7 +6,6 @@ order, and none may be left behind by `close`.
 """
 
 import asyncio
-import json
 import socket
 import threading
 import time
@@ -16,6 +15,7 @@ import pytest
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.pika_thread import PikaInThread
+from tests.rabbitmq_queue import drain
 
 HOST = "127.0.0.1"
 
@@ -29,22 +29,6 @@ def rabbitmq_reachable() -> bool:
 
 
 pytestmark = pytest.mark.skipif(not rabbitmq_reachable(), reason="no RabbitMQ on 127.0.0.1")
-
-
-async def drained(queue_name):
-    import aio_pika
-
-    connection = await aio_pika.connect_robust(f"amqp://guest:guest@{HOST}/")
-    async with connection:
-        channel = await connection.channel()
-        queue = await channel.declare_queue(queue_name, durable=True)
-        bodies = []
-        while True:
-            message = await queue.get(no_ack=True, fail=False)
-            if message is None:
-                await queue.delete(if_unused=False, if_empty=False)
-                return bodies
-            bodies.append(json.loads(message.body))
 
 
 def queued(queue_name):
@@ -111,7 +95,7 @@ def test_events_reach_rabbitmq_in_order_while_the_server_loop_is_busy():
         return arrived_while_busy
 
     arrived_while_busy = asyncio.run(scenario())
-    bodies = asyncio.run(drained(queue_name))
+    bodies = asyncio.run(drain(queue_name, delete=True))
     assert arrived_while_busy == 600
     assert [body["n"] for body in bodies] == list(range(600))
 
@@ -127,7 +111,7 @@ def test_close_publishes_what_is_still_queued():
         broker.publish({"event": "bot", "sender_id": "bob", "n": "after close"})  # a warning
 
     asyncio.run(scenario())
-    assert [body["n"] for body in asyncio.run(drained(queue_name))] == list(range(300))
+    assert [body["n"] for body in asyncio.run(drain(queue_name, delete=True))] == list(range(300))
 
 
 def test_an_unreachable_rabbitmq_fails_the_start_and_leaves_no_thread():

@@ -14,6 +14,7 @@ import pytest
 from bot.settings import ROOT
 from bot.web.auth import anonymous_session_id
 from tests.e2e.conftest import running_stack, stack_settings, texts
+from tests.rabbitmq_queue import drain
 
 pytestmark = pytest.mark.e2e
 
@@ -46,21 +47,6 @@ def _postgres(sql: str, database: str = "postgres") -> list:
         connection.close()
 
 
-async def _drain_events(queue_name: str) -> list:
-    import aio_pika
-
-    connection = await aio_pika.connect_robust(f"amqp://guest:guest@{HOST}/")
-    async with connection:
-        channel = await connection.channel()
-        queue = await channel.declare_queue(queue_name, durable=True)
-        bodies = []
-        while True:
-            message = await queue.get(no_ack=True, fail=False)
-            if message is None:
-                return bodies
-            bodies.append(json.loads(message.body))
-
-
 @pytest.fixture(scope="module")
 def scaled(tmp_path_factory):
     missing = _missing_services()
@@ -69,7 +55,7 @@ def scaled(tmp_path_factory):
     suffix = uuid.uuid4().hex[:8]
     shop_db, tracker_db = f"shop_e2e_{suffix}", f"tracker_e2e_{suffix}"
     _postgres(f"CREATE DATABASE {shop_db}")
-    asyncio.run(_drain_events("shop_assist_events"))
+    asyncio.run(drain("shop_assist_events"))
     env = {
         "SHOP_DEMO": "1",  # seed the demo shop (and its demo accounts) into PostgreSQL
         "SHOP_DATABASE_URL": f"postgresql+psycopg2://postgres@{HOST}/{shop_db}",
@@ -107,7 +93,7 @@ def test_conversation_is_stored_in_postgres_and_published_to_rabbitmq(scaled):
         tracker_db,
     )
     assert rows[0][0] == 1
-    published = asyncio.run(_drain_events("shop_assist_events"))
+    published = asyncio.run(drain("shop_assist_events"))
     user_events = [
         e for e in published if e.get("sender_id") == sender and e.get("event") == "user"
     ]

@@ -111,18 +111,23 @@ def test_the_same_states_as_rasa_after_every_event_of_random_conversations():
     assert compared > 1500 and longest > 10
 
 
+def conversation(sender, *events):
+    tracker = DialogueStateTracker(sender, DOMAIN.slots)
+    for event in events:
+        tracker.update(event, DOMAIN)
+    return tracker
+
+
 def test_a_caller_changing_its_states_does_not_change_the_next_answer():
-    loops = prior_states.StateLoops()
-    ours = prior_states.incremental(RASA_STATES, loops)
-    tracker = DialogueStateTracker("changer", DOMAIN.slots)
-    for event in [
+    ours = prior_states.incremental(RASA_STATES, prior_states.StateLoops())
+    tracker = conversation(
+        "changer",
         ActionExecuted("action_listen"),
         UserUttered("在吗", {"name": "greet", "confidence": 1.0}),
         ActionExecuted("utter_greet"),
         ActionExecuted("action_listen"),
         UserUttered("H16还有货吗", {"name": "ask_stock", "confidence": 1.0}),
-    ]:
-        tracker.update(event, DOMAIN)
+    )
     first = ours(DOMAIN, tracker)
     for state in first:  # what the featurizers do to the last user input, and worse
         state.get("user", {}).pop("intent", None)
@@ -131,17 +136,15 @@ def test_a_caller_changing_its_states_does_not_change_the_next_answer():
 
 
 def test_sub_states_shared_where_rasa_shares_them():
-    loops = prior_states.StateLoops()
-    ours = prior_states.incremental(RASA_STATES, loops)
-    tracker = DialogueStateTracker("sharer", DOMAIN.slots)
-    for event in [
+    ours = prior_states.incremental(RASA_STATES, prior_states.StateLoops())
+    tracker = conversation(
+        "sharer",
         ActionExecuted("action_listen"),
         UserUttered("在吗", {"name": "greet", "confidence": 1.0}),
         ActionExecuted("utter_greet"),
         ActionExecuted("action_check_stock"),
         ActionExecuted("action_default_fallback"),
-    ]:
-        tracker.update(event, DOMAIN)
+    )
     way = {"ignore_rule_only_turns": True}
     expected, got = RASA_STATES(DOMAIN, tracker, **way), ours(DOMAIN, tracker, **way)
 
