@@ -14,6 +14,7 @@ def install() -> None:
     from bot.speedups import (
         event_types,
         frozen_model,
+        graph_runs,
         prior_states,
         rule_lookup,
         rule_states_log,
@@ -23,6 +24,7 @@ def install() -> None:
 
     event_types.install()
     frozen_model.install()
+    graph_runs.install()
     rule_lookup.install()
     rule_states_log.install()
     tracker_rows.install()
