@@ -191,6 +191,9 @@ def _installable(order: OrderFacts) -> bool:
 
 
 KindTest = Callable[[OrderFacts, datetime], bool]
+# Placed within the days the order resolver looks back first (`which_order.LATELY`, 30), with a
+# day to spare: a signed-in customer's choice among recent orders then holds at any hour.
+PLACED_LATELY = timedelta(days=29)
 # The kinds of order a conversation can ask for (see README.md for what each one is).
 ORDER_KINDS: Dict[str, KindTest] = {
     "unpaid": lambda o, now: o.state == "unpaid" and o.untouched,
@@ -231,6 +234,9 @@ ORDER_KINDS: Dict[str, KindTest] = {
         and o.untouched
     ),
     "completed": lambda o, now: o.state == "completed" and o.untouched,
+    "completed_lately": lambda o, now: (
+        o.state == "completed" and o.untouched and _since(o.created_at, now) < PLACED_LATELY
+    ),
     "window_passed": lambda o, now: (
         o.state == "completed"
         and _single(o)
