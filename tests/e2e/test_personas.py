@@ -106,7 +106,8 @@ def test_the_notice_job_sends_each_notice_once(assistant):
     conversation = conversation_id_for(notice.customer_id, key)
     before = bot_texts(assistant.tracker(conversation))
     shown = [str(v) for v in notice.facts.values() if len(str(v)) > 3]
-    assert shown and any(all(v in text for v in shown) for text in before)
+    # a notice may come with a card (a bot message without text) besides its text
+    assert shown and any(all(v in text for v in shown) for text in before if text)
     again = run_once(deliverer, key, now, tz, engine=engine, limit=3)
     assert {(n.kind, n.subject_key) for n in again.sent}.isdisjoint(
         {(n.kind, n.subject_key) for n in first.sent}

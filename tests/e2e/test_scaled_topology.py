@@ -240,7 +240,9 @@ def test_socketio_conversations_poll_then_upgrade_through_the_balancer(scaled):
 def test_a_killed_replica_leaves_the_conversations_to_the_other(scaled):
     tracker_db = scaled.services.tracker_database
     first, second = scaled.rasa
-    conversations = Conversations(scaled.public_url, 6)
+    # long enough that the conversations go on for seconds after the kill (a message takes
+    # a few tens of milliseconds)
+    conversations = Conversations(scaled.public_url, 6, script=SCRIPT * 5)
     conversations.start()
     conversations.first_round.wait(timeout=ANSWER_SECONDS)
     time.sleep(0.3)  # the second messages are on their way
