@@ -35,7 +35,6 @@ from rasa.utils.endpoints import EndpointConfig
 
 logger = logging.getLogger(__name__)
 
-CONNECT_SECONDS = 60.0  # Rasa's own connection attempts and their delays fit in this
 CLOSE_SECONDS = 5.0
 
 

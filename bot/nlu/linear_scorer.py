@@ -110,11 +110,9 @@ class LinearScorer:
                     probabilities = np.array([1.0 - probabilities[0], probabilities[0]])
                 else:
                     probabilities /= probabilities.sum()
-            elif decision.shape[0] == 1:
-                pair = np.array([-decision[0], decision[0]])
-                probabilities = np.exp(pair - pair.max())
-                probabilities /= probabilities.sum()
             else:
+                if decision.shape[0] == 1:  # two classes: scikit-learn's softmax over ±score
+                    decision = np.array([-decision[0], decision[0]])
                 probabilities = np.exp(decision - decision.max())
                 probabilities /= probabilities.sum()
             rows.append(probabilities)

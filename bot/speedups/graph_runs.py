@@ -54,21 +54,17 @@ def compute(graph: Dict[Hashable, Any], targets: List[Hashable]) -> Tuple[Any, .
     done: Dict[Hashable, Any] = {}
 
     def value_of(key: Hashable) -> Any:
-        if key in done:
-            return done[key]
-        value = graph[key]
-        if is_task(value):
-            value = value[0](*(argument(item) for item in value[1:]))
-        done[key] = value
-        return value
+        if key not in done:
+            done[key] = evaluate(graph[key])
+        return done[key]
 
-    def argument(item: Any) -> Any:
+    def evaluate(item: Any) -> Any:
         if hashable(item) and item in graph:
             return value_of(item)
         if is_task(item):
-            return item[0](*(argument(inner) for inner in item[1:]))
+            return item[0](*(evaluate(inner) for inner in item[1:]))
         if isinstance(item, list):
-            return [argument(inner) for inner in item]
+            return [evaluate(inner) for inner in item]
         return item
 
     for key in graph:  # dask runs every task of the graph, needed by a target or not
