@@ -221,8 +221,9 @@ class Customer:
             confirmed.set()
 
         self.client.on("session_confirm", confirm)
-        # long polling: the aiohttp Rasa pins lacks what the client's websocket transport needs
-        await self.client.connect(self.url, transports=["polling"])
+        # long polling: the aiohttp Rasa pins lacks what the client's websocket transport needs;
+        # the handshake may take longer than the client's default second on a busy machine
+        await self.client.connect(self.url, transports=["polling"], wait_timeout=10)
         if self.request is not None:
             await self.client.emit("session_request", self.request)
             await asyncio.wait_for(confirmed.wait(), 10)
