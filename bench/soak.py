@@ -15,7 +15,9 @@ back-off). Then:
 2. When half of the messages are answered, replica rasa-1 gets SIGKILL (`--signal TERM` for a
    graceful stop); the supervisor restarts it and the balancer takes it back once it answers.
    A message that fails is sent again (at most 8 times, waiting 1, 2, 4, 8 … s); the balancer
-   itself already sends a request that a dying replica dropped unanswered to the other one.
+   itself already sends a request that a dying replica dropped unanswered to the other one. A
+   copy of a message the killed replica had stored is answered from the record
+   (`bot/resent_messages.py`), not handled twice.
 3. Checked, each a failure if not met: every message answered (HTTP 200 with at least one
    reply), every reply addressed to its own sender (`recipient_id`), and the tracker store
    (PostgreSQL) holding exactly the user events sent: each conversation's `client_msg_id`s once

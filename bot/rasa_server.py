@@ -6,7 +6,8 @@ Rasa parses in this process (`sys.argv`; `ps` shows the arguments the process wa
 makes Rasa's action calls end within seconds (`bot.remote_actions`), ends conversation sessions
 that grew too long for fast replies (`bot.session_cap`), calls the detail reader only for messages
 that can change a detail slot (`bot.detail_extraction`), takes cheaper paths through Rasa's
-hot spots (`bot.speedups`) and runs `rasa run`.
+hot spots (`bot.speedups`), answers a message sent again from the record (`bot.resent_messages`)
+and runs `rasa run`.
 """
 
 from __future__ import annotations
@@ -41,12 +42,13 @@ def main(options: Optional[List[str]] = None) -> None:
 
     from rasa.__main__ import main as rasa_main
 
-    from bot import detail_extraction, remote_actions, session_cap, speedups
+    from bot import detail_extraction, remote_actions, resent_messages, session_cap, speedups
 
     speedups.install()
     remote_actions.install()
     session_cap.install()
     detail_extraction.install()
+    resent_messages.install()
     rasa_main()
 
 

@@ -116,3 +116,25 @@ def test_an_over_long_message_is_refused_with_a_reason_without_reaching_nlu(assi
     assert json.loads(refused.value.read())["error"] == "message_too_long"
     assert not [e for e in assistant.tracker(sender)["events"] if e["event"] == "user"]
     assert texts(assistant.say(sender, "快" * MAX_MESSAGE_CHARS))
+
+
+def test_a_message_sent_again_is_answered_from_the_record_once(assistant, sender):
+    # a client that got no answer sends the same message with the same id again
+    first = assistant.say(sender, "转人工", {"client_msg_id": "m-1"})
+    assert texts(first)
+    assert assistant.say(sender, "转人工", {"client_msg_id": "m-1"}) == first
+    other_words = assistant.say(sender, "包邮吗", {"client_msg_id": "m-1"})  # a client's own reuse
+    assert texts(other_words) and other_words != first
+    assistant.say(sender, "转人工", {"client_msg_id": "m-2"})
+    said = [
+        (event["text"], event["metadata"].get("client_msg_id"))
+        for event in assistant.tracker(sender)["events"]
+        if event["event"] == "user"
+    ]
+    assert said == [("转人工", "m-1"), ("包邮吗", "m-1"), ("转人工", "m-2")]
+    handoffs = [
+        e
+        for e in assistant.tracker(sender)["events"]
+        if e["event"] == "slot" and e["name"] == "handoff_reason"
+    ]
+    assert len(handoffs) == 2  # the copy of m-1 did not hand the conversation over again

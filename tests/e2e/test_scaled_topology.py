@@ -79,17 +79,18 @@ def scaled(tmp_path_factory):
                 _postgres(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
 
 
-def say(url: str, sender: str, text: str) -> tuple:
+def say(url: str, sender: str, text: str, message_id: str) -> tuple:
     """Posts one REST message through the balancer: (the replica that answered, the replies).
 
     A 502 or 503 (no replica was free to take it, or the replica killed under it dropped it
-    unanswered) is sent again, as a client would; the tracker
+    unanswered) is sent again with the same `client_msg_id`, as a client would; the tracker
     checks still prove every message was handled exactly once (a message the killed replica had
-    already stored would show twice).
+    already answered and stored is answered from the record, `bot.resent_messages`).
     """
+    body = {"sender": sender, "message": text, "metadata": {"client_msg_id": message_id}}
     request = urllib.request.Request(
         f"{url}/webhooks/rest/webhook",
-        data=json.dumps({"sender": sender, "message": text}).encode(),
+        data=json.dumps(body).encode(),
         headers={"Content-Type": "application/json"},
     )
     deadline = time.monotonic() + ANSWER_SECONDS
@@ -122,7 +123,7 @@ class Conversations:
     def _converse(self, sender: str) -> None:
         for number, text in enumerate(self.script):
             try:
-                replica, replies = say(self.url, sender, text)
+                replica, replies = say(self.url, sender, text, f"{sender}-{number}")
                 self.answers[sender].append((replica, replies, time.monotonic()))
             except Exception as failure:  # noqa: BLE001 - reported by the test
                 self.errors.append(f"{sender} {text}: {failure!r}")
