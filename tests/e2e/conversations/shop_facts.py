@@ -248,6 +248,7 @@ ORDER_KINDS: Dict[str, KindTest] = {
         o.state in ("delivered", "completed")
         and _installable(o)
         and _since(o.delivered_at, now) < timedelta(days=30)
+        and _since(o.created_at, now) < PLACED_LATELY
         and not o.returns
         and not o.ticket_kinds
     ),
