@@ -40,6 +40,14 @@ class Deliverer(abc.ABC):
         """
 
     @abc.abstractmethod
+    def held_by_a_person(self, conversation_id: str) -> bool:
+        """Whether an agent holds the conversation (assist or human mode: the bot says nothing).
+
+        Raises:
+            DeliveryError: when the conversation could not be read.
+        """
+
+    @abc.abstractmethod
     def delivered_at(self, conversation_id: str, intent: str, notice_id: str) -> Optional[datetime]:
         """When the notice reached the conversation, or None when the conversation lacks it.
 
@@ -115,6 +123,18 @@ class RasaDeliverer(Deliverer):
             if error.timed_out:  # Rasa may still have delivered it: uncertain
                 raise DeliveryError(f"Rasa did not answer within {self.timeout:g} s") from None
             raise DeliveryError(f"Rasa unreachable: {error}") from None
+
+    def held_by_a_person(self, conversation_id: str) -> bool:
+        """Rasa's `paused` flag of the conversation's tracker (read without its events)."""
+        try:
+            tracker = self._call(
+                lambda rasa: rasa.tracker(conversation_id, "NONE", self.check_timeout)
+            )
+        except RasaUnavailable as error:
+            if error.status is not None:
+                raise DeliveryError(f"Rasa answered {error.status} to the tracker read") from None
+            raise DeliveryError(f"tracker read failed: {error}") from None
+        return bool(tracker.get("paused"))
 
     def delivered_at(self, conversation_id: str, intent: str, notice_id: str) -> Optional[datetime]:
         """Look for the tagged external event in the whole tracker (``include_events=ALL``)."""

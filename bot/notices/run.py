@@ -11,7 +11,9 @@ whether the notice (tagged with its id) is there: if so it is marked ``sent`` wi
 it again; if not it is delivered again, at most :data:`MAX_ATTEMPTS` times in all.
 
 Nothing is sent in quiet hours (:mod:`shop.policy.quiet_hours`), checked before every delivery, nor a
-notice past its ``not_after`` (an installation reminder once the visit's slot has begun).
+notice past its ``not_after`` (an installation reminder once the visit's slot has begun). A notice
+for a conversation an agent holds (assist or human mode) waits, unclaimed, for a run after the
+agent hands it back: Rasa would record it there without saying it.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class Report:
     failed: List[Notice] = field(default_factory=list)
     skipped: int = 0
     confirmed: List[Notice] = field(default_factory=list)  # found delivered, not sent again
+    held: List[Notice] = field(default_factory=list)  # an agent holds the conversation: waits
 
     def summary(self) -> str:
         """One line for logs and the command line."""
@@ -60,6 +63,7 @@ class Report:
         line = (
             f"{self.due} due, {len(self.sent)} sent, {len(self.failed)} failed, "
             f"{len(self.confirmed)} found already delivered, "
+            f"{len(self.held)} waiting for an agent to hand the conversation back, "
             f"{self.skipped} already handled or over the limit"
         )
         if self.quiet_until is not None:
@@ -239,6 +243,15 @@ def run_once(
             break
         if notice.not_after is not None and moment >= notice.not_after:
             report.skipped += 1
+            continue
+        try:
+            held = deliverer.held_by_a_person(conversation_id)
+        except DeliveryError as error:
+            logger.warning("notice %s: cannot read the conversation: %s", notice.notice_id, error)
+            report.failed.append(notice)
+            continue
+        if held:
+            report.held.append(notice)
             continue
         if not _claim(engine, notice, conversation_id, moment, previous):
             report.skipped += 1

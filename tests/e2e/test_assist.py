@@ -11,18 +11,23 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from actions.aftersale.price_protection import price_drops, refunded_item_ids, refunds_of
+from bot.notices.delivery import RasaDeliverer
+from bot.notices.due import find_due
+from bot.notices.run import run_once
 from shop.db import make_engine
-from shop.db.models import ComplaintTicket, Customer, Order, utcnow
+from shop.db.models import ComplaintTicket, Customer, NoticeLog, Order, utcnow
 from shop.policy.compensation import COMPENSATION_LIMIT_FEN
 from shop.repository.aftersale import tickets_for_order
 from shop.signing import conversation_id_for, sign_chat
+from shop.text.normalise import to_simplified
 
 pytestmark = pytest.mark.e2e
 
@@ -91,6 +96,10 @@ def price_drop_above_frontline(engine):
             if COMPENSATION_LIMIT_FEN["agent"] < total <= COMPENSATION_LIMIT_FEN["supervisor"]:
                 return order.order_number, customer_id, total
     pytest.fail("the demo shop has no price drop between the frontline and supervisor limits")
+
+
+def bot_texts(tracker):
+    return [e.get("text") for e in tracker["events"] if e["event"] == "bot"]
 
 
 def tickets(engine, order_number):
@@ -198,3 +207,36 @@ def test_an_edited_suggestion_is_recorded_with_its_distance(assistant):
     status, handed = agent.call("/agent/metrics.csv?part=handoffs")
     assert status == 200 and "first_response_seconds" in handed.splitlines()[0]
     assert agent.call("/agent/metrics.csv?part=secrets")[0] == 400
+
+
+def test_a_notice_waits_while_an_agent_holds_the_conversation(assistant, engine):
+    settings = assistant.settings
+    tz = ZoneInfo("Asia/Shanghai")
+    now = datetime.now(tz).replace(hour=11, minute=0)  # inside sending hours
+    with Session(engine) as session:
+        logged = set(session.execute(select(NoticeLog.kind, NoticeLog.subject_key)).all())
+        notice = next(
+            n for n in find_due(session, now, tz) if (n.kind, n.subject_key) not in logged
+        )
+    conversation = conversation_id_for(notice.customer_id, settings.signing_key)
+    signed = {
+        "customer_id": notice.customer_id,
+        "customer_sig": sign_chat(notice.customer_id, conversation, settings.signing_key),
+    }
+    assistant.say(conversation, "你好", signed)
+    agent = Console(settings.web_url, "agent", "agent-demo")
+    path = f"/agent/api/conversations/{conversation}/mode"
+    assert agent.call(path, {"mode": "human"})[0] == 200
+    deliverer = RasaDeliverer(settings.rasa_url, settings.rasa_token)
+    held = run_once(deliverer, settings.signing_key, now, tz, engine=engine, limit=1)
+    assert notice in held.held and notice not in held.sent
+    quiet = [e for e in assistant.tracker(conversation)["events"] if e["event"] == "user"]
+    assert [e["text"] for e in quiet] == ["你好"]  # not even recorded while the agent holds it
+
+    assert agent.call(path, {"mode": "auto"})[0] == 200
+    before = bot_texts(assistant.tracker(conversation))
+    later = run_once(deliverer, settings.signing_key, now, tz, engine=engine, limit=1)
+    assert later.sent == [notice]
+    shown = [str(v) for v in notice.facts.values() if len(str(v)) > 3]
+    new = bot_texts(assistant.tracker(conversation))[len(before) :]
+    assert shown and any(all(v in to_simplified(text) for v in shown) for text in new if text)

@@ -20,9 +20,11 @@ class Recorder(Deliverer):
     `failing`: nothing is delivered (Rasa answered 500). `lose_reply`: delivered, but the answer
     never comes (a timeout). `dies`: the process dies during the delivery, after it when
     `lose_reply` is set too. `on_deliver` is called with each delivery (e.g. to move a clock).
+    `held`: the conversations an agent holds.
     """
 
     def __init__(self, failing=False, lose_reply=False, dies=False, on_deliver=None):
+        self.held = set()
         self.calls = []
         self.delivered_ids = []
         self.checks = []
@@ -46,6 +48,9 @@ class Recorder(Deliverer):
             raise KeyboardInterrupt
         if self.lose_reply:
             raise DeliveryError("Rasa did not answer within 30 s")
+
+    def held_by_a_person(self, conversation_id):
+        return conversation_id in self.held
 
     def delivered_at(self, conversation_id, intent, notice_id):
         self.checks.append((conversation_id, intent, notice_id))

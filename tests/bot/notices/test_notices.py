@@ -287,6 +287,29 @@ def test_the_limit_leaves_the_rest_for_the_next_run(engine):
     assert len({(c[0], c[1], json.dumps(c[2], sort_keys=True)) for c in recorder.calls}) == 10
 
 
+def test_a_notice_waits_while_an_agent_holds_the_conversation(engine):
+    recorder = Recorder()
+    with Session(engine) as session:
+        notice = find_due(session, DEMO_NOW, TZ)[0]
+    held = conversation_id_for(notice.customer_id, KEY)
+    recorder.held.add(held)
+    report = run_once(recorder, KEY, DEMO_NOW, TZ, engine=engine, limit=500)
+    assert notice in report.held and report.sent
+    assert all(call[0] != held for call in recorder.calls)
+    with Session(engine) as session:  # not claimed: nothing to take up or give up later
+        assert (
+            session.execute(select(NoticeLog).where(NoticeLog.conversation_id == held))
+            .scalars()
+            .all()
+            == []
+        )
+    recorder.held.clear()  # the agent hands the conversation back to the bot
+    later = run_once(recorder, KEY, DEMO_NOW + timedelta(minutes=5), TZ, engine=engine, limit=500)
+    assert later.sent == report.held and later.held == []
+    assert {call[0] for call in recorder.calls[-len(later.sent) :]} == {held}
+    assert "waiting for an agent" in report.summary()
+
+
 def _row(engine, notice_id):
     kind, subject_key = notice_id.split(":", 1)
     with Session(engine) as session:
@@ -398,6 +421,7 @@ class _FakeRasa(BaseHTTPRequestHandler):
 
     seen = []
     conversations = {}
+    paused = set()  # conversations an agent holds
     slow = 0.0  # seconds before answering a trigger that was recorded
 
     def _target(self):
@@ -428,7 +452,8 @@ class _FakeRasa(BaseHTTPRequestHandler):
         if query.get("token") != ["secret-token"]:
             return self._answer(401, {})
         events = _FakeRasa.conversations.get(conversation_id, [])
-        self._answer(200, {"sender_id": conversation_id, "events": events})
+        paused = conversation_id in _FakeRasa.paused
+        self._answer(200, {"sender_id": conversation_id, "events": events, "paused": paused})
 
     def log_message(self, *args):
         pass
@@ -437,6 +462,7 @@ class _FakeRasa(BaseHTTPRequestHandler):
 @pytest.fixture
 def fake_rasa():
     _FakeRasa.seen, _FakeRasa.conversations, _FakeRasa.slow = [], {}, 0.0
+    _FakeRasa.paused = set()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeRasa)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -456,6 +482,17 @@ def test_the_rasa_deliverer_triggers_the_intent_with_the_facts_as_entities(fake_
     }
     with pytest.raises(DeliveryError, match="404"):
         deliverer.deliver("unknown", "EXTERNAL_shipping_notice", {}, "n:2")
+
+
+def test_the_rasa_deliverer_reads_whether_an_agent_holds_the_conversation(fake_rasa):
+    deliverer = RasaDeliverer(fake_rasa, "secret-token")
+    _FakeRasa.paused = {"c-held"}
+    assert deliverer.held_by_a_person("c-held") is True
+    path, _ = _FakeRasa.seen[-1]
+    assert path == "/conversations/c-held/tracker?token=secret-token&include_events=NONE"
+    assert deliverer.held_by_a_person("c-abc") is False
+    with pytest.raises(DeliveryError, match="401"):
+        RasaDeliverer(fake_rasa, "wrong").held_by_a_person("c-held")
 
 
 def test_the_rasa_deliverer_finds_a_notice_in_the_conversations_tracker(fake_rasa):
