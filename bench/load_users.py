@@ -15,7 +15,7 @@ stops. A message is answered when
   with at least one bot message;
 - socket.io (python-socketio's client, websocket transport, as Locust's own `SocketIOUser`):
   `session_request` is confirmed once, then each `user_uttered` is sent with an acknowledgement
-  asked for; Rasa acknowledges after it handled the message, and at least one `bot_uttered` must
+  asked for and, as the widget sends it, a `client_msg_id` of its own; Rasa acknowledges after it handled the message, and at least one `bot_uttered` must
   have arrived by then (or within `REPLY_GRACE_SECONDS` after).
 
 Anything else is an error: another status, no reply, a refusal, a time-out. The result file has
@@ -144,7 +144,12 @@ class SocketIOCustomer(User):
     ) -> None:
         del replies[:]
         started = time.perf_counter()
-        body = {"message": text, "session_id": session, "customData": {}}
+        # each message with an id of its own, as the widget sends it (`client_msg_id`)
+        body = {
+            "message": text,
+            "session_id": session,
+            "customData": {"client_msg_id": uuid.uuid4().hex},
+        }
         try:
             ack = client.call("user_uttered", body, timeout=timeout)
         except socketio.exceptions.TimeoutError:
