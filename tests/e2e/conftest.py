@@ -12,6 +12,7 @@ import yaml
 
 from bot import processes
 from bot.settings import ROOT, Settings
+from shop.text.normalise import to_simplified
 
 pytestmark = pytest.mark.e2e
 
@@ -68,6 +69,23 @@ class Assistant:
 def texts(replies) -> list:
     """The texts of the replies (a product, order or parcel card comes as a reply of its own)."""
     return [reply["text"] for reply in replies if reply.get("text")]
+
+
+def bot_texts(tracker: dict) -> list:
+    """The texts of the bot's messages in a tracker, None for one without text (a card)."""
+    return [e.get("text") for e in tracker["events"] if e["event"] == "bot"]
+
+
+def shows_notice(texts_shown: list, notice) -> bool:
+    """Whether one of the texts holds every fact of the notice longer than three characters.
+
+    Read in Simplified: a notice speaks the conversation's script, and a customer who wrote
+    Traditional gets it in Traditional.
+    """
+    facts = [str(v) for v in notice.facts.values() if len(str(v)) > 3]
+    return bool(facts) and any(
+        all(fact in to_simplified(text) for fact in facts) for text in texts_shown if text
+    )
 
 
 def cards(replies) -> list:

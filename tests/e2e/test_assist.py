@@ -27,7 +27,7 @@ from shop.db.models import ComplaintTicket, Customer, NoticeLog, Order, utcnow
 from shop.policy.compensation import COMPENSATION_LIMIT_FEN
 from shop.repository.aftersale import tickets_for_order
 from shop.signing import conversation_id_for, sign_chat
-from shop.text.normalise import to_simplified
+from tests.e2e.conftest import bot_texts, shows_notice
 
 pytestmark = pytest.mark.e2e
 
@@ -98,10 +98,6 @@ def price_drop_above_frontline(engine):
     pytest.fail("the demo shop has no price drop between the frontline and supervisor limits")
 
 
-def bot_texts(tracker):
-    return [e.get("text") for e in tracker["events"] if e["event"] == "bot"]
-
-
 def tickets(engine, order_number):
     with Session(engine) as session:
         return session.execute(
@@ -168,12 +164,12 @@ def test_suggestions_follow_the_agents_authority_and_only_sending_acts(assistant
     assert decision["seconds_to_send"] >= 0
     shown = [e for e in events if e["event"] == "agent" and e["data"]["assist"] == "shown"]
     assert shown and shown[0]["data"]["suggestions"][0]["text"] == top["text"]
-    bot_texts = [
+    from_the_bot = [
         e.get("text")
         for e in events
         if e["event"] == "bot" and not e.get("metadata", {}).get("sender")
     ]
-    assert top["text"] not in bot_texts  # the draft never reached the customer
+    assert top["text"] not in from_the_bot  # the draft never reached the customer
 
     status, again = supervisor.call(
         path + "/suggestions/send", {"message_id": granted["message_id"], "rank": 2, "text": "x"}
@@ -238,6 +234,4 @@ def test_a_notice_waits_while_an_agent_holds_the_conversation(assistant, engine)
     before = bot_texts(assistant.tracker(conversation))
     later = run_once(deliverer, settings.signing_key, now, tz, engine=engine, limit=1)
     assert later.sent == [notice]
-    shown = [str(v) for v in notice.facts.values() if len(str(v)) > 3]
-    new = bot_texts(assistant.tracker(conversation))[len(before) :]
-    assert shown and any(all(v in to_simplified(text) for v in shown) for text in new if text)
+    assert shows_notice(bot_texts(assistant.tracker(conversation))[len(before) :], notice)
