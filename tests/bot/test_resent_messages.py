@@ -11,6 +11,7 @@ from rasa.shared.core.events import (
 
 from bot import resent_messages
 from bot.resent_messages import recorded_replies
+from tests.bot.rasa_methods import installed_once, rasa_original
 
 
 def said(text, message_id=None):
@@ -63,10 +64,10 @@ def test_the_latest_copy_answers_when_an_id_was_stored_twice():
 
 
 def test_install_wraps_the_processor_once(monkeypatch):
-    monkeypatch.setattr(MessageProcessor, "handle_message", MessageProcessor.handle_message)
-    monkeypatch.setattr(MessageProcessor, "get_tracker", MessageProcessor.get_tracker)
-    resent_messages.install()
-    installed = MessageProcessor.handle_message, MessageProcessor.get_tracker
-    resent_messages.install()
-    assert (MessageProcessor.handle_message, MessageProcessor.get_tracker) == installed
-    assert all(getattr(method, resent_messages.MARKER) for method in installed)
+    marker = resent_messages.MARKER
+    originals = {
+        "handle_message": rasa_original(MessageProcessor, "handle_message", marker),
+        "get_tracker": rasa_original(MessageProcessor, "get_tracker", marker),
+    }
+    installed = installed_once(monkeypatch, resent_messages.install, MessageProcessor, originals)
+    assert all(getattr(method, marker) for method in installed)

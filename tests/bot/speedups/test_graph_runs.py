@@ -13,10 +13,9 @@ import pytest
 from rasa.engine.runner.dask import DaskGraphRunner
 
 from bot.speedups import graph_runs
+from tests.bot.rasa_methods import installed_once, rasa_original
 
-RASA_RUN = DaskGraphRunner.__dict__["run"]
-if getattr(RASA_RUN, "in_one_pass", False):  # installed in this process already
-    RASA_RUN = RASA_RUN.__wrapped__
+RASA_RUN = rasa_original(DaskGraphRunner, "run", "in_one_pass")
 
 
 class Node:
@@ -79,8 +78,5 @@ def test_an_error_in_a_node_comes_out_as_it_is():
 
 
 def test_installed_once(monkeypatch):
-    monkeypatch.setattr(DaskGraphRunner, "run", RASA_RUN)
-    graph_runs.install()
-    installed = DaskGraphRunner.run
-    graph_runs.install()
-    assert DaskGraphRunner.run is installed and installed.in_one_pass
+    [run] = installed_once(monkeypatch, graph_runs.install, DaskGraphRunner, {"run": RASA_RUN})
+    assert run.in_one_pass

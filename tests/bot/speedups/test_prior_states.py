@@ -30,12 +30,11 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.speedups import prior_states
+from tests.bot.rasa_methods import installed_once, rasa_original
 
 ROOT = Path(__file__).resolve().parents[3]
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
-RASA_STATES = Domain.__dict__["states_for_tracker_history"]
-if getattr(RASA_STATES, "incremental", False):  # installed in this process already
-    RASA_STATES = RASA_STATES.__wrapped__
+RASA_STATES = rasa_original(Domain, "states_for_tracker_history", "incremental")
 
 FORMS = sorted(DOMAIN.form_names)[:2]
 ACTIONS = ["action_listen", "utter_greet", "action_check_stock", "action_default_fallback", *FORMS]
@@ -186,8 +185,6 @@ def test_kept_progress_is_bounded():
 
 
 def test_install_is_idempotent(monkeypatch):
-    monkeypatch.setattr(Domain, "states_for_tracker_history", RASA_STATES)
-    prior_states.install()
-    installed = Domain.states_for_tracker_history
-    prior_states.install()
-    assert Domain.states_for_tracker_history is installed and installed.incremental
+    originals = {"states_for_tracker_history": RASA_STATES}
+    [states] = installed_once(monkeypatch, prior_states.install, Domain, originals)
+    assert states.incremental

@@ -7,10 +7,9 @@ from rasa.core.policies.rule_policy import RulePolicy
 from rasa.shared.core.constants import SHOULD_NOT_BE_SET
 
 from bot.speedups import rule_lookup
+from tests.bot.rasa_methods import installed_once, rasa_original
 
-RASA_KEYS = RulePolicy.__dict__["_get_possible_keys"]
-if getattr(RASA_KEYS, "last_turns_only", False):  # installed in this process already
-    RASA_KEYS = RASA_KEYS.__wrapped__
+RASA_KEYS = rasa_original(RulePolicy, "_get_possible_keys", "last_turns_only")
 
 SUB_STATES = [
     {"prev_action": {"action_name": "action_listen"}, "user": {"intent": "greet"}},
@@ -80,9 +79,6 @@ def test_the_latest_action_picks_its_rules_and_those_naming_none():
 
 
 def test_installed_once(monkeypatch):
-    monkeypatch.setattr(RulePolicy, "_get_possible_keys", RASA_KEYS)
-    rule_lookup.install()
-    installed = RulePolicy._get_possible_keys
-    rule_lookup.install()
-    assert RulePolicy._get_possible_keys is installed
-    assert installed.last_turns_only
+    originals = {"_get_possible_keys": RASA_KEYS}
+    [keys] = installed_once(monkeypatch, rule_lookup.install, RulePolicy, originals)
+    assert keys.last_turns_only

@@ -6,6 +6,7 @@ from rasa.core.policies.policy import Policy
 from rasa.core.policies.rule_policy import RulePolicy
 
 from bot.speedups import rule_states_log
+from tests.bot.rasa_methods import installed_once
 
 RASA_FORMAT = Policy.format_tracker_states
 STATES = [
@@ -32,8 +33,6 @@ def test_rasa_s_text_when_its_debug_line_is_written_and_none_otherwise():
 
 
 def test_installed_once(monkeypatch):
-    monkeypatch.setattr(RulePolicy, "format_tracker_states", staticmethod(RASA_FORMAT))
-    rule_states_log.install()
-    installed = RulePolicy.format_tracker_states
-    rule_states_log.install()
-    assert RulePolicy.format_tracker_states is installed and installed.only_when_logged
+    originals = {"format_tracker_states": staticmethod(RASA_FORMAT)}
+    [formatted] = installed_once(monkeypatch, rule_states_log.install, RulePolicy, originals)
+    assert formatted.only_when_logged

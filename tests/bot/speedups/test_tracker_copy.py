@@ -17,12 +17,11 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.speedups import tracker_copy
+from tests.bot.rasa_methods import installed_once, rasa_original
 from tests.bot.speedups.test_prior_states import DOMAIN, random_event
 
 FORM = sorted(DOMAIN.form_names)[0]
-RASA_COPY = DialogueStateTracker.__dict__["copy"]
-if getattr(RASA_COPY, "from_state", False):  # installed in this process already
-    RASA_COPY = RASA_COPY.__wrapped__
+RASA_COPY = rasa_original(DialogueStateTracker, "copy", "from_state")
 
 
 def described(tracker):
@@ -85,8 +84,6 @@ def test_changing_the_copy_leaves_the_original_as_it_was():
 
 
 def test_installed_once(monkeypatch):
-    monkeypatch.setattr(DialogueStateTracker, "copy", RASA_COPY)
-    tracker_copy.install()
-    installed = DialogueStateTracker.copy
-    tracker_copy.install()
-    assert DialogueStateTracker.copy is installed and installed.from_state
+    originals = {"copy": RASA_COPY}
+    [copy] = installed_once(monkeypatch, tracker_copy.install, DialogueStateTracker, originals)
+    assert copy.from_state

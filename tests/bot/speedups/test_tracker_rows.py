@@ -22,13 +22,10 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.speedups import tracker_rows
+from tests.bot.rasa_methods import installed_once, rasa_original
 
-RASA_RETRIEVE = SQLTrackerStore.__dict__["_retrieve"]
-if getattr(RASA_RETRIEVE, "data_column_only", False):  # installed in this process already
-    RASA_RETRIEVE = RASA_RETRIEVE.__wrapped__
-RASA_SAVE = SQLTrackerStore.__dict__["save"]
-if getattr(RASA_SAVE, "counted_once", False):
-    RASA_SAVE = RASA_SAVE.__wrapped__
+RASA_RETRIEVE = rasa_original(SQLTrackerStore, "_retrieve", "data_column_only")
+RASA_SAVE = rasa_original(SQLTrackerStore, "save", "counted_once")
 
 
 class Collected(EventBroker):
@@ -128,9 +125,7 @@ def test_a_save_stores_and_streams_what_rasa_s_own_save_does(tmp_path, sender):
 
 # Events kept between a conversation's messages.
 
-RASA_RETRIEVE_LATEST = SQLTrackerStore.__dict__["retrieve"]
-if getattr(RASA_RETRIEVE_LATEST, "from_kept", False):  # installed in this process already
-    RASA_RETRIEVE_LATEST = RASA_RETRIEVE_LATEST.__wrapped__
+RASA_RETRIEVE_LATEST = rasa_original(SQLTrackerStore, "retrieve", "from_kept")
 
 
 def turn(start, product):
@@ -255,11 +250,6 @@ def test_kept_conversations_are_bounded(kept, db):
 
 
 def test_installed_once(monkeypatch):
-    monkeypatch.setattr(SQLTrackerStore, "_retrieve", RASA_RETRIEVE)
-    monkeypatch.setattr(SQLTrackerStore, "retrieve", RASA_RETRIEVE_LATEST)
-    monkeypatch.setattr(SQLTrackerStore, "save", RASA_SAVE)
-    tracker_rows.install()
-    installed = SQLTrackerStore._retrieve, SQLTrackerStore.retrieve, SQLTrackerStore.save
-    tracker_rows.install()
-    assert (SQLTrackerStore._retrieve, SQLTrackerStore.retrieve, SQLTrackerStore.save) == installed
+    originals = {"_retrieve": RASA_RETRIEVE, "retrieve": RASA_RETRIEVE_LATEST, "save": RASA_SAVE}
+    installed = installed_once(monkeypatch, tracker_rows.install, SQLTrackerStore, originals)
     assert installed[0].data_column_only and installed[1].from_kept and installed[2].counted_once
